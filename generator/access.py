@@ -1,0 +1,157 @@
+"""Who may read what: front matter, tiers and the teaser divider.
+
+No MkDocs import: the plugin hands in a page's source text and its path, and gets
+back a `PageAccess` or a `MemberkitError` that names the file and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .errors import MemberkitError
+
+PUBLIC = "public"
+
+#: What is above this line is the public teaser; what follows is for members.
+TEASER_DIVIDER = "<!-- more -->"
+
+# The divider must stand alone on its line; spacing inside the comment is forgiven.
+_DIVIDER_LINE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*\r?$", re.DOTALL | re.M)
+_TIER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class PageAccess:
+    """The audience of one page and where its teaser ends."""
+
+    tier: str
+    """`public`, or the name of the tier whose members may read the whole page."""
+    has_divider: bool
+
+    @property
+    def protected(self) -> bool:
+        return self.tier != PUBLIC
+
+
+def validate_tiers(tiers: Sequence[str]) -> tuple[str, ...]:
+    """Check the tier names declared in the plugin config."""
+    if not tiers:
+        raise MemberkitError(
+            "plugins.memberkit.tiers is empty: declare at least one tier, e.g. [members]",
+            path="mkdocs.yml",
+        )
+    seen: set[str] = set()
+    for name in tiers:
+        if name == PUBLIC or not _TIER_NAME.match(name):
+            raise MemberkitError(
+                f"tier name {name!r} in plugins.memberkit.tiers is not allowed: use lowercase "
+                f"letters, digits, '-' or '_', starting with a letter, and not {PUBLIC!r}",
+                path="mkdocs.yml",
+            )
+        if name in seen:
+            raise MemberkitError(
+                f"tier {name!r} is listed twice in plugins.memberkit.tiers", path="mkdocs.yml"
+            )
+        seen.add(name)
+    return tuple(tiers)
+
+
+def read_front_matter(text: str, path: str) -> dict[str, Any]:
+    """Parse the YAML front matter of a Markdown source, strictly.
+
+    MkDocs quietly ignores front matter it cannot parse and would publish it as
+    page text; for a members-only page that could expose what was meant to be
+    hidden, so a broken block is an error here, with its line number.
+    """
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        if text.startswith("---") and text.split("\n", 1)[0].strip() == "---":
+            raise MemberkitError(
+                "front matter starts with '---' but has no closing '---' line", path=path, line=1
+            )
+        return {}
+    try:
+        data = yaml.safe_load(match.group(1) or "")
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1  # +1 for the opening '---', +1 1-based
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise MemberkitError(
+            f"front matter is not valid YAML ({problem}); check quoting and indentation",
+            path=path,
+            line=line,
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise MemberkitError(
+            "front matter must be a mapping of 'key: value' lines", path=path, line=2
+        )
+    return data
+
+
+def default_tier(src_uri: str, folder_defaults: Mapping[str, str]) -> str:
+    """The tier a page gets when its front matter does not say: longest folder wins."""
+    best, best_len = PUBLIC, -1
+    for folder, tier in folder_defaults.items():
+        prefix = folder.strip("/") + "/"
+        if src_uri.startswith(prefix) and len(prefix) > best_len:
+            best, best_len = tier, len(prefix)
+    return best
+
+
+def page_access(
+    text: str,
+    src_uri: str,
+    *,
+    tiers: Sequence[str],
+    folder_defaults: Mapping[str, str],
+    path: str | None = None,
+) -> PageAccess:
+    """Validate what memberkit owns in a page source and say who may read it.
+
+    `path` is how the file is named in errors (defaults to `src_uri`).
+    """
+    where = path or src_uri
+    meta = read_front_matter(text, where)
+    allowed = ", ".join([PUBLIC, *tiers])
+
+    tier = meta.get("access", default_tier(src_uri, folder_defaults))
+    if not isinstance(tier, str) or (tier != PUBLIC and tier not in tiers):
+        raise MemberkitError(
+            f"front matter 'access' is {tier!r}; expected one of: {allowed} "
+            "(add new tiers to plugins.memberkit.tiers in mkdocs.yml)",
+            path=where,
+        )
+    for key in ("title", "description"):
+        if key in meta and not isinstance(meta[key], str):
+            raise MemberkitError(
+                f"front matter {key!r} must be text, got {type(meta[key]).__name__}; "
+                "put it in quotes",
+                path=where,
+            )
+
+    dividers = [m.start() for m in _DIVIDER_LINE.finditer(text)]
+    if len(dividers) > 1:
+        line = text.count("\n", 0, dividers[1]) + 1
+        raise MemberkitError(
+            f"a second teaser divider {TEASER_DIVIDER}: a page has at most one; "
+            "keep the one that ends the public teaser",
+            path=where,
+            line=line,
+        )
+    return PageAccess(tier=tier, has_divider=bool(dividers))
+
+
+def split_teaser(markdown: str) -> tuple[str, str | None]:
+    """Split Markdown at the teaser divider: (teaser, rest), rest None without one."""
+    match = _DIVIDER_LINE.search(markdown)
+    if not match:
+        return markdown, None
+    return markdown[: match.start()], markdown[match.end() :]

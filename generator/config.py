@@ -1,0 +1,20 @@
+"""The typed configuration of the `memberkit` plugin (`plugins: - memberkit:` in mkdocs.yml)."""
+
+from __future__ import annotations
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+
+class MemberkitConfig(base.Config):
+    enabled = c.Type(bool, default=True)
+    """Turn the plugin off to build the plain, unprotected site."""
+
+    tiers = c.ListOfItems(c.Type(str), default=["members"])
+    """Access tiers, e.g. `[members, premium]`. `public` is always available."""
+
+    access = c.DictOfItems(c.Type(str), default={})
+    """Folder defaults, e.g. `{guides/: members}`; a page's `access` front matter wins."""
+
+    join_url = c.Type(str, default="join.md")
+    """Where every `memberkit:join` link points: your checkout link, or a page of the site."""

@@ -1,0 +1,175 @@
+"""Real browser, real server: Debian's chromium driven by Playwright, nginx on 127.0.0.1.
+
+Outside CI these tests skip, saying why, when chromium or nginx is missing; in CI
+(`CI=true`) a missing browser or server is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def require(condition: bool, why: str) -> None:
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{why} (CI must install it: see .ci/run)")
+    pytest.skip(f"{why}; install it to run the browser tests (sudo apt-get install chromium nginx)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Nginx:
+    """nginx serving one folder on 127.0.0.1, with a config of its own in a temp dir."""
+
+    def __init__(self, root: Path, work: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        work.mkdir(parents=True, exist_ok=True)
+        user = "user root;" if os.geteuid() == 0 else ""
+        conf = work / "nginx.conf"
+        conf.write_text(
+            f"""{user}
+daemon off;
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path {work}/body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+    server {{
+        listen 127.0.0.1:{self.port};
+        root {root};
+        index index.html;
+        error_page 404 /404.html;
+    }}
+}}
+"""
+        )
+        self.process = subprocess.Popen(
+            ["nginx", "-c", str(conf), "-p", str(work)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urlopen(self.url, timeout=1):
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    err = self.process.stderr.read().decode() if self.process.stderr else ""
+                    raise RuntimeError(f"nginx did not start: {err}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def nginx_bin() -> str:
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None
+    )
+    require(found is not None, "nginx is not installed")
+    assert found is not None
+    if os.path.dirname(found) not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] += os.pathsep + os.path.dirname(found)
+    return found
+
+
+@pytest.fixture(scope="session")
+def served_site(
+    bundled_site: Path, nginx_bin: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    server = Nginx(bundled_site, tmp_path_factory.mktemp("nginx"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the playwright package is not installed (pip install -e '.[test]')")
+        raise
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """Records what a page did that a test should fail on."""
+
+    def __init__(self, page: object, origin: str) -> None:
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))  # type: ignore[attr-defined]
+        page.on(  # type: ignore[attr-defined]
+            "console",
+            lambda msg: self.errors.append(msg.text) if msg.type == "error" else None,
+        )
+        page.on(  # type: ignore[attr-defined]
+            "request",
+            lambda request: (
+                None
+                if request.url.startswith((origin, "data:", "blob:"))
+                else self.outside.append(request.url)
+            ),
+        )
+
+
+@pytest.fixture
+def page(browser: object, served_site: str) -> Iterator[tuple[object, PageWatch]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    watch = PageWatch(tab, served_site.rstrip("/"))
+    yield tab, watch
+    context.close()
+    assert not watch.errors, f"JavaScript errors: {watch.errors}"
+    assert not watch.outside, f"requests to other hosts: {watch.outside}"
+
+
+def screenshot(tab: object, name: str, *, full_page: bool = False) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    tab.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
+    return path

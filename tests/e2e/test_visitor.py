@@ -1,0 +1,47 @@
+"""A visitor's first look at the bundled site, in Chromium, served by nginx."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from .conftest import PageWatch, screenshot
+
+
+def test_home_page_sells_the_membership(page: tuple[Page, PageWatch], served_site: str) -> None:
+    tab, _ = page
+    tab.goto(served_site)
+    expect(tab).to_have_title(re.compile("Outsource without regret", re.I))
+    expect(tab.get_by_role("heading", level=1)).to_contain_text("Hand work to remote freelancers")
+    join = tab.get_by_role("link", name="Join the membership").first
+    expect(join).to_be_visible()
+    expect(tab.get_by_text("Six in-depth guides", exact=True)).to_be_visible()
+    # The custom palette is applied: the header is the brand navy, not Material's indigo.
+    header = tab.locator("header.md-header")
+    assert header.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(23, 50, 77)"
+    screenshot(tab, "home")
+    join.click()
+    expect(tab).to_have_url(re.compile(r"/join/$"))
+
+
+def test_article_to_guide_teaser_with_instant_navigation(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    tab, _ = page
+    tab.goto(served_site + "three-mistakes/")
+    expect(tab.get_by_role("heading", level=1)).to_contain_text("three outsourcing mistakes")
+    tab.get_by_role("link", name="vetting and interviewing guide").click()
+    expect(tab).to_have_url(re.compile(r"/guides/vetting-and-interviewing/$"))
+    expect(tab.get_by_role("heading", level=1)).to_have_text(
+        re.compile("Vetting and interviewing remote workers")
+    )
+    screenshot(tab, "guide")
+
+
+def test_search_finds_a_public_article(page: tuple[Page, PageWatch], served_site: str) -> None:
+    tab, _ = page
+    tab.goto(served_site)
+    tab.get_by_role("textbox", name="Search").click()
+    tab.keyboard.type("budget nobody watches")
+    expect(tab.locator(".md-search-result__item").first).to_be_visible()

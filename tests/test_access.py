@@ -1,0 +1,78 @@
+"""Unit tests for the access core: front matter, tiers and the teaser divider."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator import access
+from generator.errors import MemberkitError
+
+TIERS = ("members", "premium")
+
+
+def check(text: str, src: str = "guides/a.md", defaults: dict[str, str] | None = None):
+    return access.page_access(text, src, tiers=TIERS, folder_defaults=defaults or {})
+
+
+def test_access_from_front_matter() -> None:
+    page = check("---\naccess: premium\n---\n# A\n")
+    assert page.tier == "premium" and page.protected and not page.has_divider
+
+
+def test_public_by_default_and_folder_defaults_longest_prefix_wins() -> None:
+    defaults = {"guides/": "members", "guides/advanced": "premium"}
+    assert check("# A\n", "index.md", defaults).tier == "public"
+    assert check("# A\n", "guides/a.md", defaults).tier == "members"
+    assert check("# A\n", "guides/advanced/b.md", defaults).tier == "premium"
+    assert check("---\naccess: public\n---\n", "guides/c.md", defaults).tier == "public"
+
+
+def test_unknown_tier_names_the_file_and_the_choices() -> None:
+    with pytest.raises(MemberkitError) as caught:
+        check("---\naccess: gold\n---\n", "guides/x.md")
+    message = str(caught.value)
+    assert message.startswith("guides/x.md: ")
+    assert "'gold'" in message and "public, members, premium" in message
+
+
+def test_broken_yaml_reports_its_line() -> None:
+    with pytest.raises(MemberkitError) as caught:
+        check("---\ntitle: ok\naccess: [members\n---\n# A\n")
+    assert caught.value.path == "guides/a.md"
+    assert caught.value.line is not None and caught.value.line >= 3
+
+
+def test_unclosed_front_matter_is_an_error() -> None:
+    with pytest.raises(MemberkitError, match="no closing"):
+        check("---\naccess: members\n# A\n")
+
+
+def test_front_matter_must_be_a_mapping_and_titles_text() -> None:
+    with pytest.raises(MemberkitError, match="mapping"):
+        check("---\n- a\n- b\n---\n")
+    with pytest.raises(MemberkitError, match="'title' must be text"):
+        check("---\ntitle: [a, b]\n---\n")
+
+
+def test_teaser_divider_found_and_split() -> None:
+    text = "---\naccess: members\n---\nTeaser.\n\n<!--  more -->\n\nSecret.\n"
+    assert check(text).has_divider
+    teaser, rest = access.split_teaser("Teaser.\n<!-- more -->\nSecret.\n")
+    assert teaser == "Teaser.\n" and rest == "\nSecret.\n"
+    assert access.split_teaser("No divider.\n") == ("No divider.\n", None)
+
+
+def test_divider_inside_a_line_does_not_count() -> None:
+    assert not check("Text <!-- more --> inline.\n").has_divider
+
+
+def test_second_divider_is_an_error_with_its_line() -> None:
+    with pytest.raises(MemberkitError) as caught:
+        check("A\n<!-- more -->\nB\n<!-- more -->\n")
+    assert caught.value.line == 4
+
+
+@pytest.mark.parametrize("tiers", [[], ["public"], ["Members"], ["a b"], ["x", "x"]])
+def test_bad_tier_declarations(tiers: list[str]) -> None:
+    with pytest.raises(MemberkitError, match=r"mkdocs\.yml"):
+        access.validate_tiers(tiers)

@@ -1,0 +1,87 @@
+"""Bad input stops the build with one clear line and leaves the last good site alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_memberkit, tree_digest
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def broken_front_matter(project: Path) -> None:
+    replace_in(project / "docs/guides/task-briefs.md", "access: members", "access: [members")
+
+
+def unknown_access(project: Path) -> None:
+    replace_in(project / "docs/guides/task-briefs.md", "access: members", "access: gold")
+
+
+def missing_snippet(project: Path) -> None:
+    replace_in(project / "docs/about.md", "# About", '# About\n\n--8<-- "no-such-piece.md"\n')
+
+
+def broken_link(project: Path) -> None:
+    replace_in(project / "docs/about.md", "# About", "# About\n\nSee [the pricing](pricing.md).\n")
+
+
+def second_divider(project: Path) -> None:
+    path = project / "docs/guides/task-briefs.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n<!-- more -->\n", encoding="utf-8")
+
+
+def unknown_folder_tier(project: Path) -> None:
+    replace_in(project / "mkdocs.yml", "guides/: members", "guides/: gold")
+
+
+CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
+    "broken front matter": (broken_front_matter, ["docs/guides/task-briefs.md:", "YAML"]),
+    "unknown access": (unknown_access, ["docs/guides/task-briefs.md", "'gold'", "members"]),
+    "missing snippet": (missing_snippet, ["about.md", "no-such-piece.md"]),
+    "broken link": (broken_link, ["about.md", "pricing.md"]),
+    "second divider": (second_divider, ["docs/guides/task-briefs.md:", "second teaser divider"]),
+    "unknown folder tier": (unknown_folder_tier, ["mkdocs.yml", "'gold'"]),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_fails_naming_the_file_and_keeps_site(project: Path, case: str) -> None:
+    first = run_memberkit("build", cwd=project)
+    assert first.returncode == 0, first.stderr
+    before = tree_digest(project / "site")
+    assert before
+
+    break_it, expected = CASES[case]
+    break_it(project)
+    result = run_memberkit("build", cwd=project)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    for fragment in expected:
+        assert fragment in result.stderr, f"{fragment!r} missing from:\n{result.stderr}"
+    assert "previous site was left unchanged" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
+    assert tree_digest(project / "site") == before
+    assert not list(project.glob(".site-*")), "temporary build folders were left behind"
+
+
+def test_a_first_failed_build_writes_no_site(project: Path) -> None:
+    unknown_access(project)
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode != 0
+    assert not (project / "site").exists()
+    assert not list(project.glob(".site-*"))
+
+
+def test_missing_config_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_memberkit("build", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "mkdocs.yml: no such file" in result.stderr
+    assert "Traceback" not in result.stderr
