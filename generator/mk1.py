@@ -1,0 +1,294 @@
+"""MK1: the format of everything encrypted (see PROTOCOL.md in the design notes).
+
+Key derivation, envelopes and the keystore. No MkDocs import, no hand-written
+cryptography: AES-GCM comes from `cryptography`, PBKDF2 and HMAC from the standard
+library, raw DEFLATE from zlib. Every nonce is derived from the key and the message,
+so the same input always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import unicodedata
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+FORMAT = "mk1"
+MAGIC = b"MK1\n"
+DEFAULT_ITERATIONS = 600_000
+MIN_ITERATIONS = 100_000
+KEY_BYTES = 32
+NONCE_BYTES = 12
+PAD_BLOCK = 256
+MIN_KEYSTORE_ENTRIES = 16
+
+# What JavaScript's String.prototype.trim() removes (WhiteSpace and LineTerminator),
+# so that "strip surrounding whitespace" means the same in Python and the browser.
+_JS_TRIM = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class MK1Error(Exception):
+    """An envelope or keystore entry that cannot be opened: wrong key, tampered or moved."""
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as error:
+        raise MK1Error(f"not base64url: {error}") from None
+
+
+def normalize_email(email: str) -> str:
+    """NFKC, strip, lowercase A-Z only (so Python and JavaScript agree)."""
+    return unicodedata.normalize("NFKC", email).strip(_JS_TRIM).translate(_ASCII_LOWER)
+
+
+def normalize_password(password: str) -> str:
+    return unicodedata.normalize("NFKC", password).strip(_JS_TRIM)
+
+
+def _hmac(key: bytes, message: bytes) -> bytes:
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class MemberKeys:
+    """What a member's password yields: the lookup id and the key-wrapping key."""
+
+    lookup: str
+    kek: bytes
+
+
+def derive_member_keys(
+    site: str, email: str, password: str, iterations: int = DEFAULT_ITERATIONS
+) -> MemberKeys:
+    """Run PBKDF2 (slow by design: at member creation, never per build).
+
+    The floor of MIN_ITERATIONS is enforced where a keystore is built, so that the
+    protocol's low-iteration test vector can still be computed here.
+    """
+    salt = f"mk1|{site}|{normalize_email(email)}".encode()
+    master = hashlib.pbkdf2_hmac(
+        "sha256", normalize_password(password).encode(), salt, iterations, KEY_BYTES
+    )
+    return MemberKeys(
+        lookup=_hmac(master, b"mk1 lookup")[:16].hex(), kek=_hmac(master, b"mk1 wrap")
+    )
+
+
+def derive_nonce(key: bytes, aad: bytes, data: bytes) -> bytes:
+    nonce_key = _hmac(key, b"mk1 nonce")
+    return _hmac(nonce_key, aad + b"\x00" + data)[:NONCE_BYTES]
+
+
+def _seal(key: bytes, aad: bytes, data: bytes) -> bytes:
+    nonce = derive_nonce(key, aad, data)
+    return nonce + AESGCM(key).encrypt(nonce, data, aad)
+
+
+def _open(key: bytes, aad: bytes, blob: bytes) -> bytes:
+    if len(blob) < NONCE_BYTES + 16:
+        raise MK1Error("ciphertext too short")
+    try:
+        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+    except InvalidTag:
+        raise MK1Error("authentication failed: wrong key, or the data was changed") from None
+
+
+def deflate_raw(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def inflate_raw(data: bytes) -> bytes:
+    try:
+        return zlib.decompress(data, -15)
+    except zlib.error as error:
+        raise MK1Error(f"bad compressed data: {error}") from None
+
+
+def compact_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# -- Envelopes ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    site: str
+    tier: str
+    v: int
+    path: str
+    kind: str  # "page" | "file" | "search"
+    z: str | None = None
+    name: str | None = None
+    type: str | None = None
+
+    def encode(self) -> bytes:
+        fields: dict[str, Any] = {
+            "site": self.site,
+            "tier": self.tier,
+            "v": self.v,
+            "path": self.path,
+            "kind": self.kind,
+        }
+        for key in ("z", "name", "type"):
+            if getattr(self, key) is not None:
+                fields[key] = getattr(self, key)
+        return compact_json(fields)
+
+
+def seal(header: Header, key: bytes, plaintext: bytes) -> bytes:
+    """An envelope: `MK1\\n` header `\\n` nonce ciphertext."""
+    encoded = header.encode()
+    if b"\n" in encoded:
+        raise ValueError("an MK1 header must not hold a newline")
+    aad = MAGIC + encoded
+    data = deflate_raw(plaintext) if header.z == "deflate-raw" else plaintext
+    return aad + b"\n" + _seal(key, aad, data)
+
+
+def read_header(envelope: bytes) -> dict[str, Any]:
+    if not envelope.startswith(MAGIC):
+        raise MK1Error("not an MK1 envelope")
+    end = envelope.find(b"\n", len(MAGIC))
+    if end < 0:
+        raise MK1Error("MK1 header has no end")
+    try:
+        header = json.loads(envelope[len(MAGIC) : end])
+    except ValueError:
+        raise MK1Error("MK1 header is not JSON") from None
+    if not isinstance(header, dict):
+        raise MK1Error("MK1 header is not an object")
+    return header
+
+
+def open_envelope(
+    envelope: bytes,
+    keys: Mapping[str, tuple[int, bytes]],
+    *,
+    site: str,
+    path: str,
+) -> tuple[dict[str, Any], bytes]:
+    """Check site and path, decrypt with the tier key of the header's version, inflate.
+
+    `keys` maps a tier to (version, key). A reference reader, used by the tests and
+    the leak check, and the model for the browser module.
+    """
+    header = read_header(envelope)
+    if header.get("site") != site:
+        raise MK1Error("envelope belongs to another site")
+    if header.get("path") != path:
+        raise MK1Error(f"envelope was made for {header.get('path')!r}, found at {path!r}")
+    tier = header.get("tier")
+    held = keys.get(tier) if isinstance(tier, str) else None
+    if held is None or held[0] != header.get("v"):
+        raise MK1Error(f"no key for tier {tier!r} version {header.get('v')!r}")
+    end = envelope.find(b"\n", len(MAGIC))
+    data = _open(held[1], envelope[:end], envelope[end + 1 :])
+    if header.get("z") == "deflate-raw":
+        data = inflate_raw(data)
+    return header, data
+
+
+# -- Keystore -----------------------------------------------------------------
+
+
+def keystore_aad(site: str, lookup: str) -> bytes:
+    return f"mk1|keys|{site}|{lookup}".encode()
+
+
+def pad(data: bytes, block: int = PAD_BLOCK) -> bytes:
+    return data + b" " * (-len(data) % block)
+
+
+def member_plaintext(name: str, expires: str | None, keys: Mapping[str, Any]) -> bytes:
+    """The compact JSON a member's keystore entry holds, before padding."""
+    return compact_json({"name": name, "exp": expires, "keys": keys})
+
+
+def wrap_member_entry(site: str, member: MemberKeys, plaintext: bytes, length: int = 0) -> str:
+    """One keystore value, padded with spaces to `length` (a multiple of 256, or the next).
+
+    The build pads every entry of a keystore to the same length, so no entry stands out.
+    """
+    padded = pad(plaintext.ljust(length, b" ") if length >= len(plaintext) else plaintext)
+    return b64url(_seal(member.kek, keystore_aad(site, member.lookup), padded))
+
+
+def unwrap_member_entry(site: str, member: MemberKeys, value: str) -> dict[str, Any]:
+    plaintext = _open(member.kek, keystore_aad(site, member.lookup), unb64url(value))
+    entry = json.loads(plaintext.decode())
+    if not isinstance(entry, dict):
+        raise MK1Error("keystore entry is not an object")
+    return entry
+
+
+def keystore_size(members: int) -> int:
+    """Entries to publish: the next power of two, at least 16, hiding the member count."""
+    size = MIN_KEYSTORE_ENTRIES
+    while size < members:
+        size *= 2
+    return size
+
+
+def decoy_stream(secret: bytes, label: bytes) -> Iterator[bytes]:
+    """HMAC-SHA256 in counter mode: reproducible bytes that look random."""
+    counter = 0
+    while True:
+        yield _hmac(secret, label + counter.to_bytes(8, "big"))
+        counter += 1
+
+
+def iter_decoys(secret: bytes, blob_length: int) -> Iterator[tuple[str, str]]:
+    """Endless entries shaped exactly like real ones (32-hex lookups, same blob length)."""
+    stream = decoy_stream(secret, b"mk1 decoy")
+    while True:
+        lookup = next(stream)[:16].hex()
+        blob = b""
+        while len(blob) < blob_length:
+            blob += next(stream)
+        yield lookup, b64url(blob[:blob_length])
+
+
+def build_keystore(
+    site: str,
+    entries: Mapping[str, str],
+    decoy_secret: bytes,
+    iterations: int = DEFAULT_ITERATIONS,
+) -> bytes:
+    """The public keystore JSON: real entries, padded with decoys, sorted by lookup."""
+    if iterations < MIN_ITERATIONS:
+        raise ValueError(f"PBKDF2 iterations must be at least {MIN_ITERATIONS}")
+    members = dict(entries)
+    lengths = {len(unb64url(v)) for v in members.values()}
+    blob_length = max(lengths, default=NONCE_BYTES + PAD_BLOCK + 16)
+    target = keystore_size(len(members))
+    for lookup, blob in iter_decoys(decoy_secret, blob_length):
+        if len(members) >= target:
+            break
+        members.setdefault(lookup, blob)
+    document = {
+        "format": FORMAT,
+        "site": site,
+        "kdf": {"name": "PBKDF2", "hash": "SHA-256", "iterations": iterations},
+        "members": dict(sorted(members.items())),
+    }
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
