@@ -96,6 +96,15 @@ def read_front_matter(text: str, path: str) -> dict[str, Any]:
     return data
 
 
+def body_start(text: str) -> int:
+    """Offset of the first character after the front matter block (0 without one)."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return 0
+    end = match.end()
+    return end + 1 if text[end : end + 1] == "\n" else end
+
+
 def default_tier(src_uri: str, folder_defaults: Mapping[str, str]) -> str:
     """The tier a page gets when its front matter does not say: longest folder wins."""
     best, best_len = PUBLIC, -1

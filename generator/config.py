@@ -18,3 +18,9 @@ class MemberkitConfig(base.Config):
 
     join_url = c.Type(str, default="join.md")
     """Where every `memberkit:join` link points: your checkout link, or a page of the site."""
+
+    templates_dir = c.Type(str, default="templates")
+    """Folder of document templates, relative to mkdocs.yml."""
+
+    templates_access = c.Type(str, default="members")
+    """The tier of a template whose front matter does not say."""

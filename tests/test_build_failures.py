@@ -41,6 +41,29 @@ def unknown_folder_tier(project: Path) -> None:
     replace_in(project / "mkdocs.yml", "guides/: members", "guides/: gold")
 
 
+def undeclared_blank(project: Path) -> None:
+    replace_in(project / "templates/task-brief.md", "## ", "Owner: {{ owner_phone }}\n\n## ")
+
+
+def unused_field(project: Path) -> None:
+    replace_in(
+        project / "templates/task-brief.md",
+        "fields:\n",
+        "fields:\n  - name: spare_field\n    label: Spare\n    example: x\n",
+    )
+
+
+def duplicate_slug(project: Path) -> None:
+    text = (project / "templates/task-brief.md").read_text(encoding="utf-8")
+    (project / "templates/another-brief.md").write_text(
+        text.replace("title:", "slug: task-brief\ntitle:", 1), encoding="utf-8"
+    )
+
+
+def bad_sheet(project: Path) -> None:
+    replace_in(project / "templates/timesheet.md", "formula: ", "formula: nonsense_key + ")
+
+
 CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "broken front matter": (broken_front_matter, ["docs/guides/task-briefs.md:", "YAML"]),
     "unknown access": (unknown_access, ["docs/guides/task-briefs.md", "'gold'", "members"]),
@@ -48,6 +71,10 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "broken link": (broken_link, ["about.md", "pricing.md"]),
     "second divider": (second_divider, ["docs/guides/task-briefs.md:", "second teaser divider"]),
     "unknown folder tier": (unknown_folder_tier, ["mkdocs.yml", "'gold'"]),
+    "undeclared blank": (undeclared_blank, ["templates/task-brief.md:", "owner_phone"]),
+    "unused field": (unused_field, ["templates/task-brief.md", "'spare_field'", "never used"]),
+    "duplicate slug": (duplicate_slug, ["templates/another-brief.md", "task-brief"]),
+    "bad spreadsheet spec": (bad_sheet, ["templates/timesheet.md", "nonsense_key"]),
 }
 
 

@@ -94,3 +94,25 @@ def test_home_page_sells_the_membership(bundled_site: Path) -> None:
     assert "Join the membership" in home
     assert "Six in-depth guides" in home and "Twelve reporting documents" in home
     assert "assets/logo.svg" in home
+
+
+def test_a_page_per_template_with_form_preview_and_downloads(bundled_site: Path) -> None:
+    page = (bundled_site / "templates" / "weekly-report" / "index.html").read_text("utf-8")
+    for control in ('name="worker_name"', 'class="mk-doc__preview"', 'data-mk-copy="text"'):
+        assert control in page
+    for fmt in ("docx", "md", "txt"):
+        assert f'href="../../downloads/weekly-report.{fmt}"' in page
+        assert (bundled_site / "downloads" / f"weekly-report.{fmt}").is_file()
+    budget = (bundled_site / "templates" / "budget-planner" / "index.html").read_text("utf-8")
+    assert 'href="../../downloads/budget-planner.xlsx"' in budget
+    assert 'type="number"' in budget
+
+
+def test_library_page_groups_cards_by_category(bundled_site: Path) -> None:
+    index = (bundled_site / "templates" / "index.html").read_text("utf-8")
+    ids = ("reporting", "hiring", "reviews-and-endings")
+    positions = [index.index(f'<h2 id="{i}">') for i in ids]
+    assert positions == sorted(positions)
+    assert index.count('class="mk-badge"') >= 12 * 3
+    assert 'href="../downloads/all-templates-members.zip"' in index
+    assert (bundled_site / "downloads" / "all-templates-members.zip").is_file()

@@ -1,0 +1,264 @@
+"""The template library: a generated page per template, the library page, the downloads.
+
+The owner writes no page by hand: each template file yields a page with its summary,
+a form with one input per blank, a live preview, copy buttons and download links;
+the library page groups them by category.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from itertools import groupby
+from pathlib import Path
+
+from ..access import PUBLIC, TEASER_DIVIDER
+from ..downloads import Download, make_bundle, reproducible_zip
+from .model import DocumentTemplate, Field, category_order, load_library
+from .render import fill, html_preview, markdown_skeleton, text_skeleton
+from .spreadsheet import to_csv, to_xlsx
+from .word import to_docx
+
+PAGES = "templates"  # where the generated pages live on the site
+DOWNLOADS = "downloads"
+FORMAT_LABELS = {
+    "docx": "Word (.docx)",
+    "xlsx": "Excel (.xlsx)",
+    "csv": "CSV",
+    "md": "Markdown (.md)",
+    "txt": "Text (.txt)",
+}
+BADGES = {"docx": "DOCX", "xlsx": "XLSX", "csv": "CSV", "md": "MD", "txt": "TXT"}
+WIDGET_MARK = '<div data-mk-document="{slug}"></div>'
+
+
+def page_path(template: DocumentTemplate) -> str:
+    return f"{PAGES}/{template.slug}.md"
+
+
+def download_path(template: DocumentTemplate, fmt: str) -> str:
+    return f"{DOWNLOADS}/{template.slug}.{fmt}"
+
+
+def bundle_path(tier: str) -> str:
+    return f"{DOWNLOADS}/all-templates-{tier}.zip"
+
+
+class DocumentLibrary:
+    """Loads `templates/` once per build and makes everything the site needs from it."""
+
+    def __init__(self, templates: Sequence[DocumentTemplate], tiers: Sequence[str]) -> None:
+        self.templates = sorted(templates, key=lambda t: (category_order(t.category), t.title))
+        self.tiers = tuple(tiers)
+        self.by_slug = {t.slug: t for t in self.templates}
+
+    @classmethod
+    def load(
+        cls, folder: Path, tiers: Sequence[str], default_access: str = "members"
+    ) -> tuple[DocumentLibrary, list[str]]:
+        if not folder.is_dir():
+            return cls([], tiers), []
+        templates, warnings = load_library(folder, tiers=tiers, default_access=default_access)
+        return cls(templates, tiers), warnings
+
+    def __bool__(self) -> bool:
+        return bool(self.templates)
+
+    # -- pages -------------------------------------------------------------
+
+    def categories(self) -> list[tuple[str, list[DocumentTemplate]]]:
+        return [(c, list(g)) for c, g in groupby(self.templates, key=lambda t: t.category)]
+
+    def bundle_tiers(self) -> list[str]:
+        """Tiers that get a "download all" bundle: those that can open some template."""
+        return [t for t in self.tiers if any(d.access in (PUBLIC, t) for d in self.templates)]
+
+    def index_markdown(self) -> str:
+        lines = [
+            "---",
+            "title: Templates",
+            "description: Copy-and-paste reporting documents to fill in, copy into an email "
+            "or chat, or download for Word and Excel.",
+            f"access: {PUBLIC}",
+            "---",
+            "",
+            "# Copy-and-paste templates",
+            "",
+            "Ready-made documents for working with remote freelancers. Open one, fill in the "
+            "blanks, then copy it into an email or chat, or download it for Word or Excel.",
+            "",
+        ]
+        for tier in self.bundle_tiers():
+            label = "Download all templates" + ("" if len(self.tiers) == 1 else f" ({tier})")
+            lines.append(
+                f"[:material-folder-zip-outline: {label} (.zip)](../{bundle_path(tier)})"
+                "{ .md-button .md-button--primary .mk-bundle }"
+            )
+        lines.append("")
+        for category, templates in self.categories():
+            lines += ["", f"## {category}", "", '<div class="grid cards mk-library" markdown>', ""]
+            for template in templates:
+                badges = " ".join(
+                    f'<span class="mk-badge">{BADGES[f]}</span>' for f in template.formats
+                )
+                lines += [
+                    f"-   __[{_md_text(template.title)}]({template.slug}.md)__",
+                    "",
+                    f"    {_md_text(template.summary)}",
+                    "",
+                    f"    {badges}",
+                    "",
+                ]
+            lines.append("</div>")
+        return "\n".join(lines) + "\n"
+
+    def page_markdown(self, template: DocumentTemplate) -> str:
+        formats = " · ".join(FORMAT_LABELS[f] for f in template.formats)
+        return "\n".join(
+            [
+                "---",
+                f"title: {json.dumps(template.title)}",
+                f"description: {json.dumps(template.summary)}",
+                f"access: {template.access}",
+                "hide: [toc]",
+                "---",
+                "",
+                f"# {_md_text(template.title)}",
+                "",
+                _md_text(template.summary),
+                "",
+                f"**When to use:** {_md_text(template.when_to_use)}",
+                "",
+                f"**Formats:** {formats}",
+                "",
+                TEASER_DIVIDER,
+                "",
+                "## Fill in, copy and download",
+                "",
+                WIDGET_MARK.format(slug=template.slug),
+                "",
+            ]
+        )
+
+    def pages(self) -> dict[str, str]:
+        """Generated Markdown sources by their path in the docs tree."""
+        if not self:
+            return {}
+        pages = {f"{PAGES}/index.md": self.index_markdown()}
+        for template in self.templates:
+            pages[page_path(template)] = self.page_markdown(template)
+        return pages
+
+    def nav(self) -> list[str | dict[str, list[str]]]:
+        """Nav entries for the library section: the index, then one group per category."""
+        entries: list[str | dict[str, list[str]]] = [f"{PAGES}/index.md"]
+        for category, templates in self.categories():
+            entries.append({category: [page_path(t) for t in templates]})
+        return entries
+
+    # -- the widget ----------------------------------------------------------
+
+    def widget(self, slug: str, site_root: str) -> str:
+        """The form, preview, copy buttons and downloads of one template page.
+
+        `site_root` is the relative URL from the page to the site root (`../../`).
+        """
+        template = self.by_slug[slug]
+        data = {
+            "slug": template.slug,
+            "title": template.title,
+            "labels": template.labels,
+            "markdown": markdown_skeleton(template),
+            "text": text_skeleton(template),
+        }
+        payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+        inputs = "\n".join(_input(template.slug, f) for f in template.fields)
+        links = []
+        for fmt in template.formats:
+            href = html.escape(site_root + download_path(template, fmt))
+            made_here = ' data-mk-fill="1"' if fmt in ("md", "txt") else ""
+            links.append(
+                f'<a class="md-button mk-download" href="{href}" download '
+                f'data-mk-format="{fmt}"{made_here}>{FORMAT_LABELS[fmt]}</a>'
+            )
+        return f"""<div class="mk-doc" data-mk-doc="{html.escape(template.slug)}">
+<form class="mk-doc__form" autocomplete="off" aria-label="Fill in the blanks">
+{inputs}
+<button type="reset" class="md-button mk-doc__reset">Clear the form</button>
+</form>
+<div class="mk-doc__output">
+<div class="mk-doc__actions" role="group" aria-label="Copy">
+{_button("text", "Copy as plain text", primary=True)}
+{_button("markdown", "Copy as Markdown")}
+{_button("rich", "Copy formatted")}
+<span class="mk-doc__status" role="status" aria-live="polite"></span>
+</div>
+<section class="mk-doc__preview" aria-label="Preview">
+{html_preview(template)}
+</section>
+<div class="mk-doc__downloads" role="group" aria-label="Download">
+<span class="mk-doc__downloads-label">Download:</span>
+{"".join(links)}
+</div>
+</div>
+<script type="application/json" class="mk-doc__data">{payload}</script>
+</div>"""
+
+    # -- downloads -----------------------------------------------------------
+
+    def downloads(self) -> list[Download]:
+        """Every file of every template, and one "download all" bundle per tier."""
+        files: list[Download] = []
+        for template in self.templates:
+            for fmt in template.formats:
+                files.append(
+                    Download(download_path(template, fmt), _render(template, fmt), template.access)
+                )
+        for tier in self.bundle_tiers():
+            members = [(f.name, f.content) for f in files if f.tier in (PUBLIC, tier)]
+            files.append(make_bundle(bundle_path(tier), members, tier))
+        return files
+
+
+def _render(template: DocumentTemplate, fmt: str) -> bytes:
+    if fmt == "docx":
+        return reproducible_zip(to_docx(template))
+    if fmt == "xlsx":
+        return reproducible_zip(to_xlsx(template))
+    if fmt == "csv":
+        return to_csv(template)
+    if fmt == "md":
+        return fill(markdown_skeleton(template), template.labels).encode()
+    if fmt == "txt":
+        return fill(text_skeleton(template), template.labels).encode()
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _button(kind: str, label: str, *, primary: bool = False) -> str:
+    css = "md-button md-button--primary" if primary else "md-button"
+    return f'<button type="button" class="{css}" data-mk-copy="{kind}">{label}</button>'
+
+
+def _input(slug: str, field: Field) -> str:
+    ident = html.escape(f"mk-{slug}-{field.name}")
+    label = f'<label for="{ident}">{html.escape(field.label)}</label>'
+    common = f'id="{ident}" name="{html.escape(field.name)}"'
+    example = html.escape(field.example)
+    if field.type == "paragraph":
+        control = f'<textarea {common} rows="3" placeholder="{example}"></textarea>'
+    elif field.type == "choice":
+        options = "".join(
+            f'<option value="{html.escape(c)}">{html.escape(c)}</option>' for c in field.choices
+        )
+        control = f'<select {common}><option value="">Choose…</option>{options}</select>'
+    else:
+        kind = {"date": "date", "number": "number", "email": "email"}.get(field.type, "text")
+        step = ' step="any"' if kind == "number" else ""
+        control = f'<input {common} type="{kind}"{step} placeholder="{example}">'
+    return f'<div class="mk-doc__field">{label}{control}</div>'
+
+
+def _md_text(text: str) -> str:
+    """Plain owner text placed in generated Markdown: no accidental markup."""
+    return html.escape(text, quote=False).replace("*", "\\*").replace("_", "\\_")

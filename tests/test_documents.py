@@ -1,0 +1,307 @@
+"""Document templates: the model, every renderer, and the files members download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.enum.text import WD_COLOR_INDEX
+from openpyxl import load_workbook
+
+from generator.documents.blocks import Heading, ListBlock, Table
+from generator.documents.library import DocumentLibrary, bundle_path
+from generator.documents.model import DocumentTemplate, evaluate, load_library
+from generator.documents.render import blocks, fill, headings, html_preview, text_skeleton
+from generator.documents.spreadsheet import layout, to_csv
+from generator.downloads import reproducible_zip
+
+from .conftest import ROOT
+
+EXPECTED = {
+    "daily-status-report",
+    "weekly-report",
+    "end-of-project-report",
+    "task-brief",
+    "interview-scorecard",
+    "reference-check-script",
+    "paid-trial-task-brief",
+    "freelance-agreement-outline",
+    "budget-planner",
+    "timesheet",
+    "feedback-review-form",
+    "offboarding-checklist",
+}
+
+
+@pytest.fixture(scope="module")
+def library() -> DocumentLibrary:
+    templates, warnings = load_library(ROOT / "templates", tiers=["members"])
+    assert warnings == []
+    return DocumentLibrary(templates, ["members"])
+
+
+@pytest.fixture(scope="module")
+def files(library: DocumentLibrary) -> dict[str, bytes]:
+    return {d.path: d.content for d in library.downloads()}
+
+
+def templates(library: DocumentLibrary) -> list[DocumentTemplate]:
+    return library.templates
+
+
+def test_the_twelve_templates_are_there(library: DocumentLibrary) -> None:
+    assert {t.slug for t in library.templates} == EXPECTED
+    assert {t.slug for t in library.templates if t.is_spreadsheet} == {
+        "budget-planner",
+        "timesheet",
+    }
+    for template in library.templates:
+        assert template.access == "members"
+        assert len(template.fields) >= 4, template.slug
+        assert len(template.body.split()) >= 120, template.slug
+
+
+def test_fill_uses_values_and_labels_for_empty_blanks() -> None:
+    labels = {"name": "Your name", "day": "Date"}
+    assert fill("Hi {{name}}, {{ day }}.", labels, {"name": " Ana "}) == "Hi Ana, [Date]."
+
+
+def test_text_version_has_no_markdown_marks(library: DocumentLibrary) -> None:
+    for template in library.templates:
+        text = text_skeleton(template)
+        assert "**" not in text and "|---" not in text and "# " not in text, template.slug
+        assert re.findall(r"\{\{(\w+)\}\}", text), template.slug
+
+
+def test_preview_marks_every_blank(library: DocumentLibrary) -> None:
+    template = library.by_slug["weekly-report"]
+    preview = html_preview(template)
+    fields_in_preview = set(re.findall(r'data-field="(\w+)"', preview))
+    assert fields_in_preview == {f.name for f in template.fields}
+    assert "<table>" in preview and "{{" not in preview
+
+
+@pytest.mark.parametrize("slug", sorted(EXPECTED))
+def test_docx_opens_and_holds_headings_lists_tables(
+    library: DocumentLibrary, files: dict[str, bytes], slug: str
+) -> None:
+    template = library.by_slug[slug]
+    document = Document(io.BytesIO(files[f"downloads/{slug}.docx"]))
+    paragraphs = [p for p in document.paragraphs if p.text.strip()]
+    heading_texts = [p.text for p in paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    assert heading_texts == headings(template)
+    parsed = blocks(template)
+    list_items = sum(len(b.items) for b in parsed if isinstance(b, ListBlock))
+    listed = [p for p in paragraphs if p.style.name in ("List Bullet", "List Paragraph")]
+    assert len(listed) == list_items
+    tables = [b for b in parsed if isinstance(b, Table)]
+    assert len(document.tables) == len(tables)
+    for docx_table, table in zip(document.tables, tables, strict=True):
+        assert len(docx_table.rows) == len(table.rows) + (1 if table.header else 0)
+    highlighted = [
+        r.text
+        for p in document.paragraphs
+        for r in p.runs
+        if r.font.highlight_color == WD_COLOR_INDEX.YELLOW
+    ]
+    assert highlighted and all(t.startswith("[") and t.endswith("]") for t in highlighted)
+    assert document.core_properties.title == template.title
+    if any(m == "[ ]" for b in parsed if isinstance(b, ListBlock) for m, _ in b.items):
+        assert any(p.text.startswith("\u2610") for p in paragraphs)
+    assert sum(isinstance(b, Heading) for b in parsed) == len(heading_texts)
+
+
+# A small evaluator for the formulas the XLSX holds: =A1*B1 style arithmetic and SUM.
+def _cell_value(ws, ref: str, seen: set[str] | None = None) -> float:
+    value = ws[ref].value
+    if isinstance(value, str) and value.startswith("="):
+        return _formula(ws, value[1:], (seen or set()) | {ref})
+    return float(value or 0) if not isinstance(value, str) else 0.0
+
+
+def _formula(ws, expression: str, seen: set[str]) -> float:
+    def total(match: re.Match[str]) -> str:
+        column, start, end = match.group(1), int(match.group(2)), int(match.group(4))
+        assert match.group(3) == column
+        return repr(sum(_cell_value(ws, f"{column}{r}", seen) for r in range(start, end + 1)))
+
+    expression = re.sub(r"SUM\(([A-Z]+)(\d+):([A-Z]+)(\d+)\)", total, expression)
+    expression = re.sub(
+        r"\b([A-Z]+\d+)\b", lambda m: repr(_cell_value(ws, m.group(1), seen)), expression
+    )
+    assert re.fullmatch(r"[0-9.eE+\-*/() ]+", expression), expression
+    return float(eval(expression))  # only digits and operators remain
+
+
+@pytest.mark.parametrize("slug", ["budget-planner", "timesheet"])
+def test_xlsx_formulas_compute_the_expected_totals(
+    library: DocumentLibrary, files: dict[str, bytes], slug: str
+) -> None:
+    template = library.by_slug[slug]
+    sheet = template.sheet
+    assert sheet is not None
+    workbook = load_workbook(io.BytesIO(files[f"downloads/{slug}.xlsx"]))
+    ws = workbook[sheet.name]
+    header_row, first, total_row = layout(template)
+    assert [c.value for c in ws[header_row]][: len(sheet.columns)] == [
+        c.header for c in sheet.columns
+    ]
+    assert ws.cell(total_row, 1).value == "Total"
+    # Blank rows carry the formulas too, so the member's own lines compute.
+    blank_row = first + len(sheet.rows)
+    for index, column in enumerate(sheet.columns, start=1):
+        if column.formula:
+            assert str(ws.cell(blank_row, index).value).startswith("=")
+    # Totals recomputed from the spec by hand, independently of the workbook.
+    for index, column in enumerate(sheet.columns, start=1):
+        if column.key not in sheet.totals:
+            continue
+        expected = 0.0
+        for row in sheet.rows:
+            values = {k: float(v) for k, v in row.items() if isinstance(v, int | float)}
+            for other in sheet.columns:
+                if other.formula:
+                    values[other.key] = evaluate(other.formula, values)
+            expected += values.get(column.key, 0.0)
+        got = _cell_value(ws, f"{ws.cell(total_row, index).column_letter}{total_row}")
+        assert got == pytest.approx(expected), column.key
+    assert "How to use" in workbook.sheetnames
+
+
+def test_budget_planner_totals_by_hand(library: DocumentLibrary, files: dict[str, bytes]) -> None:
+    rows = list(csv.reader(io.StringIO(files["downloads/budget-planner.csv"].decode("utf-8-sig"))))
+    header, total = rows[0], rows[-1]
+    assert total[0] == "Total"
+    column = dict(zip(header, total, strict=True))
+    # 9*80*1.05 + 450*1.10 + 60*6*1.05 + 300*1.03 = 756 + 495 + 378 + 309
+    assert float(column["Total planned"]) == pytest.approx(1938)
+    assert float(column["Actual paid"]) == pytest.approx(770 + 495 + 315 + 309)
+    assert float(column["Difference"]) == pytest.approx(1889 - 1938)
+    assert to_csv(library.by_slug["budget-planner"]) == files["downloads/budget-planner.csv"]
+
+
+def test_markdown_and_text_downloads_show_labels_for_blanks(files: dict[str, bytes]) -> None:
+    text = files["downloads/daily-status-report.txt"].decode()
+    assert "[Your name]" in text and "{{" not in text
+    markdown = files["downloads/daily-status-report.md"].decode()
+    assert markdown.startswith("# Daily status report: [Date]")
+
+
+def test_bundle_holds_every_file(library: DocumentLibrary, files: dict[str, bytes]) -> None:
+    bundle = zipfile.ZipFile(io.BytesIO(files[bundle_path("members")]))
+    names = set(bundle.namelist())
+    expected = {p.split("/", 1)[1] for p in files if not p.endswith(".zip")}
+    assert names == expected
+    for name in names:
+        assert bundle.read(name) == files[f"downloads/{name}"]
+    assert len(expected) == 12 * 3 + 2 * 2
+
+
+def test_downloads_are_reproducible(library: DocumentLibrary, files: dict[str, bytes]) -> None:
+    again = {d.path: d.content for d in library.downloads()}
+    assert again == files
+    docx = files["downloads/task-brief.docx"]
+    assert reproducible_zip(docx) == docx
+
+
+# -- Bad input -------------------------------------------------------------------
+
+GOOD = """---
+title: Note
+summary: A note.
+category: Reporting
+when_to_use: Always.
+fields:
+  - name: who
+    label: Who
+    example: Ana
+---
+# Note for {{ who }}
+
+Text.
+"""
+
+
+def load_one(tmp_path: Path, text: str, name: str = "note.md") -> list[str]:
+    folder = tmp_path / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return load_library(folder, tiers=["members"])[1]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("title: Note", "title: [Note"), "templates/note.md:"),
+        (("summary: A note.\n", ""), "missing 'summary'"),
+        (("    example: Ana", "    example: Ana\n    type: colour"), "unknown type 'colour'"),
+        (("# Note for {{ who }}", "# Note for {{ whom }}"), "templates/note.md:11: blank"),
+        (("    example: Ana", "    example: Ana\n    type: choice"), "needs 'choices'"),
+        (("category: Reporting", "category: Reporting\nformats: [pdf]"), "'formats'"),
+        (("category: Reporting", "category: Reporting\naccess: gold"), "'gold'"),
+    ],
+)
+def test_bad_template_errors_name_file_and_field(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    from generator.errors import MemberkitError
+
+    with pytest.raises(MemberkitError) as caught:
+        load_one(tmp_path, GOOD.replace(*change))
+    assert message in str(caught.value)
+    assert "templates/note.md" in str(caught.value)
+
+
+def test_unused_field_warns(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    example: Ana", "    example: Ana\n  - name: spare\n    label: S\n    example: x"
+    )
+    warnings = load_one(tmp_path, text)
+    assert len(warnings) == 1 and "'spare'" in warnings[0] and "never used" in warnings[0]
+
+
+def test_duplicate_slug_is_an_error(tmp_path: Path) -> None:
+    from generator.errors import MemberkitError
+
+    load_one(tmp_path, GOOD)
+    with pytest.raises(MemberkitError, match=r"slug 'note' is also used by templates/note\.md"):
+        load_one(tmp_path, GOOD.replace("title: Note", "slug: note\ntitle: Note"), "other.md")
+
+
+SHEET = GOOD.replace(
+    "fields:",
+    """kind: spreadsheet
+sheet:
+  name: Sheet
+  columns:
+    - {key: a, header: A, type: number}
+    - {key: b, header: B, formula: "a * 2"}
+  rows:
+    - {a: 3}
+  totals: [b]
+fields:""",
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('formula: "a * 2"', 'formula: "a * c"'), "names 'c'"),
+        (('formula: "a * 2"', 'formula: "SUM(a)"'), "may only use"),
+        (("    - {a: 3}", "    - {a: three}"), "must be a number"),
+        (("  totals: [b]", "  totals: [z]"), "'totals'"),
+        (("  name: Sheet", "  name: 'Bad/Name'"), "'name'"),
+    ],
+)
+def test_unreadable_spreadsheet_spec(tmp_path: Path, change: tuple[str, str], message: str):
+    from generator.errors import MemberkitError
+
+    assert load_one(tmp_path, SHEET) == []
+    with pytest.raises(MemberkitError) as caught:
+        load_one(tmp_path, SHEET.replace(*change))
+    assert message in str(caught.value) and "templates/note.md" in str(caught.value)
