@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -127,6 +129,251 @@ def serve(config_file: str | None, verbose: bool, dev_addr: str, open_in_browser
             raise click.ClickException(
                 f"cannot serve on {dev_addr}: {error.strerror}; pick another with --dev-addr"
             ) from None
+
+
+# -- members -----------------------------------------------------------------
+
+
+class Project:
+    """What the member commands need from mkdocs.yml: tiers, site URL, the state folder."""
+
+    def __init__(self, config_file: str | None) -> None:
+        from mkdocs.config import load_config
+        from mkdocs.exceptions import Abort, ConfigurationError
+
+        from .build import find_config
+        from .state import state_dir
+
+        path = find_config(config_file)
+        try:
+            config = load_config(str(path))
+        except (Abort, ConfigurationError) as error:
+            raise MemberkitError(f"{path.name}: {error}") from None
+        plugin = config.plugins.get("memberkit")
+        if plugin is None:
+            raise MemberkitError(f"{path.name}: add '- memberkit' under plugins")
+        self.tiers: list[str] = list(plugin.config.tiers)
+        self.site_url: str = config.site_url or ""
+        self.state_dir = state_dir(path.parent)
+
+    def link_base(self) -> str:
+        return self.site_url or "http://127.0.0.1:8000/"
+
+
+def _project(config_file: str | None) -> Project:
+    try:
+        return Project(config_file)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if not from_stdin:
+        return None
+    line: str = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def _print_login(project: Project, email: str, password: str) -> None:
+    from .members import login_link
+
+    click.echo(f"  email:      {email}")
+    click.echo(f"  password:   {password}")
+    click.echo(f"  login link: {login_link(project.link_base(), email, password)}")
+    if not project.site_url:
+        click.echo("  (set site_url in mkdocs.yml to print links to the published site)")
+    click.echo("Send these to the member now: the password is not stored and not shown again.")
+
+
+@cli.group()
+def members() -> None:
+    """Add, list, remove and import members (kept in the private state, .memberkit/)."""
+
+
+@members.command("add")
+@config_option
+@click.argument("email")
+@click.option("--name", default="", help="The member's name, shown after sign-in.")
+@click.option(
+    "--tier", "tiers", multiple=True, help="Tier to grant (repeatable; default: the first tier)."
+)
+@click.option("--expires", metavar="YYYY-MM-DD", help="Last day of access (default: none).")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of generating one.",
+)
+def members_add(
+    config_file: str | None,
+    email: str,
+    name: str,
+    tiers: tuple[str, ...],
+    expires: str | None,
+    password_stdin: bool,
+) -> None:
+    """Add a member and print their login once."""
+    from . import state as private
+    from .members import check_tiers
+
+    project = _project(config_file)
+    try:
+        current, created = private.load_or_create(project.state_dir)
+        granted = check_tiers(tiers or project.tiers[:1], project.tiers)
+        password = _read_password(password_stdin) or private.generate_password()
+        member = current.add(email, password, name=name, tiers=granted, expires=expires)
+        private.save(current, project.state_dir)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    if created:
+        click.echo(f"Created the private state in {_shown(project.state_dir)} (keep it out of git)")
+    click.echo(f"Added {member.email} ({', '.join(member.tiers)}). Their login:")
+    _print_login(project, member.email, password)
+
+
+@members.command("reset")
+@config_option
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def members_reset(config_file: str | None, email: str, password_stdin: bool) -> None:
+    """Give a member a new password (the old one stops working at the next build)."""
+    from . import state as private
+
+    project = _project(config_file)
+    try:
+        current = private.load(project.state_dir)
+        password = _read_password(password_stdin) or private.generate_password()
+        member = current.reset(email, password)
+        private.save(current, project.state_dir)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"New password for {member.email}:")
+    _print_login(project, member.email, password)
+
+
+@members.command("remove")
+@config_option
+@click.argument("email")
+def members_remove(config_file: str | None, email: str) -> None:
+    """Remove a member and rotate the keys of every tier they held."""
+    from . import state as private
+
+    project = _project(config_file)
+    try:
+        current = private.load(project.state_dir)
+        tiers = current.remove(email)
+        private.save(current, project.state_dir)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Removed {email}; new keys for {', '.join(tiers)}. Rebuild and publish the site "
+        "to lock them out; other members sign in again once."
+    )
+
+
+@members.command("list")
+@config_option
+def members_list(config_file: str | None) -> None:
+    """List members: email, name, tiers, expiry."""
+    import datetime as dt
+
+    from . import state as private
+
+    project = _project(config_file)
+    try:
+        current = private.load(project.state_dir)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    today = dt.date.today()
+    rows = sorted(current.members.values(), key=lambda m: m.email)
+    for member in rows:
+        status = " (expired)" if member.expired(today) else ""
+        click.echo(
+            f"{member.email:<32} {member.name:<24} {' '.join(member.tiers):<16} "
+            f"{member.expires or '-'}{status}"
+        )
+    click.echo(f"{len(rows)} member(s)", err=True)
+
+
+@members.command("export")
+@config_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to a file instead of standard output.",
+)
+def members_export(config_file: str | None, output: str | None) -> None:
+    """Export members as CSV (email, name, tier, expires): no passwords, no keys."""
+    from . import state as private
+    from .members import export_csv
+
+    project = _project(config_file)
+    try:
+        text = export_csv(private.load(project.state_dir))
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    if output:
+        private.write_private(Path(output), text.encode())
+    else:
+        click.echo(text, nl=False)
+
+
+@members.command("import")
+@config_option
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--passwords-out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Where to write the new members' passwords and login links (CSV, owner-only).",
+)
+def members_import(config_file: str | None, csv_file: str, passwords_out: str) -> None:
+    """Import members from a checkout's CSV export (email, name, tier, expires)."""
+    import csv
+    import io
+
+    from . import state as private
+    from .members import import_csv, login_link
+
+    project = _project(config_file)
+    out = Path(passwords_out)
+    if out.exists():
+        raise click.ClickException(
+            f"{out} already exists; choose a new file so no earlier passwords are lost"
+        )
+    try:
+        text = Path(csv_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"{csv_file}: cannot read it ({error})") from None
+    try:
+        current, _ = private.load_or_create(project.state_dir)
+        report = import_csv(
+            current,
+            text,
+            known_tiers=project.tiers,
+            progress=lambda email: click.echo(f"  deriving keys for {email}", err=True),
+        )
+        if report.added:
+            table = io.StringIO()
+            writer = csv.writer(table, lineterminator="\n")
+            writer.writerow(["email", "password", "login_link"])
+            for email, password in report.added:
+                writer.writerow([email, password, login_link(project.link_base(), email, password)])
+            private.write_private(out, table.getvalue().encode())
+        if report.added or report.updated:
+            private.save(current, project.state_dir)
+    except MemberkitError as error:
+        raise click.ClickException(f"{csv_file}: {error}") from None
+    for problem in report.errors:
+        click.secho(f"error: {csv_file}: {problem}", fg="red", err=True)
+    click.echo(
+        f"Imported {len(report.added)} new and {len(report.updated)} existing member(s)"
+        + (f"; passwords in {out}" if report.added else "")
+    )
+    if report.errors:
+        raise click.ClickException(
+            f"{len(report.errors)} row(s) skipped; fix them and import again"
+        )
 
 
 def _shown(path: os.PathLike[str] | str) -> str:

@@ -1,0 +1,169 @@
+"""Managing members from the command line, and the private state behind it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import mk1, state
+
+FAST = {"MEMBERKIT_PBKDF2_ITERATIONS": "100000"}
+
+
+def memberkit(project: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=project,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **FAST, **(env or {})},
+    )
+
+
+def read_state(project: Path) -> dict:
+    return json.loads((project / ".memberkit" / "state.json").read_text())
+
+
+def test_add_prints_a_strong_password_and_login_link_once(project: Path) -> None:
+    result = memberkit(project, "members", "add", "Ana@Example.com", "--name", "Ana")
+    assert result.returncode == 0, result.stderr
+    password = next(
+        line.split(":", 1)[1].strip() for line in result.stdout.splitlines() if "password:" in line
+    )
+    assert len(password.replace("-", "")) == 20  # 20 symbols of 31: 99 bits
+    assert "#login=" in result.stdout
+    saved = read_state(project)
+    member = saved["members"]["ana@example.com"]
+    assert member["name"] == "Ana" and member["tiers"] == ["members"]
+    assert password not in json.dumps(saved)
+    keys = mk1.derive_member_keys(saved["site"], "ana@example.com", password, 100_000)
+    assert member["lookup"] == keys.lookup and mk1.unb64url(member["kek"]) == keys.kek
+    folder = project / ".memberkit"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "state.json").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [("short pass", "too short"), ("Password1234", "too easy"), ("aaaaaaaaaaaaaa", "too easy")],
+)
+def test_weak_chosen_passwords_are_refused(project: Path, password: str, reason: str) -> None:
+    result = memberkit(project, "members", "add", "a@b.org", "--password-stdin", stdin=password)
+    assert result.returncode != 0
+    assert reason in result.stderr and "Traceback" not in result.stderr
+    assert not (project / ".memberkit" / "state.json").exists()
+
+
+def test_unknown_tier_and_bad_expiry_are_refused(project: Path) -> None:
+    result = memberkit(project, "members", "add", "a@b.org", "--tier", "gold")
+    assert result.returncode != 0 and "unknown tier 'gold'" in result.stderr
+    result = memberkit(project, "members", "add", "a@b.org", "--expires", "next year")
+    assert result.returncode != 0 and "YYYY-MM-DD" in result.stderr
+
+
+def test_remove_rotates_the_tiers_the_member_held(project: Path) -> None:
+    assert memberkit(project, "members", "add", "a@b.org").returncode == 0
+    assert memberkit(project, "members", "add", "c@d.org").returncode == 0
+    before = read_state(project)["tiers"]["members"]
+    result = memberkit(project, "members", "remove", "A@B.org")
+    assert result.returncode == 0, result.stderr
+    after = read_state(project)
+    assert after["tiers"]["members"]["v"] == before["v"] + 1
+    assert after["tiers"]["members"]["k"] != before["k"]
+    assert list(after["members"]) == ["c@d.org"]
+    missing = memberkit(project, "members", "remove", "a@b.org")
+    assert missing.returncode != 0 and "no member" in missing.stderr
+
+
+def test_reset_changes_the_password(project: Path) -> None:
+    memberkit(project, "members", "add", "a@b.org")
+    old = read_state(project)["members"]["a@b.org"]["lookup"]
+    result = memberkit(project, "members", "reset", "a@b.org")
+    assert result.returncode == 0
+    assert read_state(project)["members"]["a@b.org"]["lookup"] != old
+
+
+def test_import_applies_good_rows_and_reports_bad_ones(project: Path, tmp_path: Path) -> None:
+    source = tmp_path / "checkout.csv"
+    source.write_text(
+        "Email,Name,Tier,Expires\n"
+        "ana@x.org,Ana,members,2027-01-31\n"
+        "not-an-email,Bad,members,\n"
+        "ben@x.org,Ben,gold,\n"
+        "cy@x.org,Cy,,2026-02-30\n"
+        "dee@x.org,Dee,,\n"
+    )
+    out = tmp_path / "passwords.csv"
+    result = memberkit(project, "members", "import", str(source), "--passwords-out", str(out))
+    assert result.returncode != 0
+    for line in ("line 3: 'not-an-email'", "line 4: unknown tier 'gold'", "line 5: '2026-02-30'"):
+        assert line in result.stderr
+    assert "Traceback" not in result.stderr
+    assert set(read_state(project)["members"]) == {"ana@x.org", "dee@x.org"}
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["email"] for r in rows] == ["ana@x.org", "dee@x.org"]
+    assert all("#login=" in r["login_link"] for r in rows)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    again = memberkit(project, "members", "import", str(source), "--passwords-out", str(out))
+    assert again.returncode != 0 and "already exists" in again.stderr
+
+
+def test_export_has_no_secrets(project: Path) -> None:
+    memberkit(project, "members", "add", "a@b.org", "--name", "Al", "--expires", "2027-05-01")
+    result = memberkit(project, "members", "export")
+    assert result.stdout == "email,name,tier,expires\na@b.org,Al,members,2027-05-01\n"
+    saved = read_state(project)["members"]["a@b.org"]
+    assert saved["kek"] not in result.stdout and saved["lookup"] not in result.stdout
+
+
+def test_corrupt_state_is_an_error_and_never_overwritten(project: Path) -> None:
+    memberkit(project, "members", "add", "a@b.org")
+    path = project / ".memberkit" / "state.json"
+    broken = path.read_text()[:-40]
+    path.write_text(broken)
+    for args in (["members", "add", "c@d.org"], ["members", "list"]):
+        result = memberkit(project, *args)
+        assert result.returncode != 0
+        assert "damaged" in result.stderr and "backup" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert path.read_text() == broken
+
+
+def test_state_folder_from_the_environment(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "secrets"
+    result = memberkit(
+        project, "members", "add", "a@b.org", env={"MEMBERKIT_STATE": str(elsewhere)}
+    )
+    assert result.returncode == 0, result.stderr
+    assert (elsewhere / "state.json").is_file()
+    assert not (project / ".memberkit").exists()
+
+
+def test_expired_members_are_dropped_and_their_tiers_rotated() -> None:
+    import datetime as dt
+
+    current = state.State.new(100_000)
+    current.add("a@b.org", "long enough secret", name="A", tiers=["members"], expires="2026-01-31")
+    current.add("c@d.org", "another long secret", name="C", tiers=["members"], expires=None)
+    version = current.tiers["members"].v
+    assert current.drop_expired(dt.date(2026, 1, 31)) == []
+    gone = current.drop_expired(dt.date(2026, 2, 1))
+    assert [m.email for m in gone] == ["a@b.org"]
+    assert current.tiers["members"].v == version + 1
+    assert list(current.members) == ["c@d.org"]
+
+
+def test_gitignore_keeps_the_private_state_out() -> None:
+    from .conftest import ROOT
+
+    assert "/.memberkit/" in (ROOT / ".gitignore").read_text().splitlines()
