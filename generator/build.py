@@ -141,3 +141,43 @@ def _swap_into_place(staging: Path, final: Path) -> None:
         old.rename(final)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def check_site(
+    config_file: str | os.PathLike[str] | None = None,
+    *,
+    site_dir: str | os.PathLike[str] | None = None,
+) -> tuple[Path, list[str]]:
+    """Run the leak check on an existing site folder; returns (folder, leaks found).
+
+    What is protected is learned by building the sources again into a temporary
+    folder (deleted afterwards); the existing site is only read.
+    """
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    path = find_config(config_file)
+    try:
+        config = load_config(str(path))
+    except ConfigurationError as error:
+        raise MemberkitError(f"{path.name}: {error}") from None
+    except Abort as error:
+        raise BuildFailed(str(error)) from None
+    target = Path(site_dir).resolve() if site_dir else Path(config.site_dir)
+    if not target.is_dir():
+        raise MemberkitError(f"{target}: no such folder; build the site first (memberkit build)")
+    plugin = config.plugins.get("memberkit")
+    if plugin is None:
+        raise MemberkitError(f"{path.name}: add '- memberkit' under plugins")
+    with tempfile.TemporaryDirectory(prefix=".site-check-", dir=target.parent) as scratch:
+        config.site_dir = scratch
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        except Abort as error:
+            raise BuildFailed(str(error)) from None
+        finally:
+            config.plugins.on_shutdown()
+        leaks = plugin.leaks.scan(target)  # type: ignore[attr-defined]
+    return target, [str(leak) for leak in leaks]

@@ -114,6 +114,7 @@ def serve(config_file: str | None, verbose: bool, dev_addr: str, open_in_browser
 
     try:
         path = find_config(config_file)
+        _demo_member(config_file, dev_addr)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     with console_logging(_Echo(), logging.DEBUG if verbose else logging.INFO):
@@ -129,6 +130,33 @@ def serve(config_file: str | None, verbose: bool, dev_addr: str, open_in_browser
             raise click.ClickException(
                 f"cannot serve on {dev_addr}: {error.strerror}; pick another with --dev-addr"
             ) from None
+
+
+@cli.command()
+@config_option
+@click.option(
+    "-d",
+    "--site-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The built site to check (default: site_dir of mkdocs.yml, usually ./site).",
+)
+def check(config_file: str | None, site_dir: str | None) -> None:
+    """Scan a built site for protected text and members' emails and names."""
+    from .build import BuildFailed, check_site, console_logging
+
+    with console_logging(_Echo(), logging.WARNING):
+        try:
+            target, leaks = check_site(config_file, site_dir=site_dir)
+        except MemberkitError as error:
+            raise click.ClickException(str(error)) from None
+        except BuildFailed as error:
+            raise click.ClickException(f"the sources do not build ({error})") from None
+    for leak in leaks:
+        click.secho(f"error: {_shown(target)}{leak}", fg="red", err=True)
+    if leaks:
+        raise click.ClickException(f"{len(leaks)} file(s) hold protected text; do not publish")
+    click.echo(f"No protected text found in {_shown(target)}")
 
 
 # -- members -----------------------------------------------------------------
@@ -374,6 +402,29 @@ def members_import(config_file: str | None, csv_file: str, passwords_out: str) -
         raise click.ClickException(
             f"{len(report.errors)} row(s) skipped; fix them and import again"
         )
+
+
+DEMO_EMAIL = "demo@example.com"
+
+
+def _demo_member(config_file: str | None, dev_addr: str) -> None:
+    """First run: no roster yet, so create one with a demo member and print its login."""
+    from . import state as private
+    from .members import login_link
+
+    project = Project(config_file)
+    current, created = private.load_or_create(project.state_dir)
+    if not created and current.members:
+        return
+    password = private.generate_password()
+    current.add(DEMO_EMAIL, password, name="Demo Member", tiers=project.tiers, expires=None)
+    private.save(current, project.state_dir)
+    local = f"http://{dev_addr}/"
+    click.echo(f"Created a demo member in {_shown(project.state_dir)} to try the members' area:")
+    click.echo(f"  email:      {DEMO_EMAIL}")
+    click.echo(f"  password:   {password}")
+    click.echo(f"  login link: {login_link(local, DEMO_EMAIL, password)}")
+    click.echo(f"Remove it before you publish: memberkit members remove {DEMO_EMAIL}")
 
 
 def _shown(path: os.PathLike[str] | str) -> str:

@@ -13,8 +13,10 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+
+from .access import PUBLIC
 
 MIME_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -72,7 +74,15 @@ def make_bundle(path: str, members: Iterable[tuple[str, bytes]], tier: str) -> D
     return Download(path, out.getvalue(), tier)
 
 
-def publish(downloads: Iterable[Download]) -> Iterator[tuple[str, bytes]]:
-    """(site path, bytes) for every download, ready to be written to the site."""
+def publish(
+    downloads: Iterable[Download], seal: Callable[[Download], bytes] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """(site path, bytes) for every download, ready to be written to the site.
+
+    A members-only download is published only as its MK1 envelope, `X.mk1`.
+    """
     for download in downloads:
-        yield download.path, download.content
+        if download.tier == PUBLIC or seal is None:
+            yield download.path, download.content
+        else:
+            yield f"{download.path}.mk1", seal(download)

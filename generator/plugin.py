@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 from importlib import resources
@@ -10,15 +11,18 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
-from . import access, downloads
+from . import access, downloads, protect
+from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary
 from .errors import MemberkitError
+from .leakcheck import LeakCheck
 
 log = get_plugin_logger("memberkit")
 
@@ -27,6 +31,18 @@ JOIN_LINK = 'href="memberkit:join"'
 #: The browser module and its stylesheet, shipped in the package, served by the site.
 ASSETS = ("memberkit.js", "memberkit.css")
 ASSETS_URL = "assets/memberkit"
+LOGIN_PAGE = "login.md"
+LOGIN_SOURCE = """---
+title: Sign in
+description: Sign in to read the members' guides and templates.
+access: public
+hide: [navigation, toc]
+---
+
+# Sign in
+
+<div data-mk1-signin></div>
+"""
 
 
 class DownloadFile(File):
@@ -43,6 +59,10 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.tiers: tuple[str, ...] = ()
         self.pages: dict[str, access.PageAccess] = {}
         self.library = DocumentLibrary([], ())
+        self.sealer: protect.Sealer | None = None
+        self.state: private.State | None = None
+        self.leaks = LeakCheck()
+        self.protected_urls: set[str] = set()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -66,23 +86,47 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             self.library, warnings = DocumentLibrary.load(
                 root / self.config.templates_dir, self.tiers, self.config.templates_access
             )
+            self.leaks = LeakCheck()
+            self._load_state(root)
         except MemberkitError as error:
             raise PluginError(str(error)) from None
         for warning in warnings:
             log.warning(warning)
         self.pages = {}
+        self.protected_urls = set()
         _anchor_snippets(config)
         if self.library and config.nav is not None:
             _expand_library_nav(config.nav, self.library.nav())
         config.extra_css.append(f"{ASSETS_URL}/memberkit.css")
-        config.extra_javascript.append(f"{ASSETS_URL}/memberkit.js")
         return config
+
+    def _load_state(self, root: Path) -> None:
+        """Read the private state; drop expired members (rotating their tiers)."""
+        folder = private.state_dir(root)
+        state = private.load(folder)
+        changed = bool(state.drop_expired(dt.date.today()))
+        missing = [t for t in self.tiers if t not in state.tiers]
+        state.ensure_tiers(missing)
+        if changed or missing:
+            private.save(state, folder)
+        self.state = state
+        self.sealer = protect.Sealer.from_state(state)
+        for member in state.members.values():
+            self.leaks.add_member(member.email, member.name)
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
             return None
-        pages = self.library.pages().items()
-        published = downloads.publish(self.library.downloads())
+        sealer = self.sealer
+        pages = list(self.library.pages(sealed=True).items())
+        if files.get_file_from_path(LOGIN_PAGE) is None:
+            pages.append((LOGIN_PAGE, LOGIN_SOURCE))
+        assert sealer is not None
+
+        def seal(download: downloads.Download) -> bytes:
+            return sealer.seal_file(download.tier, download.path, download.content, download.mime)
+
+        published = downloads.publish(self.library.downloads(), seal)
         for kind, items in ((File, pages), (DownloadFile, published)):
             for src_uri, content in items:
                 if files.get_file_from_path(src_uri) is not None:
@@ -91,11 +135,10 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                         "remove or rename the file in docs/"
                     )
                 # INCLUDED: MkDocs leaves docs/templates/ out by default (theme overrides).
-                files.append(
-                    kind.generated(
-                        config, src_uri, content=content, inclusion=InclusionLevel.INCLUDED
-                    )
-                )
+                inclusion = InclusionLevel.INCLUDED
+                if src_uri == LOGIN_PAGE:
+                    inclusion = InclusionLevel.NOT_IN_NAV
+                files.append(kind.generated(config, src_uri, content=content, inclusion=inclusion))
         for name in ASSETS:
             source = resources.files("generator") / "assets" / name
             files.append(
@@ -132,12 +175,75 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             root = get_relative_url(".", page.url).rstrip("/") + "/"
             root = "" if root in ("./", "/") else root
             html_text = html_text.replace(
-                WIDGET_MARK.format(slug=slug), self.library.widget(slug, root)
+                WIDGET_MARK.format(slug=slug), self.library.widget(slug, root, sealed=True)
             )
         if JOIN_LINK in html_text:
             url = html.escape(self._join_url(page, files))
             html_text = html_text.replace(JOIN_LINK, f'href="{url}"')
-        return html_text
+        rule = self.pages.get(src)
+        if rule is None or not rule.protected:
+            self.leaks.add_public(html_text)
+            return html_text
+        return self._seal_page(html_text, page, rule)
+
+    def _seal_page(self, html_text: str, page: Page, rule: access.PageAccess) -> str:
+        """Keep the teaser; replace the rest, and its part of the TOC, by an envelope."""
+        assert self.sealer is not None
+        description = str(page.meta.get("description") or "")
+        public, hidden = protect.split_page(
+            html_text, has_divider=rule.has_divider, description=description
+        )
+        ids = protect.protected_ids(hidden)
+        _, hidden_toc = protect.split_toc(_toc_entries(page.toc), ids)
+        _prune_toc(page.toc, ids)
+        fragments = {"content": hidden}
+        if hidden_toc:
+            fragments["toc"] = protect.toc_html(hidden_toc)
+        envelope = self.sealer.seal_page(rule.tier, page.url, fragments)
+        self.sealer.add_search(
+            rule.tier, protect.search_entries(page.url, page.title or "", hidden)
+        )
+        self.leaks.add_protected(hidden)
+        self.leaks.add_public(public)
+        self.protected_urls.add(page.url)
+        return public + protect.envelope_element(envelope)
+
+    # The keystore link and the browser module go into <head>, before Material's
+    # bundle, so that the module sees the search index request.
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
+        if not self.config.enabled:
+            return None
+        root = get_relative_url(".", page.url).rstrip("/") + "/"
+        root = "" if root in ("./", "/") else root
+        head = (
+            f'<meta name="mk1-keystore" content="{root}{protect.KEYSTORE_PATH}">'
+            f'<script src="{root}{ASSETS_URL}/memberkit.js"></script>'
+        )
+        if page.url in self.protected_urls:
+            head = '<meta name="robots" content="noindex">' + head
+        return output.replace("</head>", head + "</head>", 1)
+
+    # Last, after the search plugin wrote its index: the leak check reads everything.
+    @event_priority(-100)
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if not self.config.enabled:
+            return
+        assert self.sealer is not None and self.state is not None
+        site = Path(config.site_dir)
+        (site / "mk1").mkdir(exist_ok=True)
+        keystore = protect.keystore(self.state, dt.date.today(), self.tiers)
+        (site / protect.KEYSTORE_PATH).write_bytes(keystore)
+        for path, envelope in self.sealer.search_shards().items():
+            (site / path).parent.mkdir(parents=True, exist_ok=True)
+            (site / path).write_bytes(envelope)
+        leaks = self.leaks.scan(site)
+        if leaks:
+            shown = "; ".join(str(leak) for leak in leaks[:5])
+            more = f" (and {len(leaks) - 5} more)" if len(leaks) > 5 else ""
+            raise PluginError(
+                f"leak check: protected text found in the built site: {shown}{more}. "
+                "Move the text below the teaser divider or make the page public"
+            )
 
     def _join_url(self, page: Page, files: Files) -> str:
         target: str = self.config.join_url
@@ -150,6 +256,22 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 "nor a page in docs/; set it to your checkout link (https://...)"
             )
         return join_file.url_relative_to(page.file)
+
+
+def _toc_entries(toc: Any) -> list[protect.TocEntry]:
+    return [
+        protect.TocEntry(link.id, link.title, tuple(_toc_entries(link.children))) for link in toc
+    ]
+
+
+def _prune_toc(links: Any, hidden: set[str]) -> None:
+    """Remove protected headings from the page's own TOC (what Material renders)."""
+    items: list[AnchorLink] = list(links)
+    for link in items:
+        if link.id in hidden:
+            links.remove(link)
+        else:
+            _prune_toc(link.children, hidden)
 
 
 def _expand_library_nav(nav: list[Any], entries: list[Any]) -> bool:

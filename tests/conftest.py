@@ -3,18 +3,59 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from generator import mk1
+from generator import state as private
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PARTS = ("mkdocs.yml", "docs", "snippets", "templates")
+#: The lowest count the build accepts keeps the tests quick; the format is the same.
+TEST_ITERATIONS = 100_000
 
 
-def copy_project(dest: Path) -> Path:
+@dataclass(frozen=True)
+class TestMember:
+    __test__ = False  # a fixture's data, not a test class
+
+    email: str
+    name: str
+    password: str
+    tiers: tuple[str, ...] = ("members",)
+    expires: str | None = None
+
+
+MEMBER = TestMember("morgan@example.com", "Morgan Member", "a long test password 42")
+OTHER = TestMember("riley@example.org", "Riley Reader", "another long password 77")
+
+
+def write_state(project: Path, members: tuple[TestMember, ...] = (MEMBER, OTHER)) -> Path:
+    """A private state with known members, as `memberkit members add` would write it."""
+    current = private.State.new(TEST_ITERATIONS)
+    current.ensure_tiers(["members"])
+    for member in members:
+        current.add(
+            member.email,
+            member.password,
+            name=member.name,
+            tiers=member.tiers,
+            expires=member.expires,
+        )
+    folder = project / private.STATE_DIR
+    private.save(current, folder)
+    return folder
+
+
+def copy_project(dest: Path, *, with_state: bool = True) -> Path:
     """Copy the bundled content (not site/ or private state) into `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
@@ -23,14 +64,18 @@ def copy_project(dest: Path) -> Path:
             shutil.copytree(source, dest / part)
         else:
             shutil.copy2(source, dest / part)
+    if with_state:
+        write_state(dest)
     return dest
 
 
 def run_memberkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the real command line, as the owner would, in another process."""
+    env = {k: v for k, v in os.environ.items() if k != private.STATE_ENV}
     return subprocess.run(
         [sys.executable, "-m", "generator", *args],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -52,10 +97,30 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled content built once with the real CLI; returns the site folder."""
+def bundled_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled content with two members, built once with the real CLI."""
     project = copy_project(tmp_path_factory.mktemp("bundled"))
     result = run_memberkit("build", cwd=project)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", f"the bundled site must build without a warning:\n{result.stderr}"
-    return project / "site"
+    return project
+
+
+@pytest.fixture(scope="session")
+def bundled_site(bundled_project: Path) -> Path:
+    return bundled_project / "site"
+
+
+def tier_keys(project: Path) -> tuple[str, dict[str, tuple[int, bytes]]]:
+    current = private.load(project / private.STATE_DIR)
+    return current.site, {t: (k.v, mk1.unb64url(k.k)) for t, k in current.tiers.items()}
+
+
+def member_view(project: Path, url: str) -> str:
+    """A page as a member's browser shows it: the envelope opened in place."""
+    site, keys = tier_keys(project)
+    page = (project / "site" / url / "index.html").read_text("utf-8")
+    match = re.search(r'<div class="mk1-locked" data-mk1="([^"]+)".*?</noscript></div>', page)
+    assert match, f"{url} has no protected part"
+    _, plain = mk1.open_envelope(mk1.unb64url(match.group(1)), keys, site=site, path=url)
+    return page[: match.start()] + json.loads(plain)["content"] + page[match.end() :]

@@ -10,7 +10,7 @@ import pytest
 
 from generator.access import read_front_matter, split_teaser
 
-from .conftest import ROOT
+from .conftest import ROOT, member_view
 
 GUIDES = sorted(p for p in (ROOT / "docs" / "guides").glob("*.md") if p.name != "index.md")
 
@@ -96,16 +96,20 @@ def test_home_page_sells_the_membership(bundled_site: Path) -> None:
     assert "assets/logo.svg" in home
 
 
-def test_a_page_per_template_with_form_preview_and_downloads(bundled_site: Path) -> None:
-    page = (bundled_site / "templates" / "weekly-report" / "index.html").read_text("utf-8")
+def test_a_page_per_template_with_form_preview_and_downloads(bundled_project: Path) -> None:
+    site = bundled_project / "site"
+    page = member_view(bundled_project, "templates/weekly-report/")
     for control in ('name="worker_name"', 'class="mk-doc__preview"', 'data-mk-copy="text"'):
         assert control in page
     for fmt in ("docx", "md", "txt"):
-        assert f'href="../../downloads/weekly-report.{fmt}"' in page
-        assert (bundled_site / "downloads" / f"weekly-report.{fmt}").is_file()
-    budget = (bundled_site / "templates" / "budget-planner" / "index.html").read_text("utf-8")
-    assert 'href="../../downloads/budget-planner.xlsx"' in budget
+        assert f'href="../../downloads/weekly-report.{fmt}.mk1"' in page
+        assert (site / "downloads" / f"weekly-report.{fmt}.mk1").is_file()
+        assert not (site / "downloads" / f"weekly-report.{fmt}").exists()
+    budget = member_view(bundled_project, "templates/budget-planner/")
+    assert 'href="../../downloads/budget-planner.xlsx.mk1"' in budget
     assert 'type="number"' in budget
+    visitor = (site / "templates" / "weekly-report" / "index.html").read_text("utf-8")
+    assert 'name="worker_name"' not in visitor and "Weekly report" in visitor
 
 
 def test_library_page_groups_cards_by_category(bundled_site: Path) -> None:
@@ -114,5 +118,5 @@ def test_library_page_groups_cards_by_category(bundled_site: Path) -> None:
     positions = [index.index(f'<h2 id="{i}">') for i in ids]
     assert positions == sorted(positions)
     assert index.count('class="mk-badge"') >= 12 * 3
-    assert 'href="../downloads/all-templates-members.zip"' in index
-    assert (bundled_site / "downloads" / "all-templates-members.zip").is_file()
+    assert 'href="../downloads/all-templates-members.zip.mk1"' in index
+    assert (bundled_site / "downloads" / "all-templates-members.zip.mk1").is_file()

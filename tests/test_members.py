@@ -15,7 +15,15 @@ import pytest
 
 from generator import mk1, state
 
+from .conftest import copy_project
+
 FAST = {"MEMBERKIT_PBKDF2_ITERATIONS": "100000"}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The bundled content with no private state yet, as on a first checkout."""
+    return copy_project(tmp_path / "project", with_state=False)
 
 
 def memberkit(project: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None):

@@ -74,7 +74,7 @@ class DocumentLibrary:
         """Tiers that get a "download all" bundle: those that can open some template."""
         return [t for t in self.tiers if any(d.access in (PUBLIC, t) for d in self.templates)]
 
-    def index_markdown(self) -> str:
+    def index_markdown(self, sealed: bool = False) -> str:
         lines = [
             "---",
             "title: Templates",
@@ -92,7 +92,8 @@ class DocumentLibrary:
         for tier in self.bundle_tiers():
             label = "Download all templates" + ("" if len(self.tiers) == 1 else f" ({tier})")
             lines.append(
-                f"[:material-folder-zip-outline: {label} (.zip)](../{bundle_path(tier)})"
+                f"[:material-folder-zip-outline: {label} (.zip)]"
+                f"(../{bundle_path(tier)}{'.mk1' if sealed else ''})"
                 "{ .md-button .md-button--primary .mk-bundle }"
             )
         lines.append("")
@@ -141,11 +142,11 @@ class DocumentLibrary:
             ]
         )
 
-    def pages(self) -> dict[str, str]:
+    def pages(self, sealed: bool = False) -> dict[str, str]:
         """Generated Markdown sources by their path in the docs tree."""
         if not self:
             return {}
-        pages = {f"{PAGES}/index.md": self.index_markdown()}
+        pages = {f"{PAGES}/index.md": self.index_markdown(sealed)}
         for template in self.templates:
             pages[page_path(template)] = self.page_markdown(template)
         return pages
@@ -159,7 +160,7 @@ class DocumentLibrary:
 
     # -- the widget ----------------------------------------------------------
 
-    def widget(self, slug: str, site_root: str) -> str:
+    def widget(self, slug: str, site_root: str, *, sealed: bool = False) -> str:
         """The form, preview, copy buttons and downloads of one template page.
 
         `site_root` is the relative URL from the page to the site root (`../../`).
@@ -175,8 +176,9 @@ class DocumentLibrary:
         payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
         inputs = "\n".join(_input(template.slug, f) for f in template.fields)
         links = []
+        suffix = ".mk1" if sealed and template.access != PUBLIC else ""
         for fmt in template.formats:
-            href = html.escape(site_root + download_path(template, fmt))
+            href = html.escape(site_root + download_path(template, fmt) + suffix)
             made_here = ' data-mk-fill="1"' if fmt in ("md", "txt") else ""
             links.append(
                 f'<a class="md-button mk-download" href="{href}" download '

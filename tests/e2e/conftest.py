@@ -13,11 +13,22 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
 
 import pytest
 
+from ..conftest import MEMBER, TestMember
+
 CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -121,17 +132,7 @@ def browser() -> Iterator[object]:
         require(False, "the playwright package is not installed (pip install -e '.[test]')")
         raise
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield browser
         browser.close()
 
@@ -155,6 +156,32 @@ class PageWatch:
                 else self.outside.append(request.url)
             ),
         )
+
+
+def sign_in(tab: Any, site: str, member: TestMember = MEMBER, *, remember: bool = False) -> None:
+    """Sign in on the sign-in page with the keyboard-reachable form, as a member would."""
+    tab.goto(site + "login/")
+    tab.get_by_label("Email", exact=True).fill(member.email)
+    tab.get_by_label("Password", exact=True).fill(member.password)
+    if remember:
+        tab.get_by_label("Remember me on this device").check()
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(site)
+    tab.get_by_text(member.name, exact=True).wait_for()
+
+
+@pytest.fixture
+def member_page(browser: Any, served_site: str) -> Iterator[tuple[Any, PageWatch]]:
+    """A signed-in member's tab, with downloads and the clipboard allowed."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served_site.rstrip("/"))
+    tab = context.new_page()
+    watch = PageWatch(tab, served_site.rstrip("/"))
+    sign_in(tab, served_site)
+    yield tab, watch
+    context.close()
+    assert not watch.errors, f"JavaScript errors: {watch.errors}"
+    assert not watch.outside, f"requests to other hosts: {watch.outside}"
 
 
 @pytest.fixture

@@ -1,0 +1,263 @@
+"""Sealing a built page, download or search shard, per PROTOCOL.md.
+
+No MkDocs import: the plugin hands over a page's HTML and its table of contents as
+plain data and gets back the public HTML, with the protected part replaced by an
+element carrying the envelope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import ClassVar
+
+from . import mk1
+from .state import State
+
+#: The divider as Python-Markdown leaves it in the HTML.
+DIVIDER_HTML = re.compile(r"<!--\s*more\s*-->")
+KEYSTORE_PATH = "mk1/keystore.json"
+_H1 = re.compile(r"^\s*(<h1\b[^>]*>.*?</h1>)", re.DOTALL)
+_HEADING_ID = re.compile(r"<h([1-6])[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h\1>", re.DOTALL)
+_TAGS = re.compile(r"<[^>]+>")
+_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """A table-of-contents link, as plain data (MkDocs' AnchorLink without MkDocs)."""
+
+    id: str
+    title: str
+    children: tuple[TocEntry, ...] = ()
+
+
+def split_page(content: str, *, has_divider: bool, description: str) -> tuple[str, str]:
+    """(public HTML, protected HTML) of a page body.
+
+    With a divider, what is above it is public. Without one, only the title (the
+    page's h1) and its description are.
+    """
+    if has_divider:
+        match = DIVIDER_HTML.search(content)
+        if match:
+            return content[: match.start()], content[match.end() :]
+    title = _H1.match(content)
+    public = title.group(1) if title else ""
+    rest = content[title.end() :] if title else content
+    if description:
+        public += f"\n<p>{html.escape(description)}</p>"
+    return public, rest
+
+
+def protected_ids(protected_html: str) -> set[str]:
+    return {m.group(2) for m in _HEADING_ID.finditer(protected_html)}
+
+
+def split_toc(toc: Sequence[TocEntry], hidden: set[str]) -> tuple[list[TocEntry], list[TocEntry]]:
+    """(public entries, protected entries); children follow their own heading."""
+    public: list[TocEntry] = []
+    protected: list[TocEntry] = []
+    for entry in toc:
+        kids_public, kids_protected = split_toc(entry.children, hidden)
+        if entry.id in hidden:
+            protected.append(TocEntry(entry.id, entry.title, tuple(entry.children)))
+        else:
+            public.append(TocEntry(entry.id, entry.title, tuple(kids_public)))
+            protected.extend(kids_protected)
+    return public, protected
+
+
+def toc_html(entries: Iterable[TocEntry]) -> str:
+    """List items in Material's table-of-contents markup, for the browser to insert."""
+    parts = []
+    for entry in entries:
+        children = ""
+        if entry.children:
+            children = (
+                f'<nav class="md-nav" aria-label="{html.escape(entry.title)}">'
+                f'<ul class="md-nav__list">{toc_html(entry.children)}</ul></nav>'
+            )
+        parts.append(
+            f'<li class="md-nav__item"><a href="#{html.escape(entry.id)}" class="md-nav__link">'
+            f'<span class="md-ellipsis">{entry.title}</span></a>{children}</li>'
+        )
+    return "".join(parts)
+
+
+def plain_text(fragment: str) -> str:
+    text = _TAGS.sub(" ", _HEADERLINK.sub("", fragment))
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def search_entries(url: str, title: str, protected_html: str) -> list[dict[str, str]]:
+    """Entries in Material's search index format for the protected part of a page."""
+    entries: list[dict[str, str]] = []
+    cuts = list(_HEADING_ID.finditer(protected_html))
+    lead = protected_html[: cuts[0].start()] if cuts else protected_html
+    if plain_text(lead):
+        entries.append({"location": url, "title": title, "text": _paragraphs(lead)})
+    for index, match in enumerate(cuts):
+        end = cuts[index + 1].start() if index + 1 < len(cuts) else len(protected_html)
+        body = protected_html[match.end() : end]
+        entries.append(
+            {
+                "location": f"{url}#{match.group(2)}",
+                "title": plain_text(match.group(3)),
+                "text": _paragraphs(body),
+            }
+        )
+    return entries
+
+
+def _paragraphs(fragment: str) -> str:
+    """Search text as Material keeps it: block elements as <p>, nothing else."""
+    blocks = re.split(r"</?(?:p|li|td|th|h[1-6]|pre|div|tr|ul|ol|table)\b[^>]*>", fragment)
+    texts = [plain_text(b) for b in blocks]
+    return "".join(f"<p>{html.escape(t)}</p>" for t in texts if t)
+
+
+class _Blocks(HTMLParser):
+    """Text of each heading and paragraph-like block, for the leak check."""
+
+    BLOCKS: ClassVar[set[str]] = {
+        "p",
+        "li",
+        "td",
+        "th",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "dd",
+        "dt",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, list[str]]] = []
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCKS:
+            self.stack.append((tag, []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.stack and self.stack[-1][0] == tag:
+            name, parts = self.stack.pop()
+            text = re.sub(r"\s+", " ", "".join(parts)).strip()
+            if text:
+                self.found.append((name, text))
+
+    def handle_data(self, data: str) -> None:
+        for _, parts in self.stack:
+            parts.append(data)
+
+
+def text_blocks(fragment: str) -> list[tuple[str, str]]:
+    """(tag, text) of every heading and block, without headerlink marks."""
+    parser = _Blocks()
+    parser.feed(_HEADERLINK.sub("", fragment))
+    parser.close()
+    return parser.found
+
+
+@dataclass
+class Sealer:
+    """The tier keys of one build, and everything sealed with them."""
+
+    site: str
+    keys: dict[str, tuple[int, bytes]]  # tier: (version, key)
+    search: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_state(cls, state: State) -> Sealer:
+        return cls(
+            site=state.site,
+            keys={t: (k.v, mk1.unb64url(k.k)) for t, k in state.tiers.items()},
+        )
+
+    def _header(self, tier: str, path: str, kind: str, **extra: str | None) -> mk1.Header:
+        version, _ = self.keys[tier]
+        return mk1.Header(site=self.site, tier=tier, v=version, path=path, kind=kind, **extra)
+
+    def seal_page(self, tier: str, path: str, fragments: Mapping[str, str]) -> str:
+        header = self._header(tier, path, "page", z="deflate-raw")
+        plaintext = mk1.compact_json(dict(fragments))
+        return mk1.b64url(mk1.seal(header, self.keys[tier][1], plaintext))
+
+    def seal_file(self, tier: str, path: str, content: bytes, mime: str) -> bytes:
+        name = path.rsplit("/", 1)[-1]
+        compress = not name.endswith((".docx", ".xlsx", ".zip", ".gz"))
+        header = self._header(
+            tier, path, "file", z="deflate-raw" if compress else None, name=name, type=mime
+        )
+        return mk1.seal(header, self.keys[tier][1], content)
+
+    def add_search(self, tier: str, entries: Iterable[dict[str, str]]) -> None:
+        self.search.setdefault(tier, []).extend(entries)
+
+    def search_shards(self) -> dict[str, bytes]:
+        """`search/<tier>.json.mk1` for every tier with protected pages."""
+        shards = {}
+        for tier, entries in sorted(self.search.items()):
+            path = search_path(tier)
+            header = self._header(tier, path, "search", z="deflate-raw")
+            plaintext = mk1.compact_json({"docs": entries})
+            shards[f"{path}.mk1"] = mk1.seal(header, self.keys[tier][1], plaintext)
+        return shards
+
+
+def search_path(tier: str) -> str:
+    return f"search/{tier}.json"
+
+
+def keystore(state: State, today: dt.date, tiers: Sequence[str]) -> bytes:
+    """The public keystore for the members of `state` who have not expired."""
+    plaintexts = {}
+    for member in state.members.values():
+        if member.expired(today):
+            continue
+        keys = {
+            t: {"v": state.tiers[t].v, "k": state.tiers[t].k}
+            for t in member.tiers
+            if t in state.tiers and t in tiers
+        }
+        plaintexts[member.lookup] = (
+            member,
+            mk1.member_plaintext(member.name, member.expires, keys),
+        )
+    longest = max((len(p) for _, p in plaintexts.values()), default=0)
+    entries = {
+        lookup: mk1.wrap_member_entry(
+            state.site,
+            mk1.MemberKeys(member.lookup, mk1.unb64url(member.kek)),
+            plaintext,
+            longest,
+        )
+        for lookup, (member, plaintext) in plaintexts.items()
+    }
+    return mk1.build_keystore(state.site, entries, mk1.unb64url(state.secret), state.iterations)
+
+
+def envelope_element(envelope: str, kind: str = "content") -> str:
+    """The element that stands in for protected HTML until a member's browser opens it."""
+    return (
+        f'<div class="mk1-locked" data-mk1="{envelope}" data-mk1-part="{kind}">'
+        '<p class="mk1-locked__note">This part is for members. '
+        '<a href="#" data-mk1-signin-link>Sign in</a> to read it.</p>'
+        "<noscript><p>Members need JavaScript turned on to read this page.</p></noscript>"
+        "</div>"
+    )
+
+
+def json_for_html(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")

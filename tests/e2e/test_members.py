@@ -1,0 +1,203 @@
+"""A member's journey in Chromium behind nginx: sign in, read, search, sign out; and attacks."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from ..conftest import MEMBER, OTHER
+from ..test_mk1 import PAGE_VECTOR, SITE
+from .conftest import CHROMIUM, LAUNCH_ARGS, PageWatch, screenshot, sign_in
+
+PROTECTED = "Estimating time"  # a heading below the divider of the task-briefs guide
+
+
+def test_sign_in_read_navigate_search_and_sign_out(
+    member_page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    tab, _ = member_page
+    expect(tab.locator(".mk1-account")).to_contain_text(MEMBER.name)
+    tab.goto(served_site + "guides/task-briefs/")
+    expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
+    toc = tab.locator('[data-md-component="toc"]')
+    expect(toc).to_contain_text(PROTECTED)
+    screenshot(tab, "member-guide")
+
+    # Instant navigation: Material swaps the page in place; it opens all the same.
+    tab.locator(".md-sidebar--primary").get_by_role(
+        "link", name="Budgeting and paying remote workers"
+    ).click()
+    expect(tab).to_have_url(re.compile(r"/guides/budgeting-and-paying/$"))
+    expect(tab.get_by_text("Not legal or tax advice")).to_be_visible()
+    expect(tab.locator("[data-mk1]")).to_have_count(0)
+
+    tab.get_by_role("textbox", name="Search").click()
+    tab.keyboard.type("estimating time")
+    result = tab.locator(".md-search-result__item", has_text=PROTECTED).first
+    expect(result).to_be_visible()
+    tab.keyboard.press("Escape")
+
+    tab.get_by_role("button", name="Sign out").click()
+    expect(tab.locator(".mk1-account")).to_contain_text("Sign in")
+    tab.goto(served_site + "guides/task-briefs/")
+    tab.reload()
+    expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+    assert PROTECTED not in tab.content()
+
+
+def test_wrong_password_gets_one_generic_message(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    tab, _ = page
+    messages = []
+    for email, password in ((MEMBER.email, "not the right password"), ("nobody@x.org", "x" * 14)):
+        tab.goto(served_site + "guides/task-briefs/")
+        tab.get_by_label("Email", exact=True).fill(email)
+        tab.get_by_label("Password", exact=True).fill(password)
+        tab.get_by_role("button", name="Sign in").click()
+        alert = tab.get_by_role("alert")
+        expect(alert).to_contain_text("do not match")
+        messages.append(alert.inner_text())
+    assert messages[0] == messages[1]
+    screenshot(tab, "wrong-password")
+    assert PROTECTED not in tab.content()
+
+
+def test_login_link_signs_in_and_leaves_no_trace(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    from generator.members import login_link
+
+    tab, _ = page
+    link = login_link(served_site, OTHER.email, OTHER.password)
+    tab.goto(link)
+    expect(tab.locator(".mk1-account")).to_contain_text(OTHER.name)
+    assert "#login" not in tab.url
+    assert OTHER.password not in tab.evaluate("location.href + JSON.stringify(history.state)")
+    tab.go_back()
+    assert "#login" not in tab.url
+
+
+def _rewrite_envelope(route: Route, change: Any) -> None:
+    response = route.fetch()
+    body = response.text()
+    match = re.search(r'data-mk1="([^"]+)"', body)
+    assert match
+    body = body.replace(match.group(1), change(match.group(1)))
+    route.fulfill(response=response, body=body)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_tampered_or_moved_envelope_shows_an_error_not_garbage(
+    member_page: tuple[Page, PageWatch], served_site: str, bundled_site: Path
+) -> None:
+    tab, watch = member_page
+
+    def flip(envelope: str) -> str:
+        data = bytearray(_unb64(envelope))
+        data[-20] ^= 0x01
+        return _b64(bytes(data))
+
+    tab.route("**/guides/task-briefs/", lambda route: _rewrite_envelope(route, flip))
+    tab.goto(served_site + "guides/task-briefs/")
+    expect(tab.get_by_role("alert")).to_contain_text("could not be opened")
+    assert PROTECTED not in tab.locator("article").inner_text()
+    screenshot(tab, "tampered")
+
+    other = re.search(
+        r'data-mk1="([^"]+)"',
+        (bundled_site / "guides/budgeting-and-paying/index.html").read_text(),
+    ).group(1)
+    tab.unroute("**/guides/task-briefs/")
+    tab.route("**/guides/task-briefs/", lambda route: _rewrite_envelope(route, lambda _: other))
+    tab.goto(served_site + "guides/task-briefs/")
+    expect(tab.get_by_role("alert")).to_contain_text("could not be opened")
+    assert "Not legal or tax advice" not in tab.locator("article").inner_text()
+    watch.errors.clear()  # the failed decryptions are expected here
+
+
+def test_rotated_keys_ask_the_member_to_sign_in_again(
+    member_page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    tab, _ = member_page
+
+    def next_version(envelope: str) -> str:
+        data = _unb64(envelope)
+        return _b64(data.replace(b'"v":1,', b'"v":2,', 1))
+
+    tab.route("**/guides/task-briefs/", lambda route: _rewrite_envelope(route, next_version))
+    tab.goto(served_site + "guides/task-briefs/")
+    expect(tab.get_by_text("The site was updated since you signed in")).to_be_visible()
+    tab.unroute("**/guides/task-briefs/")
+    tab.goto(served_site + "guides/vetting-and-interviewing/")
+    expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+@pytest.mark.parametrize("remember", [True, False], ids=["remembered", "this-session-only"])
+def test_remember_me_across_a_browser_restart(
+    served_site: str, tmp_path: Path, remember: bool, browser: Any
+) -> None:
+    profile = tmp_path / "profile"
+    for run in range(2):  # two browser processes, one profile on disk: a restart
+        context = browser.browser_type.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=LAUNCH_ARGS
+        )
+        tab = context.new_page()
+        if run == 0:
+            sign_in(tab, served_site, remember=remember)
+        tab.goto(served_site + "guides/task-briefs/")
+        if run == 1 and remember:
+            expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
+        elif run == 1:
+            expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+            assert PROTECTED not in tab.content()
+        context.close()
+
+
+def test_protocol_vectors_in_the_browser(page: tuple[Page, PageWatch], served_site: str) -> None:
+    tab, _ = page
+    tab.goto(served_site)
+    result = tab.evaluate(
+        """async ([site, vector]) => {
+            const mk = window.memberkit;
+            const alice = await mk.deriveMember(site, "Alice@Example.com",
+                "correct horse battery staple", 1000);
+            const bob = await mk.deriveMember(site, "bob@example.org", "  Tr0ub4dor&3  ", 600000);
+            const tierKey = await crypto.subtle.importKey("raw",
+                Uint8Array.from({length: 32}, (_, i) => i), "AES-GCM", false, ["decrypt"]);
+            const session = {site, keys: {members: {v: 1, key: tierKey}}};
+            const opened = await mk.openEnvelope(mk.b64(vector), "guides/hiring/", session);
+            let moved = "";
+            try { await mk.openEnvelope(mk.b64(vector), "guides/other/", session); }
+            catch (error) { moved = error.code; }
+            return {
+                alice: [alice.lookup, mk.hex(alice.kekBytes)],
+                bob: [bob.lookup, mk.hex(bob.kekBytes)],
+                plain: new TextDecoder().decode(opened.data),
+                moved,
+            };
+        }""",
+        [SITE, PAGE_VECTOR],
+    )
+    assert result["alice"] == [
+        "ef0326931c9709ab309d210d6ee67ee6",
+        "dd53ba88c00f45cc33ba3fd12ca0803d3f9046fd5a1640e13d943fc2633ea70f",
+    ]
+    assert result["bob"] == [
+        "c02f6695f26207314c24de4bb8518e3a",
+        "db3e0389e7209a84225087d707620cb6e1347cbaca0ac9c21a183e0725a1d852",
+    ]
+    assert result["plain"] == '{"content":"<p>Secret</p>"}'
+    assert result["moved"] == "moved"

@@ -1,0 +1,222 @@
+"""Members-only for real: attacks on a built site, from the files a visitor can download."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from generator import mk1
+from generator import state as private
+from generator.access import split_teaser
+
+from .conftest import (
+    MEMBER,
+    OTHER,
+    ROOT,
+    TestMember,
+    member_view,
+    run_memberkit,
+    tier_keys,
+    tree_digest,
+    write_state,
+)
+
+GUIDES = sorted(p for p in (ROOT / "docs" / "guides").glob("*.md") if p.name != "index.md")
+
+
+def every_text(site: Path) -> str:
+    """All the site's bytes as text, archives and gz files opened."""
+
+    def read(name: str, data: bytes) -> list[str]:
+        if name.endswith(".gz"):
+            return read(name[:-3], gzip.decompress(data))
+        if data[:4] == b"PK\x03\x04":
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            return [t for n in archive.namelist() for t in read(n, archive.read(n))]
+        return [data.decode("utf-8", "replace")]
+
+    texts = [t for p in site.rglob("*") if p.is_file() for t in read(p.name, p.read_bytes())]
+    return "\n".join(texts)
+
+
+def protected_sentences(guide: Path) -> list[str]:
+    _, rest = split_teaser(guide.read_text(encoding="utf-8"))
+    assert rest is not None
+    prose = [
+        line.strip()
+        for line in rest.splitlines()
+        if len(line.split()) > 12 and re.match(r"[A-Z]", line)
+    ]
+    first = [re.split(r"(?<=[.?!])\s", line)[0] for line in prose]
+    first = [s for s in first if len(s.split()) >= 8]
+    return first[:: max(1, len(first) // 6)]
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
+def test_no_protected_sentence_anywhere_in_the_site(bundled_site: Path, guide: Path) -> None:
+    everything = every_text(bundled_site)
+    sentences = protected_sentences(guide)
+    assert len(sentences) >= 4
+    for sentence in sentences:
+        words = re.findall(r"[A-Za-z0-9']+", sentence)[:8]
+        pattern = r"\W+".join(map(re.escape, words))
+        assert not re.search(pattern, everything), f"{sentence!r} is readable in the site"
+
+
+def test_no_member_email_or_name_in_the_site(bundled_site: Path) -> None:
+    everything = every_text(bundled_site).lower()
+    for member in (MEMBER, OTHER):
+        assert member.email not in everything
+        assert member.name.lower() not in everything
+
+
+def test_protected_headings_are_not_in_the_public_toc_or_search(bundled_site: Path) -> None:
+    page = (bundled_site / "guides/task-briefs/index.html").read_text("utf-8")
+    assert "Estimating time" not in page
+    index = (bundled_site / "search/search_index.json").read_text("utf-8")
+    assert "Estimating time" not in index
+    assert '<meta name="robots" content="noindex">' in page
+    home = (bundled_site / "index.html").read_text("utf-8")
+    assert "noindex" not in home
+
+
+def test_a_member_reads_everything_after_opening_the_envelopes(bundled_project: Path) -> None:
+    page = member_view(bundled_project, "guides/task-briefs/")
+    assert "Estimating time" in page and "Task brief checklist" in page
+    site, keys = tier_keys(bundled_project)
+    shard = (bundled_project / "site/search/members.json.mk1").read_bytes()
+    header, plain = mk1.open_envelope(shard, keys, site=site, path="search/members.json")
+    docs = json.loads(plain)["docs"]
+    assert header["kind"] == "search"
+    assert any(d["title"] == "Estimating time" for d in docs)
+    assert all(d["location"].startswith(("guides/", "templates/")) for d in docs)
+
+
+def test_keystore_opens_with_the_right_password_only(bundled_project: Path) -> None:
+    store = json.loads((bundled_project / "site/mk1/keystore.json").read_text())
+    assert len(store["members"]) == 16 and store["kdf"]["iterations"] >= 100_000
+    site = store["site"]
+    keys = mk1.derive_member_keys(site, MEMBER.email.upper(), f"  {MEMBER.password} ", 100_000)
+    entry = mk1.unwrap_member_entry(site, keys, store["members"][keys.lookup])
+    assert entry["name"] == MEMBER.name and set(entry["keys"]) == {"members"}
+    wrong = mk1.derive_member_keys(site, MEMBER.email, MEMBER.password + "x", 100_000)
+    assert wrong.lookup not in store["members"]
+    lengths = {len(v) for v in store["members"].values()}
+    assert len(lengths) == 1, "every entry, decoys included, has the same length"
+
+
+def test_a_flipped_byte_or_a_moved_envelope_is_refused(bundled_project: Path) -> None:
+    site, keys = tier_keys(bundled_project)
+    page = (bundled_project / "site/guides/task-briefs/index.html").read_text("utf-8")
+    envelope = mk1.unb64url(re.search(r'data-mk1="([^"]+)"', page).group(1))
+    for index in (5, len(envelope) // 2, len(envelope) - 1):
+        tampered = bytearray(envelope)
+        tampered[index] ^= 0x20
+        with pytest.raises(mk1.MK1Error):
+            mk1.open_envelope(bytes(tampered), keys, site=site, path="guides/task-briefs/")
+    with pytest.raises(mk1.MK1Error, match="made for"):
+        mk1.open_envelope(envelope, keys, site=site, path="guides/budgeting-and-paying/")
+
+
+def test_two_builds_of_the_same_sources_are_byte_identical(project: Path, tmp_path: Path) -> None:
+    first = run_memberkit("build", cwd=project)
+    assert first.returncode == 0, first.stderr
+    before = tree_digest(project / "site")
+    second = run_memberkit("build", cwd=project)
+    assert second.returncode == 0, second.stderr
+    assert tree_digest(project / "site") == before
+
+
+def test_a_removed_member_opens_nothing_in_the_next_build(project: Path) -> None:
+    assert run_memberkit("build", cwd=project).returncode == 0
+    store = json.loads((project / "site/mk1/keystore.json").read_text())
+    site = store["site"]
+    leaver = mk1.derive_member_keys(site, OTHER.email, OTHER.password, 100_000)
+    saved = mk1.unwrap_member_entry(site, leaver, store["members"][leaver.lookup])["keys"]
+    saved_keys = {t: (k["v"], mk1.unb64url(k["k"])) for t, k in saved.items()}
+    old_page = re.search(
+        r'data-mk1="([^"]+)"', (project / "site/guides/task-briefs/index.html").read_text()
+    ).group(1)
+    mk1.open_envelope(mk1.unb64url(old_page), saved_keys, site=site, path="guides/task-briefs/")
+
+    removed = run_memberkit("members", "remove", OTHER.email, cwd=project)
+    assert removed.returncode == 0, removed.stderr
+    assert run_memberkit("build", cwd=project).returncode == 0
+
+    store = json.loads((project / "site/mk1/keystore.json").read_text())
+    assert leaver.lookup not in store["members"]
+    for page in (project / "site").rglob("index.html"):
+        match = re.search(r'data-mk1="([^"]+)"', page.read_text())
+        if match:
+            url = page.parent.relative_to(project / "site").as_posix() + "/"
+            with pytest.raises(mk1.MK1Error):
+                mk1.open_envelope(mk1.unb64url(match.group(1)), saved_keys, site=site, path=url)
+    for envelope in (project / "site").rglob("*.mk1"):
+        path = envelope.relative_to(project / "site").as_posix()[: -len(".mk1")]
+        with pytest.raises(mk1.MK1Error):
+            mk1.open_envelope(envelope.read_bytes(), saved_keys, site=site, path=path)
+    # The member who stays signs in and reads everything.
+    stayer = mk1.derive_member_keys(site, MEMBER.email, MEMBER.password, 100_000)
+    current = mk1.unwrap_member_entry(site, stayer, store["members"][stayer.lookup])["keys"]
+    assert current["members"]["v"] == saved["members"]["v"] + 1
+    assert "Estimating time" in member_view(project, "guides/task-briefs/")
+
+
+def test_an_expired_member_is_dropped_at_build_time(project: Path) -> None:
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    expired = TestMember(
+        "old@example.com", "Old Member", "an expired long password", expires=yesterday
+    )
+    write_state(project, (MEMBER, expired))
+    version = private.load(project / ".memberkit").tiers["members"].v
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    after = private.load(project / ".memberkit")
+    assert list(after.members) == [MEMBER.email]
+    assert after.tiers["members"].v == version + 1
+    store = json.loads((project / "site/mk1/keystore.json").read_text())
+    keys = mk1.derive_member_keys(store["site"], expired.email, expired.password, 100_000)
+    assert keys.lookup not in store["members"]
+
+
+def test_a_planted_leak_is_caught_by_memberkit_check(project: Path) -> None:
+    assert run_memberkit("build", cwd=project).returncode == 0
+    clean = run_memberkit("check", cwd=project)
+    assert clean.returncode == 0, clean.stderr
+    sentence = protected_sentences(ROOT / "docs/guides/budgeting-and-paying.md")[1]
+    target = project / "site" / "about" / "index.html"
+    target.write_text(target.read_text() + f"<p>{sentence}</p>")
+    caught = run_memberkit("check", cwd=project)
+    assert caught.returncode != 0
+    assert "site/about/index.html" in caught.stderr and "protected text" in caught.stderr
+    bundle = project / "site" / "notes.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("inside.txt", f"{MEMBER.name} wrote this")
+    target.write_text(target.read_text().replace(sentence, ""))
+    caught = run_memberkit("check", cwd=project)
+    assert "notes.zip!inside.txt: a member's name" in caught.stderr
+
+
+def test_the_build_refuses_without_private_state(tmp_path: Path) -> None:
+    from .conftest import copy_project
+
+    project = copy_project(tmp_path / "bare", with_state=False)
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode != 0
+    assert "no private state yet" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_corrupt_state_fails_the_build_and_is_kept(project: Path) -> None:
+    path = project / ".memberkit" / "state.json"
+    path.write_text(path.read_text().replace('"site"', '"sight"'))
+    before = path.read_bytes()
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode != 0 and "damaged" in result.stderr
+    assert path.read_bytes() == before
