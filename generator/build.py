@@ -179,5 +179,5 @@ def check_site(
             raise BuildFailed(str(error)) from None
         finally:
             config.plugins.on_shutdown()
-        leaks = plugin.leaks.scan(target)  # type: ignore[attr-defined]
+        leaks = plugin.leaks.scan(target, skip=plugin.theme_assets)  # type: ignore[attr-defined]
     return target, [str(leak) for leak in leaks]

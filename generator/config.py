@@ -24,3 +24,6 @@ class MemberkitConfig(base.Config):
 
     templates_access = c.Type(str, default="members")
     """The tier of a template whose front matter does not say."""
+
+    cache = c.Type(bool, default=True)
+    """Reuse Word and Excel downloads from `.cache/memberkit/` while templates are unchanged."""

@@ -89,11 +89,12 @@ class LeakCheck:
         people = {p: w for p, w in self.people.items() if f" {p} " not in public}
         return headings, protected, people
 
-    def scan(self, site: Path) -> list[Leak]:
+    def scan(self, site: Path, skip: Iterable[str] = ()) -> list[Leak]:
+        """Read every file of `site` but those in `skip` (paths relative to it)."""
         headings, protected, people = self.needles()
         phrases = {h for h in headings if len(h.split()) >= PHRASE_WORDS}
         leaks: list[Leak] = []
-        for name, segments, titles in _texts(site):
+        for name, segments, titles in _texts(site, set(skip)):
             found = self._first_hit(segments, titles, headings, phrases, protected, people)
             if found:
                 leaks.append(Leak(name, found))
@@ -150,10 +151,13 @@ def _segments(text: str, markup: bool) -> list[str]:
     return [part for part in re.split(r"\n\s*\n|\x00", text) if part.strip()]
 
 
-def _texts(site: Path) -> Iterator[tuple[str, list[str], set[str]]]:
+def _texts(site: Path, skip: set[str]) -> Iterator[tuple[str, list[str], set[str]]]:
     """(file name, text segments, heading texts) for every file, archives opened."""
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        for name, text, markup in _read(path.relative_to(site).as_posix(), path.read_bytes()):
+        relative = path.relative_to(site).as_posix()
+        if relative in skip:
+            continue
+        for name, text, markup in _read(relative, path.read_bytes()):
             titles = {" ".join(words(_visible(h))) for h in _HEADING.findall(text)}
             if name.endswith(".json"):
                 titles.update(" ".join(words(t)) for t in _titles(text))

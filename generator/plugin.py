@@ -31,6 +31,8 @@ JOIN_LINK = 'href="memberkit:join"'
 #: The browser module and its stylesheet, shipped in the package, served by the site.
 ASSETS = ("memberkit.js", "memberkit.css")
 ASSETS_URL = "assets/memberkit"
+#: Word and Excel files already made, reused while their template is unchanged.
+CACHE_DIR = ".cache/memberkit"
 LOGIN_PAGE = "login.md"
 LOGIN_SOURCE = """---
 title: Sign in
@@ -63,6 +65,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.state: private.State | None = None
         self.leaks = LeakCheck()
         self.protected_urls: set[str] = set()
+        self.theme_assets: set[str] = set()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -84,7 +87,10 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 )
             root = Path(config.config_file_path or ".").parent
             self.library, warnings = DocumentLibrary.load(
-                root / self.config.templates_dir, self.tiers, self.config.templates_access
+                root / self.config.templates_dir,
+                self.tiers,
+                self.config.templates_access,
+                cache=root / CACHE_DIR if self.config.cache else None,
             )
             self.leaks = LeakCheck()
             self._load_state(root)
@@ -117,6 +123,13 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
             return None
+        # Copied unchanged from the theme: the leak check need not read them.
+        theme_dirs = tuple(os.path.join(d, "") for d in config.theme.dirs)
+        self.theme_assets = {
+            f.dest_uri
+            for f in files
+            if f.abs_src_path and f.abs_src_path.startswith(theme_dirs) and not f.generated_by
+        }
         sealer = self.sealer
         pages = list(self.library.pages(sealed=True).items())
         if files.get_file_from_path(LOGIN_PAGE) is None:
@@ -158,6 +171,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 tiers=self.tiers,
                 folder_defaults=self.config.access,
                 path=_display_path(page, config),
+                meta=page.meta,
             )
         except MemberkitError as error:
             raise PluginError(str(error)) from None
@@ -236,7 +250,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         for path, envelope in self.sealer.search_shards().items():
             (site / path).parent.mkdir(parents=True, exist_ok=True)
             (site / path).write_bytes(envelope)
-        leaks = self.leaks.scan(site)
+        leaks = self.leaks.scan(site, skip=self.theme_assets)
         if leaks:
             shown = "; ".join(str(leak) for leak in leaks[:5])
             more = f" (and {len(leaks) - 5} more)" if len(leaks) > 5 else ""

@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import markdown
 
@@ -62,12 +63,18 @@ class Table:
 Block = Heading | Paragraph | ListBlock | Table
 
 
-def parse(body: str) -> list[Block]:
-    """Parse a template body (Markdown with `{{ blanks }}`) into blocks."""
+@lru_cache(maxsize=256)
+def _parse(body: str) -> tuple[Block, ...]:
     marked = BLANK.sub(lambda m: f"{_OPEN}{m.group(1)}{_CLOSE}", body)
     html = markdown.markdown(marked, extensions=["tables"], output_format="xhtml")
     root = ET.fromstring(f"<body>{html}</body>")
-    return list(_blocks(root))
+    return tuple(_blocks(root))
+
+
+def parse(body: str) -> list[Block]:
+    """Parse a template body (Markdown with `{{ blanks }}`) into blocks (cached: every
+    renderer reads the same body)."""
+    return list(_parse(body))
 
 
 def _blocks(root: ET.Element) -> Iterator[Block]:

@@ -7,8 +7,10 @@ the library page groups them by category.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
 from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
@@ -48,19 +50,29 @@ def bundle_path(tier: str) -> str:
 class DocumentLibrary:
     """Loads `templates/` once per build and makes everything the site needs from it."""
 
-    def __init__(self, templates: Sequence[DocumentTemplate], tiers: Sequence[str]) -> None:
+    def __init__(
+        self,
+        templates: Sequence[DocumentTemplate],
+        tiers: Sequence[str],
+        cache: Path | None = None,
+    ) -> None:
         self.templates = sorted(templates, key=lambda t: (category_order(t.category), t.title))
         self.tiers = tuple(tiers)
         self.by_slug = {t.slug: t for t in self.templates}
+        self.cache = cache
 
     @classmethod
     def load(
-        cls, folder: Path, tiers: Sequence[str], default_access: str = "members"
+        cls,
+        folder: Path,
+        tiers: Sequence[str],
+        default_access: str = "members",
+        cache: Path | None = None,
     ) -> tuple[DocumentLibrary, list[str]]:
         if not folder.is_dir():
-            return cls([], tiers), []
+            return cls([], tiers, cache), []
         templates, warnings = load_library(folder, tiers=tiers, default_access=default_access)
-        return cls(templates, tiers), warnings
+        return cls(templates, tiers, cache), warnings
 
     def __bool__(self) -> bool:
         return bool(self.templates)
@@ -221,6 +233,37 @@ class DocumentLibrary:
             members = [(f.name, f.content) for f in files if f.tier in (PUBLIC, tier)]
             files.append(make_bundle(bundle_path(tier), members, tier))
         return files
+
+    def _cached(self, template: DocumentTemplate, fmt: str) -> bytes:
+        """Word and Excel files are slow to make: reuse them while the template is unchanged.
+
+        The key covers the template, the format and the renderers' own code, so a new
+        memberkit version or an edited template never serves a stale file.
+        """
+        if self.cache is None or fmt not in ("docx", "xlsx"):
+            return _render(template, fmt)
+        key = hashlib.sha256(f"{_RENDERER}|{fmt}|{template!r}".encode()).hexdigest()
+        path = self.cache / f"{template.slug}-{key[:32]}.{fmt}"
+        if path.is_file():
+            return path.read_bytes()
+        content = _render(template, fmt)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(f".{path.name}.{os.getpid()}")
+        scratch.write_bytes(content)
+        scratch.replace(path)
+        return content
+
+
+def _renderer_fingerprint() -> str:
+    """A hash of the code that makes the files, for the cache key."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    digest.update((Path(__file__).parent.parent / "downloads.py").read_bytes())
+    return digest.hexdigest()
+
+
+_RENDERER = _renderer_fingerprint()
 
 
 def _render(template: DocumentTemplate, fmt: str) -> bytes:

@@ -33,7 +33,7 @@ def test_sign_in_read_navigate_search_and_sign_out(
         "link", name="Budgeting and paying remote workers"
     ).click()
     expect(tab).to_have_url(re.compile(r"/guides/budgeting-and-paying/$"))
-    expect(tab.get_by_text("Not legal or tax advice")).to_be_visible()
+    expect(tab.get_by_role("heading", name="The five payment models")).to_be_visible()
     expect(tab.locator("[data-mk1]")).to_have_count(0)
 
     tab.get_by_role("textbox", name="Search").click()
@@ -124,7 +124,7 @@ def test_tampered_or_moved_envelope_shows_an_error_not_garbage(
     tab.route("**/guides/task-briefs/", lambda route: _rewrite_envelope(route, lambda _: other))
     tab.goto(served_site + "guides/task-briefs/")
     expect(tab.get_by_role("alert")).to_contain_text("could not be opened")
-    assert "Not legal or tax advice" not in tab.locator("article").inner_text()
+    assert "The five payment models" not in tab.locator("article").inner_text()
     watch.errors.clear()  # the failed decryptions are expected here
 
 
