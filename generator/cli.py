@@ -105,7 +105,20 @@ def build(
     help="Address to serve the preview on.",
 )
 @click.option("--open", "open_in_browser", is_flag=True, help="Open the preview in a browser.")
-def serve(config_file: str | None, verbose: bool, dev_addr: str, open_in_browser: bool) -> None:
+@click.option(
+    "--as",
+    "audience",
+    metavar="public|TIER",
+    help="Show what one audience sees: 'public' (a visitor) or a tier's members, "
+    "without signing in.",
+)
+def serve(
+    config_file: str | None,
+    verbose: bool,
+    dev_addr: str,
+    open_in_browser: bool,
+    audience: str | None,
+) -> None:
     """Preview the site with live reload while you edit."""
     from mkdocs.commands.serve import serve as mkdocs_serve
     from mkdocs.exceptions import Abort, ConfigurationError
@@ -117,6 +130,11 @@ def serve(config_file: str | None, verbose: bool, dev_addr: str, open_in_browser
         _demo_member(config_file, dev_addr)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
+    if audience:
+        from .plugin import PREVIEW_ENV
+
+        os.environ[PREVIEW_ENV] = audience
+        click.echo(f"Previewing the site as {audience!r} sees it.")
     with console_logging(_Echo(), logging.DEBUG if verbose else logging.INFO):
         try:
             mkdocs_serve(

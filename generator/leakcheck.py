@@ -20,14 +20,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .protect import text_blocks
-
 SHINGLE = 8
 #: Headings this long are looked for anywhere; shorter ones ("Context") only as headings.
 PHRASE_WORDS = 3
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\x00")
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
+_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
 _HEADING = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.DOTALL | re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z0-9]+)*")
 _TAGS = re.compile(r"<[^>]+>")
+_EMAIL = re.compile(r"[^\s@<>\"',;:()\[\]]+@[^\s@<>\"',;:()\[\]]+\.[a-z0-9-]+")
 TEXT_SUFFIXES = {
     ".html", ".htm", ".json", ".xml", ".txt", ".md", ".csv", ".js", ".css", ".svg",
     ".rels", ".map", ".webmanifest", ".yml", ".yaml",
@@ -63,11 +65,15 @@ class LeakCheck:
     people: dict[str, str] = field(default_factory=dict)  # normalised: what it is
 
     def add_protected(self, fragment: str) -> None:
-        for tag, text in text_blocks(fragment):
-            tokens = words(text)
-            if tag.startswith("h") and tokens:
+        # Script data (a template's JSON) repeats the visible text in machine form.
+        fragment = _SCRIPT.sub(" ", fragment)
+        for heading in _HEADING.findall(_HEADERLINK.sub("", fragment)):
+            text = " ".join(_visible(heading).split())
+            if tokens := words(text):
                 self.headings.setdefault(" ".join(tokens), text)
-            for shingle in shingles(tokens):
+        for block in _segments(fragment, markup=True):
+            text = _visible(block)
+            for shingle in shingles(words(text)):
                 self.protected.setdefault(shingle, text)
 
     def add_public(self, fragment: str) -> None:
@@ -92,40 +98,59 @@ class LeakCheck:
     def scan(self, site: Path, skip: Iterable[str] = ()) -> list[Leak]:
         """Read every file of `site` but those in `skip` (paths relative to it)."""
         headings, protected, people = self.needles()
-        phrases = {h for h in headings if len(h.split()) >= PHRASE_WORDS}
+        # Phrases (long headings, names) are looked up as word n-grams: one set lookup
+        # per position and length, however many headings and members there are.
+        phrases: dict[tuple[str, ...], str] = {}
+        for heading, text in headings.items():
+            if len(heading.split()) >= PHRASE_WORDS:
+                phrases[tuple(heading.split())] = f"protected heading {text!r}"
+        emails = {p: w for p, w in people.items() if "@" in p}
+        for person, kind in people.items():
+            if "@" not in person:
+                phrases.setdefault(tuple(person.split()), kind)
+        lengths = sorted({len(p) for p in phrases})
         leaks: list[Leak] = []
+        # Navigation, header and footer repeat on every page: judge each text once.
+        seen: dict[str, str | None] = {}
         for name, segments, titles in _texts(site, set(skip)):
-            found = self._first_hit(segments, titles, headings, phrases, protected, people)
-            if found:
-                leaks.append(Leak(name, found))
+            found = next((t for t in titles if t in headings), None)
+            what: str | None = None
+            if found is not None:
+                what = f"protected heading {headings[found]!r}"
+            else:
+                for segment in segments:
+                    if segment not in seen:
+                        seen[segment] = _hit(segment, protected, phrases, lengths, emails)
+                    what = seen[segment]
+                    if what:
+                        break
+            if what:
+                leaks.append(Leak(name, what))
         return leaks
 
-    @staticmethod
-    def _first_hit(
-        segments: list[str],
-        titles: set[str],
-        headings: dict[str, str],
-        phrases: set[str],
-        protected: dict[tuple[str, ...], str],
-        people: dict[str, str],
-    ) -> str | None:
-        for title in titles:
-            if title in headings:
-                return f"protected heading {headings[title]!r}"
-        for segment in segments:
-            tokens = words(segment)
-            joined = " " + " ".join(tokens) + " "
-            phrase = next((h for h in phrases if f" {h} " in joined), None)
-            if phrase is not None:
-                return f"protected heading {headings[phrase]!r}"
-            shingle = next((s for s in shingles(tokens) if s in protected), None)
-            if shingle is not None:
-                return f"protected text {' '.join(shingle)!r}"
-            lowered = segment.lower()
-            for person, what in people.items():
-                if (person in lowered) if "@" in person else (f" {person} " in joined):
-                    return what
-        return None
+
+def _hit(
+    segment: str,
+    protected: dict[tuple[str, ...], str],
+    phrases: dict[tuple[str, ...], str],
+    lengths: list[int],
+    emails: dict[str, str],
+) -> str | None:
+    segment = _visible(segment) if "<" in segment or "&" in segment else segment
+    tokens = words(segment)
+    for size in lengths:
+        for start in range(len(tokens) - size + 1):
+            what = phrases.get(tuple(tokens[start : start + size]))
+            if what:
+                return what
+    shingle = next((s for s in shingles(tokens) if s in protected), None)
+    if shingle is not None:
+        return f"protected text {' '.join(shingle)!r}"
+    if emails and "@" in segment:
+        for address in _EMAIL.findall(segment.lower()):
+            if address in emails:
+                return emails[address]
+    return None
 
 
 def _visible(fragment: str) -> str:
@@ -135,20 +160,24 @@ def _visible(fragment: str) -> str:
 _BLOCK_TAG = re.compile(
     r"</?(?:p|div|li|ul|ol|h[1-6]|td|th|tr|table|nav|header|footer|section|article|aside|"
     r"main|label|form|button|pre|blockquote|dd|dt|dl|br|hr|option|select|title|meta|script|"
-    r"style|head|body|html|details|summary)\b[^>]*>",
-    re.IGNORECASE,
-)
+    r"style|head|body|html|details|summary)\b[^>]*>"
+)  # lowercase, as MkDocs writes it: a case-blind pattern costs three times as much
 
 
 def _segments(text: str, markup: bool) -> list[str]:
     """Runs of text that read on from each other; shingles never cross between them.
 
     Words of one navigation link and the next are not a sentence: matching across
-    them would report public titles as leaks.
+    them would report public titles as leaks. Pieces of markup are returned raw (tags
+    inside a block still in them); `_hit` makes them text, once per distinct piece.
     """
-    if markup:
-        text = _visible(_BLOCK_TAG.sub("\n\n", text))
-    return [part for part in re.split(r"\n\s*\n|\x00", text) if part.strip()]
+    pieces = _BLOCK_TAG.split(text) if markup else [text]
+    return [
+        part
+        for piece in pieces
+        for part in _PARAGRAPH_BREAK.split(piece)
+        if part and not part.isspace()
+    ]
 
 
 def _texts(site: Path, skip: set[str]) -> Iterator[tuple[str, list[str], set[str]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import os
 from importlib import resources
 from pathlib import Path
@@ -33,6 +34,8 @@ ASSETS = ("memberkit.js", "memberkit.css")
 ASSETS_URL = "assets/memberkit"
 #: Word and Excel files already made, reused while their template is unchanged.
 CACHE_DIR = ".cache/memberkit"
+#: Set by `memberkit serve --as`: the audience the live preview shows.
+PREVIEW_ENV = "MEMBERKIT_PREVIEW_AS"
 LOGIN_PAGE = "login.md"
 LOGIN_SOURCE = """---
 title: Sign in
@@ -66,6 +69,11 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.leaks = LeakCheck()
         self.protected_urls: set[str] = set()
         self.theme_assets: set[str] = set()
+        self.command = "build"
+        self.preview: dict[str, Any] | None = None
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.command = command
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -100,11 +108,29 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             log.warning(warning)
         self.pages = {}
         self.protected_urls = set()
+        self.preview = self._preview()
         _anchor_snippets(config)
         if self.library and config.nav is not None:
             _expand_library_nav(config.nav, self.library.nav())
         config.extra_css.append(f"{ASSETS_URL}/memberkit.css")
         return config
+
+    def _preview(self) -> dict[str, Any] | None:
+        """`memberkit serve --as AUDIENCE`: what the pages tell the browser to show.
+
+        Only ever for the live preview: a built site never carries a tier key.
+        """
+        audience = os.environ.get(PREVIEW_ENV)
+        if not audience or self.command != "serve":
+            return None
+        if audience == access.PUBLIC:
+            return {"tier": None}
+        if audience not in self.tiers or self.state is None:
+            raise PluginError(
+                f"--as {audience!r}: use 'public' or one of the tiers: {', '.join(self.tiers)}"
+            )
+        key = self.state.tiers[audience]
+        return {"site": self.state.site, "tier": audience, "v": key.v, "k": key.k}
 
     def _load_state(self, root: Path) -> None:
         """Read the private state; drop expired members (rotating their tiers)."""
@@ -235,6 +261,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         )
         if page.url in self.protected_urls:
             head = '<meta name="robots" content="noindex">' + head
+        if self.preview is not None:
+            head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
         return output.replace("</head>", head + "</head>", 1)
 
     # Last, after the search plugin wrote its index: the leak check reads everything.

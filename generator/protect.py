@@ -13,8 +13,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
-from typing import ClassVar
 
 from . import mk1
 from .state import State
@@ -120,54 +118,6 @@ def _paragraphs(fragment: str) -> str:
     blocks = re.split(r"</?(?:p|li|td|th|h[1-6]|pre|div|tr|ul|ol|table)\b[^>]*>", fragment)
     texts = [plain_text(b) for b in blocks]
     return "".join(f"<p>{html.escape(t)}</p>" for t in texts if t)
-
-
-class _Blocks(HTMLParser):
-    """Text of each heading and paragraph-like block, for the leak check."""
-
-    BLOCKS: ClassVar[set[str]] = {
-        "p",
-        "li",
-        "td",
-        "th",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "pre",
-        "dd",
-        "dt",
-    }
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[tuple[str, list[str]]] = []
-        self.found: list[tuple[str, str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.BLOCKS:
-            self.stack.append((tag, []))
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.stack and self.stack[-1][0] == tag:
-            name, parts = self.stack.pop()
-            text = re.sub(r"\s+", " ", "".join(parts)).strip()
-            if text:
-                self.found.append((name, text))
-
-    def handle_data(self, data: str) -> None:
-        for _, parts in self.stack:
-            parts.append(data)
-
-
-def text_blocks(fragment: str) -> list[tuple[str, str]]:
-    """(tag, text) of every heading and block, without headerlink marks."""
-    parser = _Blocks()
-    parser.feed(_HEADERLINK.sub("", fragment))
-    parser.close()
-    return parser.found
 
 
 @dataclass

@@ -269,10 +269,26 @@
   let sessionPromise = null;
 
   /** The signed-in member of this site, or null. */
+  /** `memberkit serve --as TIER|public`: the owner previews one audience's view. */
+  async function previewSession() {
+    const meta = document.querySelector('meta[name="mk1-preview"]');
+    if (!meta) return undefined;
+    const preview = JSON.parse(meta.content);
+    if (!preview.tier) return null;
+    const key = await subtle.importKey("raw", b64(preview.k), "AES-GCM", false, ["decrypt"]);
+    return {
+      site: preview.site, name: `Preview: ${preview.tier}`, preview: true,
+      keys: { [preview.tier]: { v: preview.v, key } },
+    };
+  }
+
   function loadSession() {
     if (!sessionPromise) {
       sessionPromise = (async () => {
-        if (!window.indexedDB || !subtle) return null;
+        if (!subtle) return null;
+        const preview = await previewSession();
+        if (preview !== undefined) return preview;
+        if (!window.indexedDB) return null;
         const record = await store("readonly", (s) => s.get(sessionKey())).catch(() => null);
         if (!record) return null;
         // "Remember me" off: the keys live as long as this browser session.
@@ -500,7 +516,12 @@
     const session = await loadSession();
     const account = document.createElement("div");
     account.className = "mk1-account";
-    if (session) {
+    if (session && session.preview) {
+      const name = document.createElement("span");
+      name.className = "mk1-account__name";
+      name.textContent = session.name;
+      account.append(name);
+    } else if (session) {
       const name = document.createElement("span");
       name.className = "mk1-account__name";
       name.textContent = session.name;

@@ -1,0 +1,68 @@
+"""Unit tests for the sealing helpers: teaser split, table of contents, search entries."""
+
+from __future__ import annotations
+
+from generator import protect
+from generator.leakcheck import LeakCheck
+
+PAGE = (
+    '<h1 id="guide">Guide</h1>\n<p>Teaser text.</p>\n<!-- more -->\n'
+    '<h2 id="secret-part">Secret part</h2>\n<p>Hidden words of the members only.</p>\n'
+    '<h3 id="deeper">Deeper</h3>\n<p>More hidden.</p>'
+)
+
+
+def test_teaser_divider_splits_public_from_protected() -> None:
+    public, hidden = protect.split_page(PAGE, has_divider=True, description="About it.")
+    assert "Teaser text." in public and "Secret part" not in public
+    assert "Hidden words" in hidden and "Teaser" not in hidden
+
+
+def test_without_divider_only_title_and_description_are_public() -> None:
+    page = PAGE.replace("<!-- more -->\n", "")
+    public, hidden = protect.split_page(page, has_divider=False, description="A <b>summary</b>.")
+    assert public.startswith('<h1 id="guide">Guide</h1>')
+    assert "A &lt;b&gt;summary&lt;/b&gt;." in public
+    assert "Teaser text." not in public and "Teaser text." in hidden
+
+
+def test_protected_headings_leave_the_public_toc() -> None:
+    toc = [
+        protect.TocEntry(
+            "guide",
+            "Guide",
+            (
+                protect.TocEntry(
+                    "secret-part", "Secret part", (protect.TocEntry("deeper", "Deeper"),)
+                ),
+            ),
+        )
+    ]
+    ids = protect.protected_ids(PAGE.split("<!-- more -->")[1])
+    assert ids == {"secret-part", "deeper"}
+    public, hidden = protect.split_toc(toc, ids)
+    assert public == [protect.TocEntry("guide", "Guide", ())]
+    assert [e.id for e in hidden] == ["secret-part"]
+    html = protect.toc_html(hidden)
+    assert 'href="#secret-part"' in html and 'href="#deeper"' in html
+
+
+def test_search_entries_follow_the_sections() -> None:
+    hidden = PAGE.split("<!-- more -->")[1]
+    entries = protect.search_entries("guides/x/", "Guide", hidden)
+    assert [e["location"] for e in entries] == ["guides/x/#secret-part", "guides/x/#deeper"]
+    assert entries[0]["title"] == "Secret part"
+    assert "Hidden words of the members only." in entries[0]["text"]
+
+
+def test_leak_check_ignores_text_that_is_also_public(tmp_path) -> None:
+    check = LeakCheck()
+    shared = "this sentence is both in the teaser and in the body of the page"
+    check.add_public(f"<p>{shared}</p>")
+    check.add_protected(f"<p>{shared}</p><p>only members may read these eight words right here</p>")
+    (tmp_path / "a.html").write_text(f"<p>{shared}</p>")
+    assert check.scan(tmp_path) == []
+    (tmp_path / "b.html").write_text(
+        "<div>only members may read these eight words right here</div>"
+    )
+    assert [leak.file for leak in check.scan(tmp_path)] == ["b.html"]
