@@ -177,6 +177,55 @@ def check(config_file: str | None, site_dir: str | None) -> None:
     click.echo(f"No protected text found in {_shown(target)}")
 
 
+@cli.command()
+@config_option
+@click.option(
+    "-d",
+    "--site-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The built site (default: site_dir of mkdocs.yml, usually ./site).",
+)
+@click.option("--root", help="The folder nginx serves from (default: the site folder).")
+@click.option("--listen", default="80", show_default=True, help="nginx 'listen' value.")
+@click.option("--server-name", default="_", show_default=True, help="nginx 'server_name'.")
+def nginx(
+    config_file: str | None,
+    site_dir: str | None,
+    root: str | None,
+    listen: str,
+    server_name: str,
+) -> None:
+    """Print an nginx server block for the built site, with its security headers."""
+    from .hosting import nginx_server
+
+    folder = Path(site_dir) if site_dir else _site_dir(config_file)
+    headers = folder / "_headers"
+    if not headers.is_file():
+        raise click.ClickException(f"{headers}: not found; run 'memberkit build' first")
+    try:
+        block = nginx_server(
+            headers.read_text(), str(Path(root or folder).resolve()), listen, server_name
+        )
+    except ValueError as error:
+        raise click.ClickException(f"{headers}: {error}") from None
+    click.echo(block, nl=False)
+
+
+def _site_dir(config_file: str | None) -> Path:
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    from .build import find_config
+
+    try:
+        return Path(load_config(str(find_config(config_file))).site_dir)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    except (Abort, ConfigurationError) as error:
+        raise click.ClickException(f"mkdocs.yml: {error}") from None
+
+
 # -- members -----------------------------------------------------------------
 
 

@@ -27,3 +27,10 @@ class MemberkitConfig(base.Config):
 
     cache = c.Type(bool, default=True)
     """Reuse Word and Excel downloads from `.cache/memberkit/` while templates are unchanged."""
+
+    headers = c.Type(bool, default=True)
+    """Write `_headers` (Netlify, Cloudflare Pages), `robots.txt` and a CSP meta tag."""
+
+    comments = c.DictOfItems(c.Type(str), default={})
+    """giscus comments on public pages with `comments: true`: repo, repo_id, category,
+    category_id (from giscus.app). Empty: no comments anywhere."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import html
 import json
 import os
@@ -18,7 +19,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
-from . import access, downloads, protect
+from . import access, downloads, hosting, protect
 from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary
@@ -71,6 +72,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.theme_assets: set[str] = set()
         self.command = "build"
         self.preview: dict[str, Any] | None = None
+        self.policy = hosting.HostPolicy()
+        self.comment_pages: set[str] = set()
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -109,11 +112,47 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.pages = {}
         self.protected_urls = set()
         self.preview = self._preview()
+        self.policy = hosting.HostPolicy(
+            keystore=protect.KEYSTORE_PATH, comments=self._comments_config()
+        )
+        self.comment_pages = set()
+        if self.policy.comments:
+            # After the owner's custom_dir, before Material: our comments partial.
+            material = next(
+                (i for i, d in enumerate(config.theme.dirs) if "material" in d),
+                len(config.theme.dirs),
+            )
+            config.theme.dirs.insert(material, str(resources.files("generator") / "theme"))
         _anchor_snippets(config)
         if self.library and config.nav is not None:
             _expand_library_nav(config.nav, self.library.nav())
         config.extra_css.append(f"{ASSETS_URL}/memberkit.css")
         return config
+
+    def _comments_config(self) -> bool:
+        settings = self.config.comments
+        if not settings:
+            return False
+        missing = [k for k in ("repo", "repo_id", "category", "category_id") if not settings.get(k)]
+        if missing:
+            raise PluginError(
+                f"mkdocs.yml: plugins.memberkit.comments needs {', '.join(missing)} "
+                "(copy them from giscus.app)"
+            )
+        return True
+
+    def on_page_context(
+        self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> Any:
+        if not self.config.enabled:
+            return None
+        rule = self.pages.get(page.file.src_uri)
+        public = rule is None or not rule.protected
+        wanted = self.policy.comments and public and bool(page.meta.get("comments"))
+        context["memberkit_comments"] = self.config.comments if wanted else None
+        if wanted:
+            self.comment_pages.add(page.url)
+        return context
 
     def _preview(self) -> dict[str, Any] | None:
         """`memberkit serve --as AUDIENCE`: what the pages tell the browser to show.
@@ -263,7 +302,20 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             head = '<meta name="robots" content="noindex">' + head
         if self.preview is not None:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
-        return output.replace("</head>", head + "</head>", 1)
+        output = output.replace("</head>", head + "</head>", 1)
+        if self.config.headers:
+            # Hosts without custom headers (GitHub Pages, S3) still get a policy.
+            hashes = hosting.inline_script_hashes(output)
+            self.policy.script_hashes |= hashes
+            page_policy = hosting.HostPolicy(
+                script_hashes=hashes, comments=page.url in self.comment_pages
+            )
+            meta = (
+                '<meta http-equiv="Content-Security-Policy" '
+                f'content="{html.escape(page_policy.csp(for_meta=True))}">'
+            )
+            output = output.replace("<head>", "<head>" + meta, 1)
+        return output
 
     # Last, after the search plugin wrote its index: the leak check reads everything.
     @event_priority(-100)
@@ -278,6 +330,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         for path, envelope in self.sealer.search_shards().items():
             (site / path).parent.mkdir(parents=True, exist_ok=True)
             (site / path).write_bytes(envelope)
+        if self.config.headers:
+            self._write_host_files(site, config)
         leaks = self.leaks.scan(site, skip=self.theme_assets)
         if leaks:
             shown = "; ".join(str(leak) for leak in leaks[:5])
@@ -298,6 +352,21 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 "nor a page in docs/; set it to your checkout link (https://...)"
             )
         return join_file.url_relative_to(page.file)
+
+    def _write_host_files(self, site: Path, config: MkDocsConfig) -> None:
+        self.policy.protected = set(self.protected_urls)
+        (site / "_headers").write_text(self.policy.netlify_headers())
+        robots = site / "robots.txt"
+        if not robots.exists():  # the owner's own docs/robots.txt wins
+            robots.write_text(hosting.robots_txt(config.site_url))
+        sitemap = site / "sitemap.xml"
+        if sitemap.exists():
+            kept = hosting.sitemap_without(
+                sitemap.read_text(), config.site_url or "", self.protected_urls
+            )
+            sitemap.write_text(kept)
+            with gzip.GzipFile(site / "sitemap.xml.gz", "wb", mtime=0) as packed:
+                packed.write(kept.encode())
 
 
 def _toc_entries(toc: Any) -> list[protect.TocEntry]:

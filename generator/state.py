@@ -9,6 +9,8 @@ is never overwritten, because the keys in it are what members' logins open.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -40,11 +42,17 @@ class TierKey:
     k: str  # base64url, 32 bytes
 
     @classmethod
-    def new(cls, version: int = 1) -> TierKey:
-        return cls(version, mk1.b64url(secrets.token_bytes(mk1.KEY_BYTES)))
+    def derive(cls, secret: str, tier: str, version: int) -> TierKey:
+        """The key of a tier's version, from the state's secret.
 
-    def rotated(self) -> TierKey:
-        return TierKey.new(self.v + 1)
+        Derived rather than drawn: two builds from the same state (a CI secret, say)
+        that both drop an expired member rotate to the same key, so members are not
+        signed out at every deploy. Without the secret it cannot be predicted.
+        """
+        material = hmac.new(
+            mk1.unb64url(secret), f"mk1 tier key|{tier}|{version}".encode(), hashlib.sha256
+        ).digest()
+        return cls(version, mk1.b64url(material))
 
 
 @dataclass
@@ -63,7 +71,7 @@ class Member:
 @dataclass
 class State:
     site: str
-    secret: str  # base64url; seeds the keystore's decoy entries
+    secret: str  # base64url; seeds the tier keys and the keystore's decoy entries
     iterations: int
     tiers: dict[str, TierKey] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
@@ -130,11 +138,12 @@ class State:
     def rotate(self, tiers: Iterable[str]) -> None:
         for tier in sorted(set(tiers)):
             if tier in self.tiers:
-                self.tiers[tier] = self.tiers[tier].rotated()
+                self.tiers[tier] = TierKey.derive(self.secret, tier, self.tiers[tier].v + 1)
 
     def ensure_tiers(self, tiers: Iterable[str]) -> None:
         for tier in tiers:
-            self.tiers.setdefault(tier, TierKey.new())
+            if tier not in self.tiers:
+                self.tiers[tier] = TierKey.derive(self.secret, tier, 1)
 
     def _make(
         self, email: str, password: str, name: str, tiers: Sequence[str], expires: str | None

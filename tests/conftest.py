@@ -36,9 +36,13 @@ class TestMember:
 
 MEMBER = TestMember("morgan@example.com", "Morgan Member", "a long test password 42")
 OTHER = TestMember("riley@example.org", "Riley Reader", "another long password 77")
+#: Valid at every build this century; the browser test moves the clock past it.
+EXPIRING = TestMember(
+    "casey@example.net", "Casey Later", "a third long password 15", expires="2099-01-01"
+)
 
 
-def write_state(project: Path, members: tuple[TestMember, ...] = (MEMBER, OTHER)) -> Path:
+def write_state(project: Path, members: tuple[TestMember, ...] = (MEMBER, OTHER, EXPIRING)) -> Path:
     """A private state with known members, as `memberkit members add` would write it."""
     current = private.State.new(TEST_ITERATIONS)
     current.ensure_tiers(["members"])

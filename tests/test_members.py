@@ -175,3 +175,20 @@ def test_gitignore_keeps_the_private_state_out() -> None:
     from .conftest import ROOT
 
     assert "/.memberkit/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_rotation_is_reproducible_from_the_same_state() -> None:
+    """Two CI builds from one state secret rotate to the same keys (no sign-out per deploy)."""
+    import datetime as dt
+
+    first = state.State.new(100_000)
+    first.add("a@b.org", "long enough secret", name="A", tiers=["members"], expires="2026-01-01")
+    second = state.State(**{**first.__dict__, "members": dict(first.members)})
+    second.tiers = dict(first.tiers)
+    for copy in (first, second):
+        copy.drop_expired(dt.date(2026, 6, 1))
+    assert first.tiers == second.tiers and first.tiers["members"].v == 2
+    other = state.State.new(100_000)
+    other.ensure_tiers(["members"])
+    other.rotate(["members"])
+    assert other.tiers["members"].k != first.tiers["members"].k  # another secret, another key

@@ -48,13 +48,18 @@ def _free_port() -> int:
 
 
 class Nginx:
-    """nginx serving one folder on 127.0.0.1, with a config of its own in a temp dir."""
+    """nginx on 127.0.0.1 with the server block `memberkit nginx` generates for the site."""
 
     def __init__(self, root: Path, work: Path) -> None:
+        from generator.hosting import nginx_server
+
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         work.mkdir(parents=True, exist_ok=True)
         user = "user root;" if os.geteuid() == 0 else ""
+        server = nginx_server(
+            (root / "_headers").read_text(), str(root), listen=f"127.0.0.1:{self.port}"
+        )
         conf = work / "nginx.conf"
         conf.write_text(
             f"""{user}
@@ -64,7 +69,6 @@ pid {work}/nginx.pid;
 error_log {work}/error.log warn;
 events {{ worker_connections 64; }}
 http {{
-    include /etc/nginx/mime.types;
     default_type application/octet-stream;
     access_log off;
     client_body_temp_path {work}/body;
@@ -72,12 +76,7 @@ http {{
     fastcgi_temp_path {work}/fastcgi;
     uwsgi_temp_path {work}/uwsgi;
     scgi_temp_path {work}/scgi;
-    server {{
-        listen 127.0.0.1:{self.port};
-        root {root};
-        index index.html;
-        error_page 404 /404.html;
-    }}
+{server}
 }}
 """
         )

@@ -15,6 +15,7 @@ from ..test_mk1 import PAGE_VECTOR, SITE
 from .conftest import CHROMIUM, LAUNCH_ARGS, PageWatch, screenshot, sign_in
 
 PROTECTED = "Estimating time"  # a heading below the divider of the task-briefs guide
+EXPIRING_AFTER = "2099-01-02T12:00:00Z"  # the browser's clock, a day after EXPIRING ends
 
 
 def test_sign_in_read_navigate_search_and_sign_out(
@@ -201,3 +202,19 @@ def test_protocol_vectors_in_the_browser(page: tuple[Page, PageWatch], served_si
     ]
     assert result["plain"] == '{"content":"<p>Secret</p>"}'
     assert result["moved"] == "moved"
+
+
+def test_an_expired_membership_is_refused_in_the_browser(
+    page: tuple[Page, PageWatch], served_site: str, bundled_project: Path
+) -> None:
+    """Between builds a member's expiry can pass: the browser refuses the stale entry."""
+    from ..conftest import EXPIRING
+
+    tab, _ = page
+    tab.clock.install(time=EXPIRING_AFTER)
+    tab.goto(served_site + "login/")
+    tab.get_by_label("Email", exact=True).fill(EXPIRING.email)
+    tab.get_by_label("Password", exact=True).fill(EXPIRING.password)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab.get_by_role("alert")).to_contain_text("Your membership ended on")
+    expect(tab.locator(".mk1-account")).to_contain_text("Sign in")

@@ -36,7 +36,13 @@ def test_article_to_guide_teaser_with_instant_navigation(
     expect(tab.get_by_role("heading", level=1)).to_have_text(
         re.compile("Vetting and interviewing remote workers")
     )
-    screenshot(tab, "guide")
+    # The teaser is public; the rest waits behind the sign-in form.
+    expect(
+        tab.get_by_text("Most bad remote hires are visible before the first invoice")
+    ).to_be_visible()
+    expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(tab.get_by_role("heading", name="Red flags")).to_have_count(0)
+    screenshot(tab, "guide-teaser")
 
 
 def test_search_finds_a_public_article(page: tuple[Page, PageWatch], served_site: str) -> None:

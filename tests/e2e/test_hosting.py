@@ -1,0 +1,67 @@
+"""The headers a real server sends with the configuration memberkit generates."""
+
+from __future__ import annotations
+
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import PageWatch
+
+
+def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urlopen(Request(url), timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.mark.parametrize("path", ["", "guides/task-briefs/", "mk1/keystore.json", "nope/"])
+def test_every_response_carries_the_security_headers(served_site: str, path: str) -> None:
+    _, headers, _ = fetch(served_site + path)
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self' 'sha256-" in csp and "unsafe-inline" not in csp.split("style-src")[0]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_keystore_is_never_cached_stale(served_site: str) -> None:
+    status, headers, body = fetch(served_site + "mk1/keystore.json")
+    assert status == 200 and body.startswith(b'{"format":"mk1"')
+    assert headers["Cache-Control"] == "no-cache"
+
+
+def test_members_pages_are_noindex_public_ones_are_not(served_site: str) -> None:
+    _, protected, _ = fetch(served_site + "guides/task-briefs/")
+    assert protected["X-Robots-Tag"] == "noindex"
+    _, public, _ = fetch(served_site + "three-mistakes/")
+    assert "X-Robots-Tag" not in public
+    _, envelope, _ = fetch(served_site + "downloads/task-brief.docx.mk1")
+    assert envelope["X-Robots-Tag"] == "noindex"
+
+
+def test_robots_404_and_sitemap(served_site: str) -> None:
+    status, _, robots = fetch(served_site + "robots.txt")
+    assert status == 200 and b"Disallow: /mk1/" in robots
+    status, _, body = fetch(served_site + "no/such/page/")
+    assert status == 404 and b"404" in body
+    status, _, sitemap = fetch(served_site + "sitemap.xml")
+    assert status == 200 and b"guides/task-briefs" not in sitemap
+
+
+def test_pages_run_under_the_policy_without_violations(
+    member_page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    tab, watch = member_page
+    for path in ("", "three-mistakes/", "guides/task-briefs/", "templates/weekly-report/"):
+        tab.goto(served_site + path)
+        expect(tab.locator(".mk1-account")).to_be_visible()
+    tab.goto(served_site + "guides/task-briefs/")
+    tab.get_by_role("textbox", name="Search").click()
+    tab.keyboard.type("estimating")
+    expect(tab.locator(".md-search-result__item").first).to_be_visible()
+    assert not [e for e in watch.errors if "Content Security Policy" in e]

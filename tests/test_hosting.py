@@ -1,0 +1,110 @@
+"""Host configuration: headers, nginx block, robots.txt, sitemap, CSP hashes, comments."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from generator import hosting
+
+from .conftest import run_memberkit
+
+PAGE = """<html><head><script>var a=1;</script><script src="x.js"></script>
+<script id="__config" type="application/json">{"base": "."}</script></head></html>"""
+
+
+def test_inline_script_hashes_skip_external_and_json_scripts() -> None:
+    expected = base64.b64encode(hashlib.sha256(b"var a=1;").digest()).decode()
+    assert hosting.inline_script_hashes(PAGE) == {f"'sha256-{expected}'"}
+
+
+def test_headers_file_round_trips_into_nginx() -> None:
+    policy = hosting.HostPolicy(script_hashes={"'sha256-abc='"}, protected={"guides/x/"})
+    text = policy.netlify_headers()
+    rules = dict(hosting.parse_headers(text))
+    assert dict(rules["/*"])["X-Content-Type-Options"] == "nosniff"
+    assert dict(rules["/mk1/keystore.json"])["Cache-Control"] == "no-cache"
+    assert dict(rules["/guides/x/"])["X-Robots-Tag"] == "noindex"
+    block = hosting.nginx_server(text, "/srv/site", "127.0.0.1:8080")
+    assert "location = /mk1/keystore.json {" in block
+    assert "location ^~ /downloads/ {" in block
+    assert block.count('add_header X-Content-Type-Options "nosniff" always;') == len(rules)
+
+
+@pytest.mark.skipif(
+    shutil.which("nginx") is None and os.environ.get("CI") != "true",
+    reason="nginx is not installed (CI installs it; sudo apt-get install nginx)",
+)
+def test_generated_nginx_block_is_valid_nginx(tmp_path: Path) -> None:
+    text = hosting.HostPolicy(protected={"guides/x/"}).netlify_headers()
+    block = hosting.nginx_server(text, str(tmp_path), "127.0.0.1:8080")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/e.log; events {{}}\nhttp {{\n{block}}}\n"
+    )
+    result = subprocess.run(
+        ["nginx", "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_bad_headers_file_is_reported_with_its_line() -> None:
+    with pytest.raises(ValueError, match="line 2"):
+        hosting.parse_headers("/*\n  no colon here\n")
+
+
+def test_sitemap_drops_members_pages() -> None:
+    sitemap = (
+        "<urlset>\n<url>\n<loc>https://m.example/guides/x/</loc>\n</url>\n"
+        "<url>\n<loc>https://m.example/about/</loc>\n</url>\n</urlset>"
+    )
+    kept = hosting.sitemap_without(sitemap, "https://m.example/", {"guides/x/"})
+    assert "guides/x" not in kept and "about" in kept
+
+
+def test_robots_txt_names_the_sitemap_when_the_site_url_is_known() -> None:
+    assert "Sitemap: https://m.example/sitemap.xml" in hosting.robots_txt("https://m.example/")
+    assert "Sitemap" not in hosting.robots_txt(None)
+
+
+def test_comments_only_where_asked_and_only_when_configured(project: Path) -> None:
+    assert run_memberkit("build", cwd=project).returncode == 0
+    article = (project / "site/three-mistakes/index.html").read_text()
+    assert "giscus" not in article  # off by default
+    config = project / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "      join_url: join.md\n",
+            "      join_url: join.md\n      comments:\n        repo: owner/site\n"
+            "        repo_id: R_1\n        category: Comments\n        category_id: DIC_1\n",
+        )
+    )
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    article = (project / "site/three-mistakes/index.html").read_text()
+    assert 'src="https://giscus.app/client.js"' in article and 'data-repo="owner/site"' in article
+    assert "giscus" not in (project / "site/about/index.html").read_text()  # not asked for
+    assert "frame-src https://giscus.app" in article
+    guide = (project / "site/guides/task-briefs/index.html").read_text()
+    assert "giscus.app/client.js" not in guide
+    headers = (project / "site/_headers").read_text()
+    assert re.search(r"script-src [^;]*https://giscus\.app", headers)
+
+
+def test_incomplete_comments_settings_fail_clearly(project: Path) -> None:
+    config = project / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "      join_url: join.md\n",
+            "      join_url: join.md\n      comments:\n        repo: a/b\n",
+        )
+    )
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode != 0 and "repo_id, category, category_id" in result.stderr
