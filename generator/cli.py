@@ -45,6 +45,16 @@ def config_option(func: F) -> F:
     )(func)
 
 
+def site_dir_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "-d",
+        "--site-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help=f"{what} (default: site_dir of mkdocs.yml, usually ./site).",
+    )
+
+
 def verbose_option(func: F) -> F:
     return click.option("-v", "--verbose", is_flag=True, help="Show every build message.")(func)
 
@@ -58,13 +68,7 @@ def cli() -> None:
 @cli.command()
 @config_option
 @verbose_option
-@click.option(
-    "-d",
-    "--site-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Where to put the site (default: site_dir of mkdocs.yml, usually ./site).",
-)
+@site_dir_option("Where to put the site")
 @click.option(
     "--strict/--no-strict",
     default=None,
@@ -152,13 +156,7 @@ def serve(
 
 @cli.command()
 @config_option
-@click.option(
-    "-d",
-    "--site-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="The built site to check (default: site_dir of mkdocs.yml, usually ./site).",
-)
+@site_dir_option("The built site to check")
 def check(config_file: str | None, site_dir: str | None) -> None:
     """Scan a built site for protected text and members' emails and names."""
     from .build import BuildFailed, check_site, console_logging
@@ -179,13 +177,7 @@ def check(config_file: str | None, site_dir: str | None) -> None:
 
 @cli.command()
 @config_option
-@click.option(
-    "-d",
-    "--site-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="The built site (default: site_dir of mkdocs.yml, usually ./site).",
-)
+@site_dir_option("The built site")
 @click.option("--root", help="The folder nginx serves from (default: the site folder).")
 @click.option("--listen", default="80", show_default=True, help="nginx 'listen' value.")
 @click.option("--server-name", default="_", show_default=True, help="nginx 'server_name'.")

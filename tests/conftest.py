@@ -73,13 +73,16 @@ def copy_project(dest: Path, *, with_state: bool = True) -> Path:
     return dest
 
 
-def run_memberkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_memberkit(
+    *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line, as the owner would, in another process."""
-    env = {k: v for k, v in os.environ.items() if k != private.STATE_ENV}
+    environment = {k: v for k, v in os.environ.items() if k != private.STATE_ENV}
     return subprocess.run(
         [sys.executable, "-m", "generator", *args],
         cwd=cwd,
-        env=env,
+        env={**environment, **(env or {})},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=300,

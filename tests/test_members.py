@@ -5,17 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from generator import mk1, state
 
-from .conftest import copy_project
+from .conftest import copy_project, run_memberkit
 
 FAST = {"MEMBERKIT_PBKDF2_ITERATIONS": "100000"}
 
@@ -27,15 +24,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def memberkit(project: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
-        cwd=project,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **FAST, **(env or {})},
-    )
+    return run_memberkit(*args, cwd=project, stdin=stdin, env={**FAST, **(env or {})})
 
 
 def read_state(project: Path) -> dict:
