@@ -45,6 +45,17 @@ def make_state(project: Path, iterations: int) -> None:
     private.save(current, project / private.STATE_DIR)
 
 
+def without_templates(project: Path, workdir: Path) -> Path:
+    """The bundled site without its template library: the same pages as with the plugin off."""
+    copy = workdir / "bundled-guides-only"
+    shutil.copytree(project, copy)
+    shutil.rmtree(copy / "templates")
+    (copy / "templates").mkdir()
+    config = copy / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  - Templates: templates/index.md\n", ""))
+    return copy
+
+
 def plugin_off(config: Path) -> Path:
     off = config.with_name("mkdocs-off.yml")
     text = config.read_text().replace("  - memberkit:\n", "  - memberkit:\n      enabled: false\n")
@@ -176,15 +187,17 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
+        site = bundled(workdir)
         for name, project in (
-            ("bundled site", bundled(workdir)),
+            ("bundled site", site),
+            ("bundled site, no templates", without_templates(site, workdir)),
             (f"synthetic, {options.pages} pages", synthetic(workdir, options.pages)),
         ):
             on, off = compare_builds(project, options.runs)
             rows.append((f"build: {name}", on, off, "s", 1.10))
             page = (
                 "guides/task-briefs/index.html"
-                if name == "bundled site"
+                if name.startswith("bundled")
                 else "guides/p0001/index.html"
             )
             sealed, plain = gzip_ratio(project, page)

@@ -110,22 +110,24 @@ class LeakCheck:
                 phrases.setdefault(tuple(person.split()), kind)
         lengths = sorted({len(p) for p in phrases})
         leaks: list[Leak] = []
-        # Navigation, header and footer repeat on every page: judge each text once.
-        seen: dict[str, str | None] = {}
+        # Navigation, header and footer repeat on every page: each distinct text is
+        # judged once, and the set operations that find the new ones run in C.
+        seen: set[str] = set()
+        hits: dict[str, str] = {}
         for name, segments, titles in _texts(site, set(skip)):
             found = next((t for t in titles if t in headings), None)
-            what: str | None = None
             if found is not None:
-                what = f"protected heading {headings[found]!r}"
-            else:
-                for segment in segments:
-                    if segment not in seen:
-                        seen[segment] = _hit(segment, protected, phrases, lengths, emails)
-                    what = seen[segment]
-                    if what:
-                        break
-            if what:
-                leaks.append(Leak(name, what))
+                leaks.append(Leak(name, f"protected heading {headings[found]!r}"))
+                continue
+            pieces = set(segments)
+            for segment in pieces - seen:
+                what = _hit(segment, protected, phrases, lengths, emails)
+                if what:
+                    hits[segment] = what
+            seen |= pieces
+            common = pieces & hits.keys()
+            if common:
+                leaks.append(Leak(name, hits[min(common)]))
         return leaks
 
 
@@ -171,13 +173,9 @@ def _segments(text: str, markup: bool) -> list[str]:
     them would report public titles as leaks. Pieces of markup are returned raw (tags
     inside a block still in them); `_hit` makes them text, once per distinct piece.
     """
-    pieces = _BLOCK_TAG.split(text) if markup else [text]
-    return [
-        part
-        for piece in pieces
-        for part in _PARAGRAPH_BREAK.split(piece)
-        if part and not part.isspace()
-    ]
+    if markup:
+        return _BLOCK_TAG.split(text)
+    return _PARAGRAPH_BREAK.split(text)
 
 
 def _texts(site: Path, skip: set[str]) -> Iterator[tuple[str, list[str], set[str]]]:

@@ -108,3 +108,18 @@ def test_incomplete_comments_settings_fail_clearly(project: Path) -> None:
     )
     result = run_memberkit("build", cwd=project)
     assert result.returncode != 0 and "repo_id, category, category_id" in result.stderr
+
+
+def test_github_pages_workflow_builds_with_the_state_from_a_secret() -> None:
+    import yaml
+
+    from .conftest import ROOT
+
+    workflow = yaml.safe_load((ROOT / ".github/workflows/publish.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    commands = "\n".join(step.get("run", "") for step in steps)
+    assert "secrets.MEMBERKIT_STATE_JSON" in str(steps)
+    assert "MEMBERKIT_STATE=" in commands and "umask 077" in commands
+    assert commands.index("memberkit build") < commands.index("memberkit check")
+    assert any("upload-pages-artifact" in step.get("uses", "") for step in steps)
+    assert workflow["jobs"]["deploy"]["needs"] == "build"

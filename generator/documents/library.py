@@ -19,8 +19,6 @@ from ..access import PUBLIC, TEASER_DIVIDER
 from ..downloads import Download, make_bundle, reproducible_zip
 from .model import DocumentTemplate, Field, category_order, load_library
 from .render import fill, html_preview, markdown_skeleton, text_skeleton
-from .spreadsheet import to_csv, to_xlsx
-from .word import to_docx
 
 PAGES = "templates"  # where the generated pages live on the site
 DOWNLOADS = "downloads"
@@ -267,11 +265,18 @@ _RENDERER = _renderer_fingerprint()
 
 
 def _render(template: DocumentTemplate, fmt: str) -> bytes:
+    # python-docx and openpyxl load only when a file is made (not on a cached build).
     if fmt == "docx":
+        from .word import to_docx
+
         return reproducible_zip(to_docx(template))
     if fmt == "xlsx":
+        from .spreadsheet import to_xlsx
+
         return reproducible_zip(to_xlsx(template))
     if fmt == "csv":
+        from .spreadsheet import to_csv
+
         return to_csv(template)
     if fmt == "md":
         return fill(markdown_skeleton(template), template.labels).encode()
