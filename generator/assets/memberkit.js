@@ -225,6 +225,15 @@
     return meta ? new URL(meta.content, location.href) : null;
   }
 
+  let keystorePromise = null;
+
+  /** Fetched once a sign-in form shows, so that signing in waits only for PBKDF2. */
+  function prefetchKeystore() {
+    if (!keystorePromise) keystorePromise = fetchKeystore().catch(() => null);
+    if (window.indexedDB) database().catch(() => null);
+    return keystorePromise;
+  }
+
   async function fetchKeystore() {
     const url = keystoreURL();
     if (!url) throw new Error("this page has no keystore link");
@@ -240,26 +249,29 @@
   const DB_NAME = "memberkit";
   const COOKIE = "mk1session";
 
+  let databasePromise = null;
+
+  /** One connection per page, opened early (with the keystore) so signing in is quick. */
   function database() {
-    return new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB_NAME, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore("sessions");
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
+    if (!databasePromise) {
+      databasePromise = new Promise((resolve, reject) => {
+        const request = indexedDB.open(DB_NAME, 1);
+        request.onupgradeneeded = () => request.result.createObjectStore("sessions");
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      databasePromise.catch(() => { databasePromise = null; });
+    }
+    return databasePromise;
   }
 
   async function store(mode, action) {
     const db = await database();
-    try {
-      return await new Promise((resolve, reject) => {
-        const request = action(db.transaction("sessions", mode).objectStore("sessions"));
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-    } finally {
-      db.close();
-    }
+    return new Promise((resolve, reject) => {
+      const request = action(db.transaction("sessions", mode).objectStore("sessions"));
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
   }
 
   const sessionKey = () => siteRoot().href;
@@ -310,7 +322,8 @@
   }
 
   async function signIn(email, password, remember) {
-    const keystore = await fetchKeystore();
+    const keystore = (await prefetchKeystore()) || (await fetchKeystore());
+    keystorePromise = null;
     const member = await deriveMember(
       keystore.site, email, password, keystore.kdf.iterations);
     const value = keystore.members[member.lookup];
@@ -344,6 +357,7 @@
   let formCount = 0;
 
   function signInForm(heading, note) {
+    prefetchKeystore();
     formCount += 1;
     const id = `mk1-signin-${formCount}`;
     const form = document.createElement("form");
