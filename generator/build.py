@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import MemberkitError
 
@@ -80,6 +81,41 @@ def find_config(config_file: str | os.PathLike[str] | None) -> Path:
     return path.resolve()
 
 
+def load_site_config(
+    config_file: str | os.PathLike[str] | None = None, *, strict: bool | None = None
+) -> tuple[Path, Any]:
+    """mkdocs.yml, read and validated by MkDocs: (its path, the config)."""
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    path = find_config(config_file)
+    try:
+        return path, load_config(str(path), strict=strict)
+    except ConfigurationError as error:
+        raise MemberkitError(f"{path.name}: {error}") from None
+    except Abort as error:
+        raise BuildFailed(str(error)) from None
+
+
+def _build_into(config: Any, folder: Path) -> None:
+    """Run the whole MkDocs build, plugins included, into `folder`."""
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import Abort
+
+    config.site_dir = str(folder)
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    except Abort as error:
+        raise BuildFailed(str(error)) from None
+    except Exception as error:
+        # Markdown extensions (a missing snippet, say) raise plain exceptions
+        # after MkDocs logged which page they came from.
+        raise BuildFailed(str(error)) from error
+    finally:
+        config.plugins.on_shutdown()
+
+
 def build_site(
     config_file: str | os.PathLike[str] | None = None,
     *,
@@ -92,34 +128,13 @@ def build_site(
     when MkDocs stopped (its reasons are in the log), and leaves the previous
     site folder exactly as it was in both cases.
     """
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, ConfigurationError
-
-    path = find_config(config_file)
     started = time.monotonic()
-    try:
-        config = load_config(str(path), strict=strict)
-    except ConfigurationError as error:
-        raise MemberkitError(f"{path.name}: {error}") from None
-    except Abort as error:
-        raise BuildFailed(str(error)) from None
+    _, config = load_site_config(config_file, strict=strict)
     final = Path(site_dir).resolve() if site_dir else Path(config.site_dir)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".site-build-", dir=final.parent))
     try:
-        config.site_dir = str(staging)
-        config.plugins.on_startup(command="build", dirty=False)
-        try:
-            build(config)
-        except Abort as error:
-            raise BuildFailed(str(error)) from None
-        except Exception as error:
-            # Markdown extensions (a missing snippet, say) raise plain exceptions
-            # after MkDocs logged which page they came from.
-            raise BuildFailed(str(error)) from error
-        finally:
-            config.plugins.on_shutdown()
+        _build_into(config, staging)
         _swap_into_place(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -153,17 +168,7 @@ def check_site(
     What is protected is learned by building the sources again into a temporary
     folder (deleted afterwards); the existing site is only read.
     """
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, ConfigurationError
-
-    path = find_config(config_file)
-    try:
-        config = load_config(str(path))
-    except ConfigurationError as error:
-        raise MemberkitError(f"{path.name}: {error}") from None
-    except Abort as error:
-        raise BuildFailed(str(error)) from None
+    path, config = load_site_config(config_file)
     target = Path(site_dir).resolve() if site_dir else Path(config.site_dir)
     if not target.is_dir():
         raise MemberkitError(f"{target}: no such folder; build the site first (memberkit build)")
@@ -171,13 +176,6 @@ def check_site(
     if plugin is None:
         raise MemberkitError(f"{path.name}: add '- memberkit' under plugins")
     with tempfile.TemporaryDirectory(prefix=".site-check-", dir=target.parent) as scratch:
-        config.site_dir = scratch
-        config.plugins.on_startup(command="build", dirty=False)
-        try:
-            build(config)
-        except Abort as error:
-            raise BuildFailed(str(error)) from None
-        finally:
-            config.plugins.on_shutdown()
+        _build_into(config, Path(scratch))
         leaks = plugin.leaks.scan(target, skip=plugin.theme_assets)  # type: ignore[attr-defined]
     return target, [str(leak) for leak in leaks]

@@ -205,16 +205,13 @@ def nginx(
 
 
 def _site_dir(config_file: str | None) -> Path:
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, ConfigurationError
-
-    from .build import find_config
+    from .build import BuildFailed, load_site_config
 
     try:
-        return Path(load_config(str(find_config(config_file))).site_dir)
+        return Path(load_site_config(config_file)[1].site_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
-    except (Abort, ConfigurationError) as error:
+    except BuildFailed as error:
         raise click.ClickException(f"mkdocs.yml: {error}") from None
 
 
@@ -225,17 +222,13 @@ class Project:
     """What the member commands need from mkdocs.yml: tiers, site URL, the state folder."""
 
     def __init__(self, config_file: str | None) -> None:
-        from mkdocs.config import load_config
-        from mkdocs.exceptions import Abort, ConfigurationError
-
-        from .build import find_config
+        from .build import BuildFailed, load_site_config
         from .state import state_dir
 
-        path = find_config(config_file)
         try:
-            config = load_config(str(path))
-        except (Abort, ConfigurationError) as error:
-            raise MemberkitError(f"{path.name}: {error}") from None
+            path, config = load_site_config(config_file)
+        except BuildFailed as error:
+            raise MemberkitError(f"mkdocs.yml: {error}") from None
         plugin = config.plugins.get("memberkit")
         if plugin is None:
             raise MemberkitError(f"{path.name}: add '- memberkit' under plugins")

@@ -30,10 +30,6 @@ _HEADING = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.DOTALL | re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z0-9]+)*")
 _TAGS = re.compile(r"<[^>]+>")
 _EMAIL = re.compile(r"[^\s@<>\"',;:()\[\]]+@[^\s@<>\"',;:()\[\]]+\.[a-z0-9-]+")
-TEXT_SUFFIXES = {
-    ".html", ".htm", ".json", ".xml", ".txt", ".md", ".csv", ".js", ".css", ".svg",
-    ".rels", ".map", ".webmanifest", ".yml", ".yaml",
-}  # fmt: skip
 MARKUP_SUFFIXES = {".html", ".htm", ".xml", ".svg", ".json", ".rels"}
 ZIP_SUFFIXES = {".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".epub"}
 

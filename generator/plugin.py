@@ -251,8 +251,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if src.startswith(f"{PAGES}/") and (slug := src[len(PAGES) + 1 : -3]) in (
             self.library.by_slug
         ):
-            root = get_relative_url(".", page.url).rstrip("/") + "/"
-            root = "" if root in ("./", "/") else root
+            root = _site_root(page)
             html_text = html_text.replace(
                 WIDGET_MARK.format(slug=slug), self.library.widget(slug, root, sealed=True)
             )
@@ -292,8 +291,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
         if not self.config.enabled:
             return None
-        root = get_relative_url(".", page.url).rstrip("/") + "/"
-        root = "" if root in ("./", "/") else root
+        root = _site_root(page)
         head = (
             f'<meta name="mk1-keystore" content="{root}{protect.KEYSTORE_PATH}">'
             f'<script src="{root}{ASSETS_URL}/memberkit.js"></script>'
@@ -367,6 +365,12 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             sitemap.write_text(kept)
             with gzip.GzipFile(site / "sitemap.xml.gz", "wb", mtime=0) as packed:
                 packed.write(kept.encode())
+
+
+def _site_root(page: Page) -> str:
+    """The relative URL from a page to the site root: "", "../", "../../"."""
+    root = get_relative_url(".", page.url).rstrip("/") + "/"
+    return "" if root in ("./", "/") else root
 
 
 def _toc_entries(toc: Any) -> list[protect.TocEntry]:
