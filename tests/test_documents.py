@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import zipfile
@@ -207,6 +208,32 @@ def test_downloads_are_reproducible(library: DocumentLibrary, files: dict[str, b
     assert again == files
     docx = files["downloads/task-brief.docx"]
     assert reproducible_zip(docx) == docx
+
+
+def test_word_and_excel_files_come_from_the_cache_while_unchanged(
+    library: DocumentLibrary, files: dict[str, bytes], tmp_path: Path, monkeypatch
+) -> None:
+    from generator.documents import library as module
+
+    cached = DocumentLibrary(library.templates, ["members"], cache=tmp_path)
+    assert {d.path: d.content for d in cached.downloads()} == files  # fills the cache
+    assert len(list(tmp_path.glob("*.docx"))) == 12 and len(list(tmp_path.glob("*.xlsx"))) == 2
+    made: list[str] = []
+    real = module._render
+
+    def counting(template: DocumentTemplate, fmt: str) -> bytes:
+        made.append(fmt)
+        return real(template, fmt)
+
+    monkeypatch.setattr(module, "_render", counting)
+    assert {d.path: d.content for d in cached.downloads()} == files
+    assert not {"docx", "xlsx", "csv"} & set(made) and made  # the rest is cheap and remade
+    # An edited template gets a new file, never the stale one.
+    brief = library.by_slug["task-brief"]
+    edited = dataclasses.replace(brief, title=brief.title + " (edited)")
+    made.clear()
+    DocumentLibrary([edited], ["members"], cache=tmp_path).downloads()
+    assert made.count("docx") == 1
 
 
 # -- Bad input -------------------------------------------------------------------

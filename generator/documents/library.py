@@ -45,6 +45,9 @@ def bundle_path(tier: str) -> str:
     return f"{DOWNLOADS}/all-templates-{tier}.zip"
 
 
+CACHED_FORMATS = ("docx", "xlsx", "csv")
+
+
 class DocumentLibrary:
     """Loads `templates/` once per build and makes everything the site needs from it."""
 
@@ -224,21 +227,21 @@ class DocumentLibrary:
         files: list[Download] = []
         for template in self.templates:
             for fmt in template.formats:
-                files.append(
-                    Download(download_path(template, fmt), _render(template, fmt), template.access)
-                )
+                content = self._cached(template, fmt)
+                files.append(Download(download_path(template, fmt), content, template.access))
         for tier in self.bundle_tiers():
             members = [(f.name, f.content) for f in files if f.tier in (PUBLIC, tier)]
             files.append(make_bundle(bundle_path(tier), members, tier))
         return files
 
     def _cached(self, template: DocumentTemplate, fmt: str) -> bytes:
-        """Word and Excel files are slow to make: reuse them while the template is unchanged.
+        """Word, Excel and CSV files are slow to make (their libraries alone take a while
+        to load): reuse them while the template is unchanged.
 
         The key covers the template, the format and the renderers' own code, so a new
         memberkit version or an edited template never serves a stale file.
         """
-        if self.cache is None or fmt not in ("docx", "xlsx"):
+        if self.cache is None or fmt not in CACHED_FORMATS:
             return _render(template, fmt)
         key = hashlib.sha256(f"{_RENDERER}|{fmt}|{template!r}".encode()).hexdigest()
         path = self.cache / f"{template.slug}-{key[:32]}.{fmt}"
