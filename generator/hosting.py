@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 GISCUS = "https://giscus.app"
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", re.DOTALL)
-_SITEMAP_URL = re.compile(r"\s*<url>\s*<loc>([^<]*)</loc>.*?</url>", re.DOTALL)
 
 
 def inline_script_hashes(page: str) -> set[str]:
@@ -187,15 +186,3 @@ def robots_txt(site_url: str | None) -> str:
     if site_url:
         lines.append(f"Sitemap: {site_url.rstrip('/')}/sitemap.xml")
     return "\n".join(lines) + "\n"
-
-
-def sitemap_without(sitemap: str, site_url: str, protected: set[str]) -> str:
-    """The sitemap without the members' pages: they are noindex, so not offered."""
-    base = site_url.rstrip("/") + "/" if site_url else ""
-
-    def keep(match: re.Match[str]) -> str:
-        loc = match.group(1).strip()
-        path = loc[len(base) :] if base and loc.startswith(base) else loc.lstrip("/")
-        return "" if path in protected else match.group(0)
-
-    return _SITEMAP_URL.sub(keep, sitemap)

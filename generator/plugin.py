@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import html
 import json
 import os
@@ -357,14 +356,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         robots = site / "robots.txt"
         if not robots.exists():  # the owner's own docs/robots.txt wins
             robots.write_text(hosting.robots_txt(config.site_url))
-        sitemap = site / "sitemap.xml"
-        if sitemap.exists():
-            kept = hosting.sitemap_without(
-                sitemap.read_text(), config.site_url or "", self.protected_urls
-            )
-            sitemap.write_text(kept)
-            with gzip.GzipFile(site / "sitemap.xml.gz", "wb", mtime=0) as packed:
-                packed.write(kept.encode())
+        # The sitemap keeps the members' pages: Material's instant navigation only takes
+        # over links to pages listed there, and their URLs and titles are public anyway.
 
 
 def _site_root(page: Page) -> str:

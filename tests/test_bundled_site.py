@@ -62,6 +62,16 @@ def test_pages_visitors_expect_are_built(bundled_site: Path) -> None:
     assert (bundled_site / "404.html").is_file()
 
 
+def test_sitemap_lists_every_page_for_instant_navigation(bundled_site: Path) -> None:
+    """Material's instant navigation only takes over links to pages in the sitemap."""
+    sitemap = (bundled_site / "sitemap.xml").read_text(encoding="utf-8")
+    locations = set(re.findall(r"<loc>([^<]+)</loc>", sitemap))
+    for guide in GUIDES:
+        assert f"https://members.example.com/guides/{guide.stem}/" in locations
+    assert "https://members.example.com/templates/task-brief/" in locations
+    assert "https://members.example.com/three-mistakes/" in locations
+
+
 def test_snippets_are_expanded(bundled_site: Path) -> None:
     article = (bundled_site / "three-mistakes" / "index.html").read_text(encoding="utf-8")
     assert "Not legal or tax advice" in article

@@ -60,15 +60,6 @@ def test_bad_headers_file_is_reported_with_its_line() -> None:
         hosting.parse_headers("/*\n  no colon here\n")
 
 
-def test_sitemap_drops_members_pages() -> None:
-    sitemap = (
-        "<urlset>\n<url>\n<loc>https://m.example/guides/x/</loc>\n</url>\n"
-        "<url>\n<loc>https://m.example/about/</loc>\n</url>\n</urlset>"
-    )
-    kept = hosting.sitemap_without(sitemap, "https://m.example/", {"guides/x/"})
-    assert "guides/x" not in kept and "about" in kept
-
-
 def test_robots_txt_names_the_sitemap_when_the_site_url_is_known() -> None:
     assert "Sitemap: https://m.example/sitemap.xml" in hosting.robots_txt("https://m.example/")
     assert "Sitemap" not in hosting.robots_txt(None)

@@ -207,7 +207,13 @@
 
   /* --- where things are ------------------------------------------------- */
 
+  // This file is assets/memberkit/memberkit.js under the site root. (Material's
+  // #__config is not: its relative base stays that of the first page loaded, while
+  // instant navigation moves location on.)
+  const ownURL = document.currentScript && document.currentScript.src;
+
   function siteRoot() {
+    if (ownURL) return new URL("../../", ownURL);
     const config = document.getElementById("__config");
     const base = config ? JSON.parse(config.textContent).base || "." : ".";
     return new URL(base.endsWith("/") ? base : `${base}/`, location.href);

@@ -7,6 +7,7 @@ Outside CI these tests skip, saying why, when chromium or nginx is missing; in C
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from ..conftest import MEMBER, TestMember
+from ..conftest import MEMBER, TestMember, copy_project, run_memberkit
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -50,10 +51,10 @@ def _free_port() -> int:
 class Nginx:
     """nginx on 127.0.0.1 with the server block `memberkit nginx` generates for the site."""
 
-    def __init__(self, root: Path, work: Path) -> None:
+    def __init__(self, root: Path, work: Path, port: int) -> None:
         from generator.hosting import nginx_server
 
-        self.port = _free_port()
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}/"
         work.mkdir(parents=True, exist_ok=True)
         user = "user root;" if os.geteuid() == 0 else ""
@@ -114,10 +115,39 @@ def nginx_bin() -> str:
 
 
 @pytest.fixture(scope="session")
+def site_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def bundled_project(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Path:
+    """The bundled site built for the address nginx serves it on, as an owner sets
+    `site_url`: Material's instant navigation takes over only the links its sitemap
+    lists, matched with the port."""
+    project = copy_project(tmp_path_factory.mktemp("bundled-e2e"))
+    config = project / "mkdocs.yml"
+    text, found = re.subn(
+        r"(?m)^site_url: .*$", f"site_url: http://127.0.0.1:{site_port}/", config.read_text()
+    )
+    assert found == 1, "mkdocs.yml has no site_url line"
+    config.write_text(text)
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+@pytest.fixture(scope="session")
+def bundled_site(bundled_project: Path) -> Path:
+    # Its own fixture, not the shared one: pytest would otherwise keep whichever
+    # bundled_project it met first for every later test.
+    return bundled_project / "site"
+
+
+@pytest.fixture(scope="session")
 def served_site(
-    bundled_site: Path, nginx_bin: str, tmp_path_factory: pytest.TempPathFactory
+    bundled_site: Path, nginx_bin: str, tmp_path_factory: pytest.TempPathFactory, site_port: int
 ) -> Iterator[str]:
-    server = Nginx(bundled_site, tmp_path_factory.mktemp("nginx"))
+    server = Nginx(bundled_site, tmp_path_factory.mktemp("nginx"), site_port)
     yield server.url
     server.stop()
 

@@ -29,10 +29,13 @@ def test_fill_copy_and_download_a_template(
 ) -> None:
     tab, _ = member_page
     tab.goto(served_site + "templates/")
+    tab.evaluate("window.mkSamePage = true")
     tab.get_by_role("link", name="Daily status report").first.click()
     expect(tab).to_have_url(re.compile(r"/templates/daily-status-report/$"))
     preview = tab.get_by_role("region", name="Preview")
     expect(preview).to_contain_text("[Your name]")
+    # Reached by instant navigation (a full load would have lost the mark), and it works.
+    assert tab.evaluate("window.mkSamePage === true")
 
     tab.get_by_label("Your name").fill("Rosa Lima")
     tab.get_by_label("Date").fill("2026-12-01")

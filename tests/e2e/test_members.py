@@ -29,13 +29,16 @@ def test_sign_in_read_navigate_search_and_sign_out(
     expect(toc).to_contain_text(PROTECTED)
     screenshot(tab, "member-guide")
 
-    # Instant navigation: Material swaps the page in place; it opens all the same.
+    # Instant navigation: Material swaps the page in place (the window survives: a full
+    # load would lose the mark set here); the new page opens all the same.
+    tab.evaluate("window.mkSamePage = true")
     tab.locator(".md-sidebar--primary").get_by_role(
         "link", name="Budgeting and paying remote workers"
     ).click()
     expect(tab).to_have_url(re.compile(r"/guides/budgeting-and-paying/$"))
     expect(tab.get_by_role("heading", name="The five payment models")).to_be_visible()
     expect(tab.locator("[data-mk1]")).to_have_count(0)
+    assert tab.evaluate("window.mkSamePage === true"), "the page was loaded anew, not instantly"
 
     tab.get_by_role("textbox", name="Search").click()
     tab.keyboard.type("estimating time")

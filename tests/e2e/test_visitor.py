@@ -31,6 +31,7 @@ def test_article_to_guide_teaser_with_instant_navigation(
     tab, _ = page
     tab.goto(served_site + "three-mistakes/")
     expect(tab.get_by_role("heading", level=1)).to_contain_text("three outsourcing mistakes")
+    tab.evaluate("window.mkSamePage = true")  # a full page load would lose it
     tab.get_by_role("link", name="vetting and interviewing guide").click()
     expect(tab).to_have_url(re.compile(r"/guides/vetting-and-interviewing/$"))
     expect(tab.get_by_role("heading", level=1)).to_have_text(
@@ -42,6 +43,7 @@ def test_article_to_guide_teaser_with_instant_navigation(
     ).to_be_visible()
     expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
     expect(tab.get_by_role("heading", name="Red flags")).to_have_count(0)
+    assert tab.evaluate("window.mkSamePage === true"), "the page was loaded anew, not instantly"
     screenshot(tab, "guide-teaser")
 
 
