@@ -8,6 +8,7 @@ import.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -18,13 +19,18 @@ _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", re.
 
 def inline_script_hashes(page: str) -> set[str]:
     """CSP hashes of the page's inline scripts that run (JSON data blocks do not)."""
-    hashes = set()
-    for attributes, body in _INLINE_SCRIPT.findall(page):
-        if "application/json" in attributes:
-            continue
-        digest = hashlib.sha256(body.encode()).digest()
-        hashes.add("'sha256-" + base64.b64encode(digest).decode() + "'")
-    return hashes
+    return {
+        _script_hash(body)
+        for attributes, body in _INLINE_SCRIPT.findall(page)
+        if "application/json" not in attributes
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _script_hash(body: str) -> str:
+    """Every page carries the same few scripts: each is hashed once."""
+    digest = hashlib.sha256(body.encode()).digest()
+    return "'sha256-" + base64.b64encode(digest).decode() + "'"
 
 
 @dataclass

@@ -38,9 +38,16 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def shingles(tokens: list[str]) -> Iterator[tuple[str, ...]]:
-    for start in range(len(tokens) - SHINGLE + 1):
-        yield tuple(tokens[start : start + SHINGLE])
+def shingles(tokens: list[str], size: int = SHINGLE) -> Iterator[tuple[str, ...]]:
+    """Every run of `size` consecutive tokens (the tuples are made in C, by zip)."""
+    return zip(*(tokens[start:] for start in range(size)), strict=False)  # shortest wins
+
+
+def shingle_keys(tokens: list[str]) -> Iterator[int]:
+    """The shingles as hashes: a large site has millions of them, and ints are neither
+    big nor traced by the garbage collector. Equal text gives an equal hash, so no leak
+    is missed; an unequal one colliding (about 1 in 10^13 here) would only stop a build."""
+    return map(hash, shingles(tokens))
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,8 @@ class Leak:
 @dataclass
 class LeakCheck:
     headings: dict[str, str] = field(default_factory=dict)  # normalised: as written
-    protected: dict[tuple[str, ...], str] = field(default_factory=dict)
-    public: set[tuple[str, ...]] = field(default_factory=set)
+    protected: dict[int, str] = field(default_factory=dict)  # shingle key: its text
+    public: set[int] = field(default_factory=set)
     public_text: list[str] = field(default_factory=list)
     people: dict[str, str] = field(default_factory=dict)  # normalised: what it is
 
@@ -69,13 +76,12 @@ class LeakCheck:
                 self.headings.setdefault(" ".join(tokens), text)
         for block in _segments(fragment, markup=True):
             text = _visible(block)
-            for shingle in shingles(words(text)):
-                self.protected.setdefault(shingle, text)
+            self.protected.update(dict.fromkeys(shingle_keys(words(text)), text))
 
     def add_public(self, fragment: str) -> None:
         text = _visible(fragment)
         tokens = words(text)
-        self.public.update(shingles(tokens))
+        self.public.update(shingle_keys(tokens))
         self.public_text.append(" ".join(tokens))
 
     def add_member(self, email: str, name: str) -> None:
@@ -83,11 +89,11 @@ class LeakCheck:
         if len(words(name)) >= 2 or len(name) >= 5:
             self.people[" ".join(words(name))] = "a member's name"
 
-    def needles(self) -> tuple[dict[str, str], dict[tuple[str, ...], str], dict[str, str]]:
+    def needles(self) -> tuple[dict[str, str], dict[int, str], dict[str, str]]:
         """What must not be found: protected text that is not also public."""
         public = " " + " ".join(self.public_text) + " "
         headings = {h: t for h, t in self.headings.items() if f" {h} " not in public}
-        protected = {s: t for s, t in self.protected.items() if s not in self.public}
+        protected = {s: self.protected[s] for s in self.protected.keys() - self.public}
         people = {p: w for p, w in self.people.items() if f" {p} " not in public}
         return headings, protected, people
 
@@ -129,20 +135,19 @@ class LeakCheck:
 
 def _hit(
     segment: str,
-    protected: dict[tuple[str, ...], str],
+    protected: dict[int, str],
     phrases: dict[tuple[str, ...], str],
     lengths: list[int],
     emails: dict[str, str],
 ) -> str | None:
     segment = _visible(segment) if "<" in segment or "&" in segment else segment
     tokens = words(segment)
+    # isdisjoint runs in C; only a segment that holds something is looked at again.
     for size in lengths:
-        for start in range(len(tokens) - size + 1):
-            what = phrases.get(tuple(tokens[start : start + size]))
-            if what:
-                return what
-    shingle = next((s for s in shingles(tokens) if s in protected), None)
-    if shingle is not None:
+        if not phrases.keys().isdisjoint(shingles(tokens, size)):
+            return next(phrases[p] for p in shingles(tokens, size) if p in phrases)
+    if not protected.keys().isdisjoint(shingle_keys(tokens)):
+        shingle = next(s for s in shingles(tokens) if hash(s) in protected)
         return f"protected text {' '.join(shingle)!r}"
     if emails and "@" in segment:
         for address in _EMAIL.findall(segment.lower()):
