@@ -175,7 +175,11 @@ def check_site(
     plugin = config.plugins.get("memberkit")
     if plugin is None:
         raise MemberkitError(f"{path.name}: add '- memberkit' under plugins")
-    with tempfile.TemporaryDirectory(prefix=".site-check-", dir=target.parent) as scratch:
-        _build_into(config, Path(scratch))
-        leaks = plugin.leaks.scan(target, skip=plugin.theme_assets)  # type: ignore[attr-defined]
+    plugin.keep_work_open = True  # type: ignore[attr-defined]
+    try:
+        with tempfile.TemporaryDirectory(prefix=".site-check-", dir=target.parent) as scratch:
+            _build_into(config, Path(scratch))
+            leaks = plugin.work.scan(target, skip=plugin.theme_assets)  # type: ignore[attr-defined]
+    finally:
+        plugin.work.close()  # type: ignore[attr-defined]
     return target, [str(leak) for leak in leaks]

@@ -18,12 +18,11 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
-from . import access, downloads, hosting, protect
+from . import access, downloads, hosting, protect, worker
 from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary
 from .errors import MemberkitError
-from .leakcheck import LeakCheck
 
 log = get_plugin_logger("memberkit")
 
@@ -66,8 +65,9 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.library = DocumentLibrary([], ())
         self.sealer: protect.Sealer | None = None
         self.state: private.State | None = None
-        self.leaks = LeakCheck()
+        self.work: worker.Inline | worker.Background = worker.Inline()
         self.protected_urls: set[str] = set()
+        self.keep_work_open = False  # `memberkit check` scans one more folder after the build
         self.theme_assets: set[str] = set()
         self.command = "build"
         self.preview: dict[str, Any] | None = None
@@ -102,7 +102,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 self.config.templates_access,
                 cache=root / CACHE_DIR if self.config.cache else None,
             )
-            self.leaks = LeakCheck()
+            self.work.close()  # a failed build in `mkdocs serve` may have left one
+            self.work = worker.start()
             self._load_state(root)
         except MemberkitError as error:
             raise PluginError(str(error)) from None
@@ -182,7 +183,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.state = state
         self.sealer = protect.Sealer.from_state(state)
         for member in state.members.values():
-            self.leaks.add_member(member.email, member.name)
+            self.work.add_member(member.email, member.name)
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
@@ -259,7 +260,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             html_text = html_text.replace(JOIN_LINK, f'href="{url}"')
         rule = self.pages.get(src)
         if rule is None or not rule.protected:
-            self.leaks.add_public(html_text)
+            self.work.add_public(html_text)
             return html_text
         return self._seal_page(html_text, page, rule)
 
@@ -277,11 +278,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if hidden_toc:
             fragments["toc"] = protect.toc_html(hidden_toc)
         envelope = self.sealer.seal_page(rule.tier, page.url, fragments)
-        self.sealer.add_search(
-            rule.tier, protect.search_entries(page.url, page.title or "", hidden)
-        )
-        self.leaks.add_protected(hidden)
-        self.leaks.add_public(public)
+        self.work.add_protected(rule.tier, page.url, page.title or "", hidden)
+        self.work.add_public(public)
         self.protected_urls.add(page.url)
         return public + protect.envelope_element(envelope)
 
@@ -324,12 +322,23 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         (site / "mk1").mkdir(exist_ok=True)
         keystore = protect.keystore(self.state, dt.date.today(), self.tiers)
         (site / protect.KEYSTORE_PATH).write_bytes(keystore)
+        try:
+            for tier, entries in self.work.search_entries().items():
+                self.sealer.add_search(tier, entries)
+        except MemberkitError as error:
+            raise PluginError(str(error)) from None
         for path, envelope in self.sealer.search_shards().items():
             (site / path).parent.mkdir(parents=True, exist_ok=True)
             (site / path).write_bytes(envelope)
         if self.config.headers:
             self._write_host_files(site, config)
-        leaks = self.leaks.scan(site, skip=self.theme_assets)
+        try:
+            leaks = self.work.scan(site, skip=self.theme_assets)
+        except MemberkitError as error:
+            raise PluginError(str(error)) from None
+        finally:
+            if not self.keep_work_open:
+                self.work.close()
         if leaks:
             shown = "; ".join(str(leak) for leak in leaks[:5])
             more = f" (and {len(leaks) - 5} more)" if len(leaks) > 5 else ""
@@ -337,6 +346,9 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 f"leak check: protected text found in the built site: {shown}{more}. "
                 "Move the text below the teaser divider or make the page public"
             )
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self.work.close()
 
     def _join_url(self, page: Page, files: Files) -> str:
         target: str = self.config.join_url
