@@ -305,11 +305,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             page_policy = hosting.HostPolicy(
                 script_hashes=hashes, comments=page.url in self.comment_pages
             )
-            meta = (
-                '<meta http-equiv="Content-Security-Policy" '
-                f'content="{html.escape(page_policy.csp(for_meta=True))}">'
-            )
-            output = output.replace("<head>", "<head>" + meta, 1)
+            output = output.replace("<head>", "<head>" + page_policy.meta_tag(), 1)
         return output
 
     # Last, after the search plugin wrote its index: the leak check reads everything.

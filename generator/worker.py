@@ -10,12 +10,13 @@ same work runs in the build's own process: the results are identical either way.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterable
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import protect
 from .errors import MemberkitError
@@ -52,24 +53,32 @@ class Inline:
 
 
 class Background:
-    """The same calls as `Inline`, carried out by a helper process."""
+    """The same calls as `Inline`, carried out by a helper process.
+
+    The helper is `python -m generator.worker`; calls travel as pickles over its
+    standard input and output (both ends are this module). Not multiprocessing: that
+    would import the owner's own script again in the helper, if they build from one.
+    """
 
     def __init__(self) -> None:
-        # spawn: a fresh interpreter, safe even when `mkdocs serve` runs other threads.
-        context = multiprocessing.get_context("spawn")
-        self._connection, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs,), daemon=True)
-        self._process.start()
-        theirs.close()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "generator.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._inbox, self._outbox = self._process.stdout, self._process.stdin
+        self._broken = False
 
     def add_member(self, email: str, name: str) -> None:
-        self._connection.send(("add_member", email, name))
+        self._send("add_member", email, name)
 
     def add_public(self, fragment: str) -> None:
-        self._connection.send(("add_public", fragment))
+        self._send("add_public", fragment)
 
     def add_protected(self, tier: str, url: str, title: str, fragment: str) -> None:
-        self._connection.send(("add_protected", tier, url, title, fragment))
+        self._send("add_protected", tier, url, title, fragment)
 
     def search_entries(self) -> Entries:
         entries: Entries = self._ask("search_entries")
@@ -80,46 +89,69 @@ class Background:
         return [Leak(name, what) for name, what in found]
 
     def close(self) -> None:
-        if self._process.is_alive():
+        if self._process.poll() is None:
             with contextlib.suppress(OSError):
-                self._connection.send(("close",))
-            self._process.join(timeout=5)
-            if self._process.is_alive():
+                self._outbox.close()  # the helper reads the end of its input and stops
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 self._process.kill()
-        self._connection.close()
+                self._process.wait()
+        self._inbox.close()
+
+    def _send(self, *message: Any) -> None:
+        if self._broken:
+            return
+        try:
+            pickle.dump(message, self._outbox, protocol=pickle.HIGHEST_PROTOCOL)
+            self._outbox.flush()
+        except OSError:
+            self._broken = True  # reported by the next question
 
     def _ask(self, *message: Any) -> Any:
+        self._send(*message)
         try:
-            self._connection.send(message)
-            status, value = self._connection.recv()
-        except (EOFError, OSError):
+            if self._broken:
+                raise EOFError
+            status, value = pickle.load(self._inbox)
+        except (EOFError, OSError, pickle.UnpicklingError):
             raise MemberkitError(
-                "the leak check's helper process stopped; build again, and if it keeps "
-                "happening, report it with the output of 'memberkit build'"
+                "the leak check's helper process stopped; build again, or set "
+                "MEMBERKIT_INLINE=1 to work without it"
             ) from None
         if status == "error":
             raise MemberkitError(f"the leak check failed: {value}")
         return value
 
 
-def _serve(connection: Connection) -> None:
+def _serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
+    """The helper's loop: one-way calls are carried out in order; a failure among them
+    is kept and given as the answer to the next question."""
     work = Inline()
+    failure: str | None = None
     while True:
         try:
-            name, *arguments = connection.recv()
+            name, *arguments = pickle.load(inbox)
         except EOFError:
-            return  # the build ended (or failed): nothing more will come
-        if name == "close":
-            return
+            # The build is over (or failed): nothing more will come. Leave at once,
+            # without tidying up a large leak check the build does not wait for.
+            outbox.flush()
+            os._exit(0)
         try:
             value = getattr(work, name)(*arguments)
-        except Exception as error:  # reported to the build, which stops with it
-            connection.send(("error", f"{type(error).__name__}: {error}"))
+        except Exception as error:
+            failure = failure or f"{type(error).__name__}: {error}"
+            value = None
+        if name not in ("search_entries", "scan"):
             continue
-        if name == "search_entries":
-            connection.send(("ok", value))
+        if failure is not None:
+            answer: tuple[str, Any] = ("error", failure)
         elif name == "scan":
-            connection.send(("ok", [(leak.file, leak.what) for leak in value]))
+            answer = ("ok", [(leak.file, leak.what) for leak in value])
+        else:
+            answer = ("ok", value)
+        pickle.dump(answer, outbox, protocol=pickle.HIGHEST_PROTOCOL)
+        outbox.flush()
 
 
 def start() -> Inline | Background:
@@ -130,3 +162,10 @@ def start() -> Inline | Background:
         return Background()
     except OSError:
         return Inline()
+
+
+if __name__ == "__main__":
+    # Answers go to the real standard output; anything printed goes to stderr instead.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _serve(sys.stdin.buffer, answers)

@@ -63,10 +63,16 @@ class Table:
 Block = Heading | Paragraph | ListBlock | Table
 
 
+@lru_cache(maxsize=1)
+def _markdown() -> markdown.Markdown:
+    """One converter for every template: setting one up costs as much as converting."""
+    return markdown.Markdown(extensions=["tables"], output_format="xhtml")
+
+
 @lru_cache(maxsize=256)
 def _parse(body: str) -> tuple[Block, ...]:
     marked = BLANK.sub(lambda m: f"{_OPEN}{m.group(1)}{_CLOSE}", body)
-    html = markdown.markdown(marked, extensions=["tables"], output_format="xhtml")
+    html = _markdown().reset().convert(marked)
     root = ET.fromstring(f"<body>{html}</body>")
     return tuple(_blocks(root))
 
