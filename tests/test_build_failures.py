@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -112,3 +114,20 @@ def test_missing_config_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "mkdocs.yml: no such file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_build_started_from_an_owners_script_runs_once(project: Path) -> None:
+    """A script without `if __name__ == "__main__"` calls MkDocs: the helper process
+    must not run the script again (it would start a second build inside the first)."""
+    script = project / "publish.py"
+    script.write_text(
+        "from mkdocs.__main__ import cli\n"
+        "print('building')\n"
+        "cli.main(['build', '-q'], standalone_mode=False)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=project, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("building") == 1
+    assert (project / "site" / "guides" / "task-briefs" / "index.html").is_file()
