@@ -54,14 +54,17 @@ WORDS = [
     *("review", "checklist", "quality", "feedback", "schedule", "retainer", "hourly"),
     *("project", "milestone", "handover", "access", "password", "owner"),
 ]
-# One build in the benchmark's interpreter; prints the process's peak memory (KiB).
+# One build in the benchmark's interpreter; prints its peak memory in KiB: the build
+# process's and, added to it, that of memberkit's helper process (an upper bound).
 BUILD = """
 import resource, sys
 from mkdocs.__main__ import cli
 try:
     cli.main(["build", "-q", "-f", sys.argv[1], "-d", sys.argv[2]], standalone_mode=False)
 finally:
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    usage = [resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF,
+             resource.RUSAGE_CHILDREN)]
+    print(sum(usage))
 """
 
 

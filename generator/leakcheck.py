@@ -221,9 +221,29 @@ def _read(name: str, data: bytes) -> Iterator[tuple[str, str, bool]]:
     text = data.decode("utf-8", errors="replace")
     if suffix == ".json":
         with contextlib.suppress(ValueError):
+            document = json.loads(text)
+            if _is_keystore(document):
+                # Its entries are ciphertext, like .mk1 files: read what is around them.
+                document = {**document, "members": {}}
+                text = json.dumps(document)
             # Each string of the document on its own, then the raw text as well.
-            text = "\x00".join(_strings(json.loads(text))) + "\x00" + text
+            text = "\x00".join(_strings(document)) + "\x00" + text
     yield name, text, suffix in MARKUP_SUFFIXES or "<" in text
+
+
+_LOOKUP = re.compile(r"[0-9a-f]{32}")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _is_keystore(document: object) -> bool:
+    """An MK1 keystore whose entries are all a hex lookup and a base64url blob."""
+    if not isinstance(document, dict) or document.get("format") != "mk1":
+        return False
+    members = document.get("members")
+    return isinstance(members, dict) and all(
+        isinstance(blob, str) and _LOOKUP.fullmatch(lookup) and _BASE64URL.fullmatch(blob)
+        for lookup, blob in members.items()
+    )
 
 
 def _strings(value: object) -> Iterable[str]:

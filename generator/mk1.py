@@ -251,9 +251,12 @@ def keystore_size(members: int) -> int:
 
 def decoy_stream(secret: bytes, label: bytes) -> Iterator[bytes]:
     """HMAC-SHA256 in counter mode: reproducible bytes that look random."""
+    keyed = hmac.new(secret, digestmod=hashlib.sha256)  # the key is set up once
     counter = 0
     while True:
-        yield _hmac(secret, label + counter.to_bytes(8, "big"))
+        block = keyed.copy()
+        block.update(label + counter.to_bytes(8, "big"))
+        yield block.digest()
         counter += 1
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 
 import pytest
@@ -145,3 +147,11 @@ def test_keystore_hides_member_count_and_is_reproducible() -> None:
     assert mk1.keystore_size(17) == 32 and mk1.keystore_size(0) == 16
     with pytest.raises(ValueError):
         mk1.build_keystore(SITE, {}, b"s", iterations=99_999)
+
+
+def test_decoy_stream_is_hmac_sha256_in_counter_mode() -> None:
+    secret, label = b"s" * 32, b"mk1 decoy"
+    stream = mk1.decoy_stream(secret, label)
+    for counter in range(3):
+        block = hmac.new(secret, label + counter.to_bytes(8, "big"), hashlib.sha256).digest()
+        assert next(stream) == block

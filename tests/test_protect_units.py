@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from generator import protect
 from generator.leakcheck import LeakCheck
 
@@ -66,3 +68,20 @@ def test_leak_check_ignores_text_that_is_also_public(tmp_path) -> None:
         "<div>only members may read these eight words right here</div>"
     )
     assert [leak.file for leak in check.scan(tmp_path)] == ["b.html"]
+
+
+def test_keystore_entries_are_skipped_only_when_they_are_all_ciphertext(tmp_path) -> None:
+    check = LeakCheck()
+    check.add_member("ana@example.com", "Ana Lima")
+    store = {
+        "format": "mk1",
+        "site": "0" * 32,
+        "kdf": {"name": "PBKDF2", "hash": "SHA-256", "iterations": 600000},
+        "members": {"a" * 32: "QW5hIExpbWE"},  # base64url of "Ana Lima": opaque, like a blob
+    }
+    (tmp_path / "keystore.json").write_text(json.dumps(store))
+    assert check.scan(tmp_path) == []
+    # One entry that is not a blob: the whole document is read, and the name is found.
+    store["members"]["b" * 32] = "written by Ana Lima"
+    (tmp_path / "keystore.json").write_text(json.dumps(store))
+    assert [leak.what for leak in check.scan(tmp_path)] == ["a member's name"]
