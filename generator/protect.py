@@ -15,16 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import mk1
+from .searchtext import HEADING_ID
 from .state import State
 
 #: The divider as Python-Markdown leaves it in the HTML.
 DIVIDER_HTML = re.compile(r"<!--\s*more\s*-->")
 KEYSTORE_PATH = "mk1/keystore.json"
 _H1 = re.compile(r"^\s*(<h1\b[^>]*>.*?</h1>)", re.DOTALL)
-_HEADING_ID = re.compile(r"<h([1-6])[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h\1>", re.DOTALL)
-_TAGS = re.compile(r"<[^>]+>")
-_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
-_SEARCH_BLOCK = re.compile(r"</?(?:p|li|td|th|h[1-6]|pre|div|tr|ul|ol|table)\b[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ def split_page(content: str, *, has_divider: bool, description: str) -> tuple[st
 
 
 def protected_ids(protected_html: str) -> set[str]:
-    return {m.group(2) for m in _HEADING_ID.finditer(protected_html)}
+    return {m.group(2) for m in HEADING_ID.finditer(protected_html)}
 
 
 def split_toc(toc: Sequence[TocEntry], hidden: set[str]) -> tuple[list[TocEntry], list[TocEntry]]:
@@ -87,38 +84,6 @@ def toc_html(entries: Iterable[TocEntry]) -> str:
             f'<span class="md-ellipsis">{entry.title}</span></a>{children}</li>'
         )
     return "".join(parts)
-
-
-def plain_text(fragment: str) -> str:
-    text = _TAGS.sub(" ", _HEADERLINK.sub("", fragment))
-    return re.sub(r"\s+", " ", html.unescape(text)).strip()
-
-
-def search_entries(url: str, title: str, protected_html: str) -> list[dict[str, str]]:
-    """Entries in Material's search index format for the protected part of a page."""
-    entries: list[dict[str, str]] = []
-    cuts = list(_HEADING_ID.finditer(protected_html))
-    lead = protected_html[: cuts[0].start()] if cuts else protected_html
-    if plain_text(lead):
-        entries.append({"location": url, "title": title, "text": _paragraphs(lead)})
-    for index, match in enumerate(cuts):
-        end = cuts[index + 1].start() if index + 1 < len(cuts) else len(protected_html)
-        body = protected_html[match.end() : end]
-        entries.append(
-            {
-                "location": f"{url}#{match.group(2)}",
-                "title": plain_text(match.group(3)),
-                "text": _paragraphs(body),
-            }
-        )
-    return entries
-
-
-def _paragraphs(fragment: str) -> str:
-    """Search text as Material keeps it: block elements as <p>, nothing else."""
-    # The blocks are made text in one pass, joined by a character HTML text never holds.
-    texts = plain_text("\x00".join(_SEARCH_BLOCK.split(fragment))).split("\x00")
-    return "".join(f"<p>{html.escape(t.strip())}</p>" for t in texts if t.strip())
 
 
 @dataclass

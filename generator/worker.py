@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from . import protect
+from . import searchtext
 from .errors import MemberkitError
 from .leakcheck import Leak, LeakCheck
 
@@ -40,7 +40,7 @@ class Inline:
 
     def add_protected(self, tier: str, url: str, title: str, fragment: str) -> None:
         self.leaks.add_protected(fragment)
-        self.entries.setdefault(tier, []).extend(protect.search_entries(url, title, fragment))
+        self.entries.setdefault(tier, []).extend(searchtext.search_entries(url, title, fragment))
 
     def search_entries(self) -> Entries:
         return self.entries

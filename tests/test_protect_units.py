@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from generator import protect
+from generator import protect, searchtext
 from generator.leakcheck import LeakCheck
 
 PAGE = (
@@ -51,7 +51,7 @@ def test_protected_headings_leave_the_public_toc() -> None:
 
 def test_search_entries_follow_the_sections() -> None:
     hidden = PAGE.split("<!-- more -->")[1]
-    entries = protect.search_entries("guides/x/", "Guide", hidden)
+    entries = searchtext.search_entries("guides/x/", "Guide", hidden)
     assert [e["location"] for e in entries] == ["guides/x/#secret-part", "guides/x/#deeper"]
     assert entries[0]["title"] == "Secret part"
     assert "Hidden words of the members only." in entries[0]["text"]
