@@ -247,6 +247,13 @@ class Builds:
     def memory(self, name: str) -> float:
         return statistics.median(self.peak_kib[name]) / 1024
 
+    def ratio(self, name: str, baseline: str) -> float:
+        """The median of the run-by-run ratios: builds of one run are made minutes apart
+        at most, so a machine that speeds up or slows down during the benchmark (shared
+        hosts do) skews them far less than it skews a ratio of the medians."""
+        pairs = zip(self.seconds[name], self.seconds[baseline], strict=True)
+        return statistics.median(value / base for value, base in pairs)
+
 
 def build(python: Path, project: Path, out: Path | None = None) -> tuple[float, int]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -422,10 +429,11 @@ class Row:
     unit: str
     target: float | None
     baseline: str
+    paired: float | None = None  # median of the ratios of builds made side by side
 
     @property
     def ratio(self) -> float:
-        return self.value / self.base
+        return self.paired if self.paired is not None else self.value / self.base
 
     def verdict(self) -> str:
         if self.target is None:
@@ -523,6 +531,7 @@ def main() -> None:
                     "s",
                     1.10,
                     "plain MkDocs",
+                    builds.ratio("memberkit", "plain"),
                 ),
                 Row(
                     f"build time, {label}",
@@ -531,6 +540,7 @@ def main() -> None:
                     "s",
                     1.0,
                     "encryptcontent",
+                    builds.ratio("memberkit", "encryptcontent"),
                 ),
                 Row(
                     f"peak memory, {label}",
@@ -604,6 +614,7 @@ def main() -> None:
                     "s",
                     None,
                     f"{counts[0]:,} members",
+                    member_builds.ratio(str(count), str(counts[0])),
                 )
             )
             rows.append(
@@ -647,8 +658,8 @@ def main() -> None:
 
     header = (
         f"Latest run, {dt.date.today().isoformat()}: {machine()}; {options.runs} alternating "
-        f"builds per contender (3 at 3,000 pages; medians), {options.sign_ins} sign-ins and "
-        "page opens. "
+        f"builds per contender (3 at 3,000 pages; medians; build-time ratios are the median "
+        f"of run-by-run ratios), {options.sign_ins} sign-ins and page opens. "
         f"`{sys.argv[0]} {' '.join(sys.argv[1:])}`".strip()
     )
     table = markdown_table(rows)
