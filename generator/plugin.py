@@ -106,6 +106,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             self.work = worker.start()
             self._load_state(root)
         except MemberkitError as error:
+            self.work.close()  # no build follows: the helper is not needed
             raise PluginError(str(error)) from None
         for warning in warnings:
             log.warning(warning)
