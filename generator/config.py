@@ -31,6 +31,11 @@ class MemberkitConfig(base.Config):
     headers = c.Type(bool, default=True)
     """Write `_headers` (Netlify, Cloudflare Pages), `robots.txt` and a CSP meta tag."""
 
+    csp_meta = c.Type(bool, default=True)
+    """Also put the Content-Security-Policy into a `<meta>` of every page, for hosts that
+    send no custom headers (GitHub Pages, S3). Where the host sends `_headers` (Netlify,
+    Cloudflare Pages, `memberkit nginx`), turn it off: every page is ~250 bytes smaller."""
+
     comments = c.DictOfItems(c.Type(str), default={})
     """giscus comments on public pages with `comments: true`: repo, repo_id, category,
     category_id (from giscus.app). Empty: no comments anywhere."""

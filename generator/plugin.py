@@ -9,6 +9,7 @@ import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -289,23 +290,42 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
         if not self.config.enabled:
             return None
-        root = _site_root(page)
+        return self._finish_page(
+            output,
+            _site_root(page),
+            protected=page.url in self.protected_urls,
+            comments=page.url in self.comment_pages,
+        )
+
+    # The "not found" page, served at any missing address: its links are absolute.
+    def on_post_template(
+        self, output_content: str, /, *, template_name: str, config: MkDocsConfig
+    ) -> str | None:
+        if not self.config.enabled or template_name != "404.html":
+            return None
+        root = urlsplit(config.site_url or "/").path
+        return self._finish_page(output_content, root if root.endswith("/") else root + "/")
+
+    def _finish_page(
+        self, output: str, root: str, *, protected: bool = False, comments: bool = False
+    ) -> str:
+        """Link the keystore and the browser module; add the page's security policy."""
         head = (
             f'<meta name="mk1-keystore" content="{root}{protect.KEYSTORE_PATH}">'
             f'<script src="{root}{ASSETS_URL}/memberkit.js"></script>'
         )
-        if page.url in self.protected_urls:
+        if protected:
             head = '<meta name="robots" content="noindex">' + head
         if self.preview is not None:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
         output = output.replace("</head>", head + "</head>", 1)
-        if self.config.headers:
+        if not self.config.headers:
+            return output
+        hashes = hosting.inline_script_hashes(output)
+        self.policy.script_hashes |= hashes
+        if self.config.csp_meta:
             # Hosts without custom headers (GitHub Pages, S3) still get a policy.
-            hashes = hosting.inline_script_hashes(output)
-            self.policy.script_hashes |= hashes
-            page_policy = hosting.HostPolicy(
-                script_hashes=hashes, comments=page.url in self.comment_pages
-            )
+            page_policy = hosting.HostPolicy(script_hashes=hashes, comments=comments)
             output = output.replace("<head>", "<head>" + page_policy.meta_tag(), 1)
         return output
 

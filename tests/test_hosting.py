@@ -65,6 +65,36 @@ def test_robots_txt_names_the_sitemap_when_the_site_url_is_known() -> None:
     assert "Sitemap" not in hosting.robots_txt(None)
 
 
+def _csp_meta(page: str) -> str | None:
+    found = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    return found.group(1) if found else None
+
+
+def test_every_page_carries_the_policy_unless_the_host_sends_headers(project: Path) -> None:
+    assert run_memberkit("build", cwd=project).returncode == 0
+    headers = (project / "site/_headers").read_text()
+    header_hashes = set(re.findall(r"'sha256-[^']+'", headers))
+    pages = sorted((project / "site").rglob("*.html"))
+    for page in pages:
+        text = page.read_text()
+        meta = _csp_meta(text)
+        assert meta is not None, page
+        # The page's own inline scripts are allowed, and only what the site allows.
+        assert set(re.findall(r"'sha256-[^']+'", meta)) == hosting.inline_script_hashes(text)
+        assert hosting.inline_script_hashes(text) <= header_hashes
+    config = project / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "      join_url: join.md\n", "      join_url: join.md\n      csp_meta: false\n"
+        )
+    )
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert not [page for page in pages if _csp_meta(page.read_text()) is not None]
+    # The host still gets the whole policy.
+    assert (project / "site/_headers").read_text() == headers
+
+
 def test_comments_only_where_asked_and_only_when_configured(project: Path) -> None:
     assert run_memberkit("build", cwd=project).returncode == 0
     article = (project / "site/three-mistakes/index.html").read_text()

@@ -53,3 +53,22 @@ def test_search_finds_a_public_article(page: tuple[Page, PageWatch], served_site
     tab.get_by_role("textbox", name="Search").click()
     tab.keyboard.type("budget nobody watches")
     expect(tab.locator(".md-search-result__item").first).to_be_visible()
+
+
+def test_not_found_page_is_whole_under_the_sites_policy(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    """nginx answers a missing address with 404.html under the site's CSP header: its
+    inline scripts (absolute links, unlike the pages') must be allowed, and the header
+    must offer sign-in like every page. The fixture fails on any script error."""
+    tab, watch = page
+    response = tab.goto(served_site + "guides/no-such-guide/")
+    assert response is not None and response.status == 404
+    expect(tab.get_by_role("heading", level=1)).to_have_text("404 - Not found")
+    expect(tab.locator(".mk1-account")).to_contain_text("Sign in")
+    assert tab.evaluate("typeof __md_get") == "function"  # Material's inline script ran
+    screenshot(tab, "not-found")
+    # Chromium logs the page's own 404; any other failed request would add a second line.
+    missing = "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    assert watch.errors.count(missing) == 1, watch.errors
+    watch.errors.remove(missing)
