@@ -258,6 +258,9 @@ class Builds:
 def build(python: Path, project: Path, out: Path | None = None) -> tuple[float, int]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     env.pop("MEMBERKIT_STATE", None)
+    # Compiled bytecode, as on any installed copy: memberkit is installed editable here,
+    # and with this set every build would compile it anew (MkDocs' is compiled at install).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     out = out or project / "site"
     started = time.perf_counter()
     done = subprocess.run(

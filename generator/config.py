@@ -26,7 +26,7 @@ class MemberkitConfig(base.Config):
     """The tier of a template whose front matter does not say."""
 
     cache = c.Type(bool, default=True)
-    """Reuse Word, Excel and CSV files from `.cache/memberkit/` while templates are unchanged."""
+    """Reuse the download files in `.cache/memberkit/` while their template is unchanged."""
 
     headers = c.Type(bool, default=True)
     """Write `_headers` (Netlify, Cloudflare Pages), `robots.txt` and a CSP meta tag."""

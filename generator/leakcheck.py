@@ -100,17 +100,16 @@ class LeakCheck:
     def scan(self, site: Path, skip: Iterable[str] = ()) -> list[Leak]:
         """Read every file of `site` but those in `skip` (paths relative to it)."""
         headings, protected, people = self.needles()
-        # Phrases (long headings, names) are looked up as word n-grams: one set lookup
-        # per position and length, however many headings and members there are.
-        phrases: dict[tuple[str, ...], str] = {}
+        # Phrases (long headings, names) are word sequences, filed under their first
+        # word: a text none of whose words starts one is passed over in one set operation.
+        phrases: dict[str, dict[tuple[str, ...], str]] = {}
         for heading, text in headings.items():
             if len(heading.split()) >= PHRASE_WORDS:
-                phrases[tuple(heading.split())] = f"protected heading {text!r}"
+                _file_phrase(phrases, heading, f"protected heading {text!r}")
         emails = {p: w for p, w in people.items() if "@" in p}
         for person, kind in people.items():
             if "@" not in person:
-                phrases.setdefault(tuple(person.split()), kind)
-        lengths = sorted({len(p) for p in phrases})
+                _file_phrase(phrases, person, kind)
         leaks: list[Leak] = []
         # Navigation, header and footer repeat on every page: each distinct text is
         # judged once, and the set operations that find the new ones run in C.
@@ -123,7 +122,7 @@ class LeakCheck:
                 continue
             pieces = set(segments)
             for segment in pieces - seen:
-                what = _hit(segment, protected, phrases, lengths, emails)
+                what = _hit(segment, protected, phrases, emails)
                 if what:
                     hits[segment] = what
             seen |= pieces
@@ -133,19 +132,26 @@ class LeakCheck:
         return leaks
 
 
+def _file_phrase(phrases: dict[str, dict[tuple[str, ...], str]], text: str, what: str) -> None:
+    tokens = tuple(text.split())
+    if tokens:  # a name with no latin letters or digits has no words to look for
+        phrases.setdefault(tokens[0], {}).setdefault(tokens, what)
+
+
 def _hit(
     segment: str,
     protected: dict[int, str],
-    phrases: dict[tuple[str, ...], str],
-    lengths: list[int],
+    phrases: dict[str, dict[tuple[str, ...], str]],
     emails: dict[str, str],
 ) -> str | None:
     segment = _visible(segment) if "<" in segment or "&" in segment else segment
     tokens = words(segment)
     # isdisjoint runs in C; only a segment that holds something is looked at again.
-    for size in lengths:
-        if not phrases.keys().isdisjoint(shingles(tokens, size)):
-            return next(phrases[p] for p in shingles(tokens, size) if p in phrases)
+    if not phrases.keys().isdisjoint(tokens):
+        for start, token in enumerate(tokens):
+            for phrase, what in phrases.get(token, {}).items():
+                if tuple(tokens[start : start + len(phrase)]) == phrase:
+                    return what
     if not protected.keys().isdisjoint(shingle_keys(tokens)):
         shingle = next(s for s in shingles(tokens) if hash(s) in protected)
         return f"protected text {' '.join(shingle)!r}"

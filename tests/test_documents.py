@@ -210,14 +210,18 @@ def test_downloads_are_reproducible(library: DocumentLibrary, files: dict[str, b
     assert reproducible_zip(docx) == docx
 
 
-def test_word_and_excel_files_come_from_the_cache_while_unchanged(
+def test_downloads_come_from_the_cache_while_unchanged(
     library: DocumentLibrary, files: dict[str, bytes], tmp_path: Path, monkeypatch
 ) -> None:
     from generator.documents import library as module
 
     cached = DocumentLibrary(library.templates, ["members"], cache=tmp_path)
     assert {d.path: d.content for d in cached.downloads()} == files  # fills the cache
+    widgets = {slug: library.widget(slug, "../../") for slug in library.by_slug}
+    assert {slug: cached.widget(slug, "../../") for slug in library.by_slug} == widgets
     assert len(list(tmp_path.glob("*.docx"))) == 12 and len(list(tmp_path.glob("*.xlsx"))) == 2
+    copies = [len(list(tmp_path.glob(f"*[0-9a-f].{fmt}"))) for fmt in ("md", "txt")]
+    assert copies == [12, 12]
     made: list[str] = []
     real = module._render
 
@@ -227,13 +231,14 @@ def test_word_and_excel_files_come_from_the_cache_while_unchanged(
 
     monkeypatch.setattr(module, "_render", counting)
     assert {d.path: d.content for d in cached.downloads()} == files
-    assert not {"docx", "xlsx", "csv"} & set(made) and made  # the rest is cheap and remade
+    assert {slug: cached.widget(slug, "../../") for slug in library.by_slug} == widgets
+    assert made == []
     # An edited template gets a new file, never the stale one.
     brief = library.by_slug["task-brief"]
     edited = dataclasses.replace(brief, title=brief.title + " (edited)")
     made.clear()
     DocumentLibrary([edited], ["members"], cache=tmp_path).downloads()
-    assert made.count("docx") == 1
+    assert made.count("docx") == 1 and made.count("md") == 1
 
 
 # -- Bad input -------------------------------------------------------------------

@@ -85,3 +85,25 @@ def test_keystore_entries_are_skipped_only_when_they_are_all_ciphertext(tmp_path
     store["members"]["b" * 32] = "written by Ana Lima"
     (tmp_path / "keystore.json").write_text(json.dumps(store))
     assert [leak.what for leak in check.scan(tmp_path)] == ["a member's name"]
+
+
+def test_leak_check_finds_headings_and_names_anywhere_in_a_text(tmp_path) -> None:
+    check = LeakCheck()
+    check.add_protected("<h2>Estimating time for the brief</h2><p>Body.</p>")
+    check.add_member("ana@example.com", "Ana Lima")
+    check.add_member("solo@example.com", "Alexandra")  # one word, long enough to look for
+    check.add_member("wei@example.com", "张伟伟伟伟")  # no latin letters: nothing to look for
+    page = tmp_path / "a.html"
+
+    def found(text: str) -> list[str]:
+        page.write_text(text)
+        return [leak.what for leak in check.scan(tmp_path)]
+
+    # The first word of a phrase alone, or the words apart, are not the phrase.
+    assert found("<p>Estimating is hard. Time for the brief. Ana wrote it; Lima too.</p>") == []
+    assert found("<p>See: estimating time for the brief, soon.</p>") == [
+        "protected heading 'Estimating time for the brief'"
+    ]
+    assert found("<p>Thanks to Ana   Lima!</p>") == ["a member's name"]
+    assert found("<li>Written by alexandra</li>") == ["a member's name"]
+    assert found("<p>Ana</p><p>Lima</p>") == []  # two blocks, not one name

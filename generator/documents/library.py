@@ -45,7 +45,9 @@ def bundle_path(tier: str) -> str:
     return f"{DOWNLOADS}/all-templates-{tier}.zip"
 
 
-CACHED_FORMATS = ("docx", "xlsx", "csv")
+#: What a template page's widget needs besides the downloads, cached like them: each
+#: costs a Markdown parse of the template.
+TEXT_SKELETON, HTML_PREVIEW = "skeleton.txt", "preview.html"
 
 
 class DocumentLibrary:
@@ -184,7 +186,7 @@ class DocumentLibrary:
             "title": template.title,
             "labels": template.labels,
             "markdown": markdown_skeleton(template),
-            "text": text_skeleton(template),
+            "text": self._cached(template, TEXT_SKELETON).decode(),
         }
         payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
         inputs = "\n".join(_input(template.slug, f) for f in template.fields)
@@ -210,7 +212,7 @@ class DocumentLibrary:
 <span class="mk-doc__status" role="status" aria-live="polite"></span>
 </div>
 <section class="mk-doc__preview" aria-label="Preview">
-{html_preview(template)}
+{self._cached(template, HTML_PREVIEW).decode()}
 </section>
 <div class="mk-doc__downloads" role="group" aria-label="Download">
 <span class="mk-doc__downloads-label">Download:</span>
@@ -235,13 +237,14 @@ class DocumentLibrary:
         return files
 
     def _cached(self, template: DocumentTemplate, fmt: str) -> bytes:
-        """Word, Excel and CSV files are slow to make (their libraries alone take a while
-        to load): reuse them while the template is unchanged.
+        """Reuse what was made for an unchanged template: Word and Excel files are slow to
+        make (their libraries alone take a while to load), and even the text copies and
+        the page's preview cost a Markdown parse each, which small sites notice.
 
         The key covers the template, the format and the renderers' own code, so a new
         memberkit version or an edited template never serves a stale file.
         """
-        if self.cache is None or fmt not in CACHED_FORMATS:
+        if self.cache is None:
             return _render(template, fmt)
         key = hashlib.sha256(f"{_RENDERER}|{fmt}|{template!r}".encode()).hexdigest()
         path = self.cache / f"{template.slug}-{key[:32]}.{fmt}"
@@ -285,6 +288,10 @@ def _render(template: DocumentTemplate, fmt: str) -> bytes:
         return fill(markdown_skeleton(template), template.labels).encode()
     if fmt == "txt":
         return fill(text_skeleton(template), template.labels).encode()
+    if fmt == TEXT_SKELETON:
+        return text_skeleton(template).encode()
+    if fmt == HTML_PREVIEW:
+        return html_preview(template).encode()
     raise ValueError(f"unknown format {fmt!r}")
 
 
