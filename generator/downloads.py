@@ -62,13 +62,18 @@ def reproducible_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+#: Zips already: deflating them again gains nothing and costs most of a bundle's time.
+_COMPRESSED = (".docx", ".xlsx", ".zip")
+
+
 def make_bundle(path: str, members: Iterable[tuple[str, bytes]], tier: str) -> Download:
     """A zip of (name inside the zip, bytes), reproducible."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in sorted(members):
             info = zipfile.ZipInfo(name, FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            stored = name.lower().endswith(_COMPRESSED)
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, content)
     return Download(path, out.getvalue(), tier)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import html
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -59,6 +61,13 @@ class Leak:
         return f"{self.file}: {self.what}"
 
 
+#: What the scan needs of one file: (name, distinct text segments, heading texts) for
+#: the file itself or, for an archive, each file inside it.
+Reading = list[tuple[str, list[str], set[str]]]
+#: Phrases (long headings, names) by their first two words, or their one word.
+Phrases = dict[tuple[str, ...], dict[tuple[str, ...], str]]
+
+
 @dataclass
 class LeakCheck:
     headings: dict[str, str] = field(default_factory=dict)  # normalised: as written
@@ -66,6 +75,11 @@ class LeakCheck:
     public: set[int] = field(default_factory=set)
     public_text: list[str] = field(default_factory=list)
     people: dict[str, str] = field(default_factory=dict)  # normalised: what it is
+    # Files read while the build went on, by path: the digest of what was read, and
+    # the reading. The scan uses a reading only if the file still has that digest.
+    readings: dict[str, tuple[bytes, Reading]] = field(default_factory=dict)
+    # Every distinct segment read so far: its words, and its text when it holds an "@".
+    words: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     def add_protected(self, fragment: str) -> None:
         # Script data (a template's JSON) repeats the visible text in machine form.
@@ -97,12 +111,41 @@ class LeakCheck:
         people = {p: w for p, w in self.people.items() if f" {p} " not in public}
         return headings, protected, people
 
+    def read_ahead(self, site: Path, relative: str) -> None:
+        """Read a file the build has finished writing, so that the scan at the end only
+        checks it: segments and words do not depend on what is protected."""
+        with contextlib.suppress(OSError):
+            data = (site / relative).read_bytes()
+            self.readings[relative] = (_digest(data), self._reading(relative, data))
+
+    def read_ahead_all(self, site: Path, skip: Iterable[str] = ()) -> None:
+        """Read every file already in `site` but those in `skip`."""
+        skipped = set(skip)
+        for relative in _files(site):
+            if relative not in skipped:
+                self.read_ahead(site, relative)
+
+    def _reading(self, relative: str, data: bytes) -> Reading:
+        reading: Reading = []
+        for name, text, markup in _read(relative, data):
+            titles = {" ".join(words(_visible(h))) for h in _HEADING.findall(text)}
+            if name.endswith(".json"):
+                titles.update(" ".join(words(t)) for t in _titles(text))
+            segments = set(_segments(text, markup))
+            for segment in segments - self.words.keys():
+                visible = _visible(segment) if "<" in segment or "&" in segment else segment
+                mail = visible if "@" in visible else None
+                self.words[segment] = (" ".join(words(visible)), mail)
+            reading.append((name, list(segments), titles))
+        return reading
+
     def scan(self, site: Path, skip: Iterable[str] = ()) -> list[Leak]:
         """Read every file of `site` but those in `skip` (paths relative to it)."""
         headings, protected, people = self.needles()
-        # Phrases (long headings, names) are word sequences, filed under their first
-        # word: a text none of whose words starts one is passed over in one set operation.
-        phrases: dict[str, dict[tuple[str, ...], str]] = {}
+        # Phrases are word sequences, filed under their first two words (or their one
+        # word): a text with no such pair is passed over in a set operation, however
+        # many headings and members there are.
+        phrases: Phrases = {}
         for heading, text in headings.items():
             if len(heading.split()) >= PHRASE_WORDS:
                 _file_phrase(phrases, heading, f"protected heading {text!r}")
@@ -115,48 +158,62 @@ class LeakCheck:
         # judged once, and the set operations that find the new ones run in C.
         seen: set[str] = set()
         hits: dict[str, str] = {}
-        for name, segments, titles in _texts(site, set(skip)):
-            found = next((t for t in titles if t in headings), None)
-            if found is not None:
-                leaks.append(Leak(name, f"protected heading {headings[found]!r}"))
+        skipped = set(skip)
+        for relative in _files(site):
+            if relative in skipped:
                 continue
-            pieces = set(segments)
-            for segment in pieces - seen:
-                what = _hit(segment, protected, phrases, emails)
-                if what:
-                    hits[segment] = what
-            seen |= pieces
-            common = pieces & hits.keys()
-            if common:
-                leaks.append(Leak(name, hits[min(common)]))
+            data = (site / relative).read_bytes()
+            known = self.readings.get(relative)
+            if known is not None and known[0] == _digest(data):
+                reading = known[1]
+            else:  # written or changed after it was read ahead
+                reading = self._reading(relative, data)
+            for name, segments, titles in reading:
+                found = next((t for t in titles if t in headings), None)
+                if found is not None:
+                    leaks.append(Leak(name, f"protected heading {headings[found]!r}"))
+                    continue
+                pieces = set(segments)
+                for segment in pieces - seen:
+                    what = _hit(self.words[segment], protected, phrases, emails)
+                    if what:
+                        hits[segment] = what
+                seen |= pieces
+                common = pieces & hits.keys()
+                if common:
+                    leaks.append(Leak(name, hits[min(common)]))
         return leaks
 
 
-def _file_phrase(phrases: dict[str, dict[tuple[str, ...], str]], text: str, what: str) -> None:
+def _file_phrase(phrases: Phrases, text: str, what: str) -> None:
     tokens = tuple(text.split())
     if tokens:  # a name with no latin letters or digits has no words to look for
-        phrases.setdefault(tokens[0], {}).setdefault(tokens, what)
+        phrases.setdefault(tokens[:2], {}).setdefault(tokens, what)
 
 
 def _hit(
-    segment: str,
+    segment: tuple[str, str | None],
     protected: dict[int, str],
-    phrases: dict[str, dict[tuple[str, ...], str]],
+    phrases: Phrases,
     emails: dict[str, str],
 ) -> str | None:
-    segment = _visible(segment) if "<" in segment or "&" in segment else segment
-    tokens = words(segment)
-    # isdisjoint runs in C; only a segment that holds something is looked at again.
-    if not phrases.keys().isdisjoint(tokens):
-        for start, token in enumerate(tokens):
-            for phrase, what in phrases.get(token, {}).items():
+    """What a segment (its words, and its text if it holds an "@") gives away."""
+    joined, text = segment
+    tokens = joined.split()
+    # Set operations run in C; only a segment that holds something is looked at again.
+    found = phrases.keys() & itertools.pairwise(tokens)
+    if not phrases.keys().isdisjoint((token,) for token in tokens):
+        found |= {(token,) for token in tokens}
+    for start, token in enumerate(tokens) if found else ():
+        for key in (tuple(tokens[start : start + 2]), (token,)):
+            for phrase, what in phrases.get(key, {}).items() if key in found else ():
                 if tuple(tokens[start : start + len(phrase)]) == phrase:
                     return what
-    if not protected.keys().isdisjoint(shingle_keys(tokens)):
+    if len(tokens) >= SHINGLE and not protected.keys().isdisjoint(shingle_keys(tokens)):
         shingle = next(s for s in shingles(tokens) if hash(s) in protected)
         return f"protected text {' '.join(shingle)!r}"
-    if emails and "@" in segment:
-        for address in _EMAIL.findall(segment.lower()):
+    if emails and text is not None:
+        for address in _EMAIL.findall(text.lower()):
             if address in emails:
                 return emails[address]
     return None
@@ -185,17 +242,13 @@ def _segments(text: str, markup: bool) -> list[str]:
     return _PARAGRAPH_BREAK.split(text)
 
 
-def _texts(site: Path, skip: set[str]) -> Iterator[tuple[str, list[str], set[str]]]:
-    """(file name, text segments, heading texts) for every file, archives opened."""
-    for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        relative = path.relative_to(site).as_posix()
-        if relative in skip:
-            continue
-        for name, text, markup in _read(relative, path.read_bytes()):
-            titles = {" ".join(words(_visible(h))) for h in _HEADING.findall(text)}
-            if name.endswith(".json"):
-                titles.update(" ".join(words(t)) for t in _titles(text))
-            yield name, _segments(text, markup), titles
+def _files(site: Path) -> list[str]:
+    """Every file of the site, as paths relative to it, in order."""
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _titles(text: str) -> Iterator[str]:

@@ -74,6 +74,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.preview: dict[str, Any] | None = None
         self.policy = hosting.HostPolicy()
         self.comment_pages: set[str] = set()
+        self.written: str | None = None  # the page MkDocs wrote last: read it ahead
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -118,6 +119,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             keystore=protect.KEYSTORE_PATH, comments=self._comments_config()
         )
         self.comment_pages = set()
+        self.written = None
         if self.policy.comments:
             # After the owner's custom_dir, before Material: our comments partial.
             material = next(
@@ -224,6 +226,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             files.append(
                 File.generated(config, f"{ASSETS_URL}/{name}", content=source.read_bytes())
             )
+            # Shipped code, like the theme's: nothing of the owner's is in it.
+            self.theme_assets.add(f"{ASSETS_URL}/{name}")
         return files
 
     def on_page_markdown(
@@ -290,6 +294,14 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
         if not self.config.enabled:
             return None
+        # MkDocs has written the page before this one (and the files before the pages):
+        # the helper reads them while the build goes on; the scan checks they are unchanged.
+        site = Path(config.site_dir)
+        if self.written is None:
+            self.work.read_ahead_all(site, skip=self.theme_assets)
+        else:
+            self.work.read_ahead(site, self.written)
+        self.written = page.file.dest_uri
         return self._finish_page(
             output,
             _site_root(page),

@@ -1,7 +1,8 @@
 """Word work of a protected build, on a second core when there is one.
 
 Each protected page gives the leak check its text to remember and the search shard
-its entries; at the end, every file of the site is read. None of it changes what the
+its entries; every file of the site is read as soon as it is written, and checked at
+the end. None of it changes what the
 build writes for the page, so the build hands it to a helper process as it goes and
 renders the next page meanwhile. With one core, or if the helper cannot start, the
 same work runs in the build's own process: the results are identical either way.
@@ -45,6 +46,12 @@ class Inline:
     def search_entries(self) -> Entries:
         return self.entries
 
+    def read_ahead(self, site: Path, relative: str) -> None:
+        self.leaks.read_ahead(site, relative)
+
+    def read_ahead_all(self, site: Path, skip: Iterable[str]) -> None:
+        self.leaks.read_ahead_all(site, skip)
+
     def scan(self, site: Path, skip: Iterable[str]) -> list[Leak]:
         return self.leaks.scan(site, skip)
 
@@ -83,6 +90,12 @@ class Background:
     def search_entries(self) -> Entries:
         entries: Entries = self._ask("search_entries")
         return entries
+
+    def read_ahead(self, site: Path, relative: str) -> None:
+        self._send("read_ahead", site, relative)
+
+    def read_ahead_all(self, site: Path, skip: Iterable[str]) -> None:
+        self._send("read_ahead_all", site, sorted(skip))
 
     def scan(self, site: Path, skip: Iterable[str]) -> list[Leak]:
         found: list[tuple[str, str]] = self._ask("scan", site, sorted(skip))

@@ -107,3 +107,19 @@ def test_leak_check_finds_headings_and_names_anywhere_in_a_text(tmp_path) -> Non
     assert found("<p>Thanks to Ana   Lima!</p>") == ["a member's name"]
     assert found("<li>Written by alexandra</li>") == ["a member's name"]
     assert found("<p>Ana</p><p>Lima</p>") == []  # two blocks, not one name
+
+
+def test_a_file_read_ahead_is_read_again_when_it_changed(tmp_path) -> None:
+    check = LeakCheck()
+    check.add_protected("<p>only members may read these eight words right here</p>")
+    (tmp_path / "a.html").write_text("<p>A public page.</p>")
+    (tmp_path / "b.html").write_text("<p>Another one.</p>")
+    check.read_ahead_all(tmp_path)
+    # Rewritten after it was read (by a later plugin, say): the new text is checked.
+    (tmp_path / "a.html").write_text(
+        "<p>A public page.</p><p>only members may read these eight words right here</p>"
+    )
+    assert [leak.file for leak in check.scan(tmp_path)] == ["a.html"]
+    # A file read ahead that stayed the same is judged by what it holds, too.
+    check.read_ahead(tmp_path, "a.html")
+    assert [leak.file for leak in check.scan(tmp_path)] == ["a.html"]
