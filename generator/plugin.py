@@ -351,18 +351,18 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         (site / "mk1").mkdir(exist_ok=True)
         keystore = protect.keystore(self.state, dt.date.today(), self.tiers)
         (site / protect.KEYSTORE_PATH).write_bytes(keystore)
-        try:
-            for tier, entries in self.work.search_entries().items():
-                self.sealer.add_search(tier, entries)
-        except MemberkitError as error:
-            raise PluginError(str(error)) from None
-        for path, envelope in self.sealer.search_shards().items():
-            (site / path).parent.mkdir(parents=True, exist_ok=True)
-            (site / path).write_bytes(envelope)
         if self.config.headers:
             self._write_host_files(site, config)
         try:
-            leaks = self.work.scan(site, skip=self.theme_assets)
+            # The helper reads the site while the search shards are sealed: they are
+            # ciphertext, the only files written after the scan has begun.
+            search, scan = self.work.finish(site, skip=self.theme_assets)
+            for tier, entries in search.items():
+                self.sealer.add_search(tier, entries)
+            for path, envelope in self.sealer.search_shards().items():
+                (site / path).parent.mkdir(parents=True, exist_ok=True)
+                (site / path).write_bytes(envelope)
+            leaks = scan()
         except MemberkitError as error:
             raise PluginError(str(error)) from None
         finally:

@@ -15,7 +15,7 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -55,6 +55,11 @@ class Inline:
     def scan(self, site: Path, skip: Iterable[str]) -> list[Leak]:
         return self.leaks.scan(site, skip)
 
+    def finish(self, site: Path, skip: Iterable[str]) -> tuple[Entries, Callable[[], list[Leak]]]:
+        """The search entries now, and the scan of `site` when the caller is ready for
+        it. The caller writes only ciphertext (`.mk1`) in between."""
+        return self.entries, lambda: self.scan(site, skip)
+
     def close(self) -> None:
         pass
 
@@ -87,10 +92,6 @@ class Background:
     def add_protected(self, tier: str, url: str, title: str, fragment: str) -> None:
         self._send("add_protected", tier, url, title, fragment)
 
-    def search_entries(self) -> Entries:
-        entries: Entries = self._ask("search_entries")
-        return entries
-
     def read_ahead(self, site: Path, relative: str) -> None:
         self._send("read_ahead", site, relative)
 
@@ -98,7 +99,19 @@ class Background:
         self._send("read_ahead_all", site, sorted(skip))
 
     def scan(self, site: Path, skip: Iterable[str]) -> list[Leak]:
-        found: list[tuple[str, str]] = self._ask("scan", site, sorted(skip))
+        self._send("scan", site, sorted(skip))
+        return self._leaks()
+
+    def finish(self, site: Path, skip: Iterable[str]) -> tuple[Entries, Callable[[], list[Leak]]]:
+        """As `Inline.finish`, but the helper starts the scan at once: it reads the
+        site while the build seals the search shards."""
+        self._send("search_entries")
+        self._send("scan", site, sorted(skip))
+        entries: Entries = self._receive()
+        return entries, self._leaks
+
+    def _leaks(self) -> list[Leak]:
+        found: list[tuple[str, str]] = self._receive()
         return [Leak(name, what) for name, what in found]
 
     def close(self) -> None:
@@ -121,8 +134,8 @@ class Background:
         except OSError:
             self._broken = True  # reported by the next question
 
-    def _ask(self, *message: Any) -> Any:
-        self._send(*message)
+    def _receive(self) -> Any:
+        """The answer to the oldest question not yet answered."""
         try:
             if self._broken:
                 raise EOFError

@@ -241,6 +241,42 @@ def test_downloads_come_from_the_cache_while_unchanged(
     assert made.count("docx") == 1 and made.count("md") == 1
 
 
+def test_the_checked_library_is_reused_until_a_template_changes(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import shutil
+
+    from generator.documents import library as module
+    from generator.errors import MemberkitError
+
+    folder, cache = tmp_path / "templates", tmp_path / "cache"
+    shutil.copytree(ROOT / "templates", folder)
+    loads: list[Path] = []
+    real = module.load_library
+
+    def counting(where: Path, **settings):  # type: ignore[no-untyped-def]
+        loads.append(where)
+        return real(where, **settings)
+
+    monkeypatch.setattr(module, "load_library", counting)
+    first, _ = DocumentLibrary.load(folder, ["members"], cache=cache)
+    again, _ = DocumentLibrary.load(folder, ["members"], cache=cache)
+    assert len(loads) == 1 and again.templates == first.templates
+    # Another tier list, or an edited template: read again.
+    DocumentLibrary.load(folder, ["members", "premium"], cache=cache)
+    brief = folder / "task-brief.md"
+    brief.write_text(brief.read_text().replace("title: ", "title: Edited ", 1))
+    edited, _ = DocumentLibrary.load(folder, ["members"], cache=cache)
+    assert len(loads) == 3 and edited.by_slug["task-brief"].title.startswith("Edited ")
+    assert len(list(cache.glob("library-*.pickle"))) == 1  # the stale ones are gone
+    # A broken template is never kept: it is reported at every build.
+    brief.write_text(brief.read_text().replace("title: ", "titel: ", 1))
+    for _ in range(2):
+        with pytest.raises(MemberkitError, match="title"):
+            DocumentLibrary.load(folder, ["members"], cache=cache)
+    assert len(loads) == 5
+
+
 # -- Bad input -------------------------------------------------------------------
 
 GOOD = """---

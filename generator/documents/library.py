@@ -7,10 +7,12 @@ the library page groups them by category.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
 import os
+import pickle
 from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
@@ -74,7 +76,10 @@ class DocumentLibrary:
     ) -> tuple[DocumentLibrary, list[str]]:
         if not folder.is_dir():
             return cls([], tiers, cache), []
-        templates, warnings = load_library(folder, tiers=tiers, default_access=default_access)
+        if cache is None:
+            templates, warnings = load_library(folder, tiers=tiers, default_access=default_access)
+        else:
+            templates, warnings = _load_cached(folder, tiers, default_access, cache)
         return cls(templates, tiers, cache), warnings
 
     def __bool__(self) -> bool:
@@ -256,6 +261,31 @@ class DocumentLibrary:
         scratch.write_bytes(content)
         scratch.replace(path)
         return content
+
+
+def _load_cached(
+    folder: Path, tiers: Sequence[str], default_access: str, cache: Path
+) -> tuple[list[DocumentTemplate], list[str]]:
+    """The checked library as the last build left it, while no template, setting or
+    line of this code has changed: reading the templates' YAML is most of a small
+    build's own time. Only a library that passed its checks is kept (as a pickle in
+    the owner's own `.cache/`), so a broken template is reported at every build."""
+    key = hashlib.sha256(f"{_RENDERER}|{folder.resolve()}|{list(tiers)}|{default_access}".encode())
+    for source in sorted(folder.glob("*.md")):
+        key.update(f"\0{source.name}\0{source.stat().st_size}\0".encode())
+        key.update(source.read_bytes())
+    path = cache / f"library-{key.hexdigest()[:32]}.pickle"
+    with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        templates, warnings = pickle.loads(path.read_bytes())
+        return templates, warnings
+    loaded = load_library(folder, tiers=tiers, default_access=default_access)
+    cache.mkdir(parents=True, exist_ok=True)
+    for stale in cache.glob("library-*.pickle"):
+        stale.unlink(missing_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}")
+    scratch.write_bytes(pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL))
+    scratch.replace(path)
+    return loaded
 
 
 def _renderer_fingerprint() -> str:
