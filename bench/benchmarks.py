@@ -416,6 +416,19 @@ def public_twin(python: Path, project: Path) -> Path:
     return twin / "site"
 
 
+def headers_only_twin(python: Path, project: Path) -> Path:
+    """The memberkit project built with `csp_meta: false`, as for a host that sends
+    `_headers` (Netlify, Cloudflare Pages, nginx): no policy `<meta>` in the pages."""
+    twin = project.with_name(project.name + "-headers")
+    shutil.copytree(project, twin, ignore=shutil.ignore_patterns("site"))
+    config = twin / "mkdocs.yml"
+    text = config.read_text()
+    assert "  - memberkit:\n" in text
+    config.write_text(text.replace("  - memberkit:\n", "  - memberkit:\n      csp_meta: false\n"))
+    build(python, twin)
+    return twin / "site"
+
+
 def gzipped(path: Path) -> int:
     """Bytes on the wire with gzip at zlib's default level (what most servers use)."""
     return len(gzip.compress(path.read_bytes(), 6, mtime=0))
@@ -568,11 +581,14 @@ def main() -> None:
             ("the bundled task-briefs guide", corpora[0][1], "guides/task-briefs/index.html"),
         ):
             protected = gzipped(projects["memberkit"] / "site" / page)
+            plain = gzipped(projects["plain"] / "site" / page)
+            rows.append(Row(f"gzip size, {label}", protected, plain, "B", 1.10, "plain MkDocs"))
+            headers_only = headers_only_twin(python, projects["memberkit"])
             rows.append(
                 Row(
-                    f"gzip size, {label}",
-                    protected,
-                    gzipped(projects["plain"] / "site" / page),
+                    f"gzip size, {label}, `csp_meta: false`",
+                    gzipped(headers_only / page),
+                    plain,
                     "B",
                     1.10,
                     "plain MkDocs",
