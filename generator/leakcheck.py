@@ -61,9 +61,14 @@ class Leak:
         return f"{self.file}: {self.what}"
 
 
-#: What the scan needs of one file: (name, distinct text segments, heading texts) for
-#: the file itself or, for an archive, each file inside it.
-Reading = list[tuple[str, list[str], set[str]]]
+#: A segment of text as the check judges it: its words, and its text if it holds an "@".
+Words = tuple[str, str | None]
+#: What the scan needs of one file: (name, its distinct segments, heading texts) for the
+#: file itself or, for an archive, each file inside it.
+Reading = list[tuple[str, list[Words], set[str]]]
+#: Segments up to this long (navigation links, labels, buttons) repeat on every page:
+#: their words are made once. Longer ones are not kept as written.
+SHORT_SEGMENT = 400
 #: Phrases (long headings, names) by their first two words, or their one word.
 Phrases = dict[tuple[str, ...], dict[tuple[str, ...], str]]
 
@@ -78,8 +83,10 @@ class LeakCheck:
     # Files read while the build went on, by path: the digest of what was read, and
     # the reading. The scan uses a reading only if the file still has that digest.
     readings: dict[str, tuple[bytes, Reading]] = field(default_factory=dict)
-    # Every distinct segment read so far: its words, and its text when it holds an "@".
-    words: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # Every distinct segment read so far, once, whichever files hold it; and the words
+    # of the short segments, by the segment as written.
+    distinct: dict[Words, Words] = field(default_factory=dict)
+    short: dict[str, Words] = field(default_factory=dict)
 
     def add_protected(self, fragment: str) -> None:
         # Script data (a template's JSON) repeats the visible text in machine form.
@@ -131,12 +138,17 @@ class LeakCheck:
             titles = {" ".join(words(_visible(h))) for h in _HEADING.findall(text)}
             if name.endswith(".json"):
                 titles.update(" ".join(words(t)) for t in _titles(text))
-            segments = set(_segments(text, markup))
-            for segment in segments - self.words.keys():
-                visible = _visible(segment) if "<" in segment or "&" in segment else segment
-                mail = visible if "@" in visible else None
-                self.words[segment] = (" ".join(words(visible)), mail)
-            reading.append((name, list(segments), titles))
+            judged: dict[Words, None] = {}
+            for segment in set(_segments(text, markup)):
+                value = self.short.get(segment)
+                if value is None:
+                    visible = _visible(segment) if "<" in segment or "&" in segment else segment
+                    value = (" ".join(words(visible)), visible if "@" in visible else None)
+                    value = self.distinct.setdefault(value, value)
+                    if len(segment) <= SHORT_SEGMENT:
+                        self.short[segment] = value
+                judged[value] = None
+            reading.append((name, list(judged), titles))
         return reading
 
     def scan(self, site: Path, skip: Iterable[str] = ()) -> list[Leak]:
@@ -156,8 +168,8 @@ class LeakCheck:
         leaks: list[Leak] = []
         # Navigation, header and footer repeat on every page: each distinct text is
         # judged once, and the set operations that find the new ones run in C.
-        seen: set[str] = set()
-        hits: dict[str, str] = {}
+        seen: set[Words] = set()
+        hits: dict[Words, str] = {}
         skipped = set(skip)
         for relative in _files(site):
             if relative in skipped:
@@ -175,13 +187,14 @@ class LeakCheck:
                     continue
                 pieces = set(segments)
                 for segment in pieces - seen:
-                    what = _hit(self.words[segment], protected, phrases, emails)
+                    what = _hit(segment, protected, phrases, emails)
                     if what:
                         hits[segment] = what
                 seen |= pieces
                 common = pieces & hits.keys()
                 if common:
-                    leaks.append(Leak(name, hits[min(common)]))
+                    first = min(common, key=lambda value: (value[0], value[1] or ""))
+                    leaks.append(Leak(name, hits[first]))
         return leaks
 
 
@@ -192,7 +205,7 @@ def _file_phrase(phrases: Phrases, text: str, what: str) -> None:
 
 
 def _hit(
-    segment: tuple[str, str | None],
+    segment: Words,
     protected: dict[int, str],
     phrases: Phrases,
     emails: dict[str, str],
