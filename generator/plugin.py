@@ -98,15 +98,17 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                     path="mkdocs.yml",
                 )
             root = Path(config.config_file_path or ".").parent
+            self.work.close()  # a failed build in `mkdocs serve` may have left one
+            self.work = worker.start()
+            self._load_state(root)
+            assert self.state is not None
             self.library, warnings = DocumentLibrary.load(
                 root / self.config.templates_dir,
                 self.tiers,
                 self.config.templates_access,
                 cache=root / CACHE_DIR if self.config.cache else None,
+                signing_key=self.state.cache_key(),
             )
-            self.work.close()  # a failed build in `mkdocs serve` may have left one
-            self.work = worker.start()
-            self._load_state(root)
         except MemberkitError as error:
             self.work.close()  # no build follows: the helper is not needed
             raise PluginError(str(error)) from None
@@ -192,8 +194,11 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
             return None
-        # Copied unchanged from the theme: the leak check need not read them.
-        theme_dirs = tuple(os.path.join(d, "") for d in config.theme.dirs)
+        # Copied unchanged from the theme: the leak check need not read them. The
+        # owner's own custom_dir is theirs: it is read like the rest.
+        theme_dirs = tuple(
+            os.path.join(d, "") for d in config.theme.dirs if d != config.theme.custom_dir
+        )
         self.theme_assets = {
             f.dest_uri
             for f in files

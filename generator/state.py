@@ -84,6 +84,12 @@ class State:
             iterations=iterations,
         )
 
+    def cache_key(self) -> bytes:
+        """Signs what the build keeps in `.cache/` and reads back as code (the checked
+        template library): a cache restored from elsewhere (a CI cache, say) cannot
+        run code in a build that holds the tier keys."""
+        return hmac.new(mk1.unb64url(self.secret), b"memberkit cache", hashlib.sha256).digest()
+
     def to_json(self) -> str:
         data = {"format": FORMAT, **asdict(self)}
         return json.dumps(data, indent=2, sort_keys=False) + "\n"

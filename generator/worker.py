@@ -105,8 +105,9 @@ class Background:
     def finish(self, site: Path, skip: Iterable[str]) -> tuple[Entries, Callable[[], list[Leak]]]:
         """As `Inline.finish`, but the helper starts the scan at once: it reads the
         site while the build seals the search shards."""
-        self._send("search_entries")
-        self._send("scan", site, sorted(skip))
+        # One message, answered twice: the helper has read all of it before it writes
+        # its first answer, so neither side can wait on a full pipe for the other.
+        self._send("finish", site, sorted(skip))
         entries: Entries = self._receive()
         return entries, self._leaks
 
@@ -155,6 +156,22 @@ def _serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
     is kept and given as the answer to the next question."""
     work = Inline()
     failure: str | None = None
+
+    def answer(call: Callable[..., Any], *arguments: Any) -> None:
+        nonlocal failure
+        value = None
+        if failure is None:
+            try:
+                value = call(*arguments)
+            except Exception as error:
+                failure = f"{type(error).__name__}: {error}"
+        reply = ("error", failure) if failure is not None else ("ok", value)
+        pickle.dump(reply, outbox, protocol=pickle.HIGHEST_PROTOCOL)
+        outbox.flush()
+
+    def scan(site: Path, skip: list[str]) -> list[tuple[str, str]]:
+        return [(leak.file, leak.what) for leak in work.scan(site, skip)]
+
     while True:
         try:
             name, *arguments = pickle.load(inbox)
@@ -163,21 +180,16 @@ def _serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
             # without tidying up a large leak check the build does not wait for.
             outbox.flush()
             os._exit(0)
-        try:
-            value = getattr(work, name)(*arguments)
-        except Exception as error:
-            failure = failure or f"{type(error).__name__}: {error}"
-            value = None
-        if name not in ("search_entries", "scan"):
-            continue
-        if failure is not None:
-            answer: tuple[str, Any] = ("error", failure)
-        elif name == "scan":
-            answer = ("ok", [(leak.file, leak.what) for leak in value])
+        if name == "scan":
+            answer(scan, *arguments)
+        elif name == "finish":
+            answer(work.search_entries)
+            answer(scan, *arguments)
         else:
-            answer = ("ok", value)
-        pickle.dump(answer, outbox, protocol=pickle.HIGHEST_PROTOCOL)
-        outbox.flush()
+            try:
+                getattr(work, name)(*arguments)
+            except Exception as error:
+                failure = failure or f"{type(error).__name__}: {error}"
 
 
 def start() -> Inline | Background:

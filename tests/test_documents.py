@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import pickle
 import re
 import zipfile
 from pathlib import Path
@@ -259,22 +260,39 @@ def test_the_checked_library_is_reused_until_a_template_changes(
         return real(where, **settings)
 
     monkeypatch.setattr(module, "load_library", counting)
-    first, _ = DocumentLibrary.load(folder, ["members"], cache=cache)
-    again, _ = DocumentLibrary.load(folder, ["members"], cache=cache)
+    key = b"k" * 32
+    first, _ = DocumentLibrary.load(folder, ["members"], cache=cache, signing_key=key)
+    again, _ = DocumentLibrary.load(folder, ["members"], cache=cache, signing_key=key)
     assert len(loads) == 1 and again.templates == first.templates
     # Another tier list, or an edited template: read again.
-    DocumentLibrary.load(folder, ["members", "premium"], cache=cache)
+    DocumentLibrary.load(folder, ["members", "premium"], cache=cache, signing_key=key)
     brief = folder / "task-brief.md"
     brief.write_text(brief.read_text().replace("title: ", "title: Edited ", 1))
-    edited, _ = DocumentLibrary.load(folder, ["members"], cache=cache)
+    edited, _ = DocumentLibrary.load(folder, ["members"], cache=cache, signing_key=key)
     assert len(loads) == 3 and edited.by_slug["task-brief"].title.startswith("Edited ")
-    assert len(list(cache.glob("library-*.pickle"))) == 1  # the stale ones are gone
+    [kept] = cache.glob("library-*.pickle")  # the stale ones are gone
+    # A cache from elsewhere (another site's key, or a planted file) is never unpickled.
+    DocumentLibrary.load(folder, ["members"], cache=cache, signing_key=b"x" * 32)
+    planted = tmp_path / "planted"
+    kept.write_bytes(b"\0" * 32 + pickle.dumps(Planted(planted)))
+    DocumentLibrary.load(folder, ["members"], cache=cache, signing_key=key)
+    assert len(loads) == 5 and not planted.exists()
     # A broken template is never kept: it is reported at every build.
     brief.write_text(brief.read_text().replace("title: ", "titel: ", 1))
     for _ in range(2):
         with pytest.raises(MemberkitError, match="title"):
-            DocumentLibrary.load(folder, ["members"], cache=cache)
-    assert len(loads) == 5
+            DocumentLibrary.load(folder, ["members"], cache=cache, signing_key=key)
+    assert len(loads) == 7
+
+
+class Planted:
+    """Unpickling this creates a file: proof that a cache was loaded as code."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.path), "w"))
 
 
 # -- Bad input -------------------------------------------------------------------

@@ -123,3 +123,36 @@ def test_a_file_read_ahead_is_read_again_when_it_changed(tmp_path) -> None:
     # A file read ahead that stayed the same is judged by what it holds, too.
     check.read_ahead(tmp_path, "a.html")
     assert [leak.file for leak in check.scan(tmp_path)] == ["a.html"]
+
+
+def test_the_helper_never_waits_on_the_build_that_waits_on_it(tmp_path) -> None:
+    """Large search entries (the helper's first answer) and a long skip list (the
+    build's last message) both overfill a pipe: neither side may wait for the other."""
+    import threading
+
+    from generator import worker
+
+    (tmp_path / "index.html").write_text("<p>A public page.</p>")
+    work = worker.Background()
+    try:
+        body = "<h2>Part</h2><p>" + "word " * 20_000 + "</p>"
+        for number in range(5):
+            work.add_protected("members", f"guides/{number}/", "Guide", body)
+        skip = [f"assets/{'theme' * 40}/{number}.js" for number in range(2_000)]
+        done: dict[str, object] = {}
+
+        def finish() -> None:
+            entries, scan = work.finish(tmp_path, skip)
+            done["entries"], done["leaks"] = entries, scan()
+
+        thread = threading.Thread(target=finish, daemon=True)
+        thread.start()
+        thread.join(60)
+        stuck = thread.is_alive()
+        if stuck:  # end the helper, so that the waiting build thread ends too
+            work._process.kill()
+            thread.join(10)
+        assert not stuck, "the build and its helper wait on each other"
+        assert len(done["entries"]["members"]) == 5 and done["leaks"] == []  # type: ignore[index]
+    finally:
+        work.close()

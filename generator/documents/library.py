@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import html
 import json
 import os
 import pickle
+import sys
 from collections.abc import Sequence
+from importlib import metadata
 from itertools import groupby
 from pathlib import Path
 
@@ -73,13 +76,16 @@ class DocumentLibrary:
         tiers: Sequence[str],
         default_access: str = "members",
         cache: Path | None = None,
+        signing_key: bytes | None = None,
     ) -> tuple[DocumentLibrary, list[str]]:
+        """The checked templates of `folder`. With a cache folder and a signing key (the
+        private state's), the checked library is kept there and reused."""
         if not folder.is_dir():
             return cls([], tiers, cache), []
-        if cache is None:
+        if cache is None or signing_key is None:
             templates, warnings = load_library(folder, tiers=tiers, default_access=default_access)
         else:
-            templates, warnings = _load_cached(folder, tiers, default_access, cache)
+            templates, warnings = _load_cached(folder, tiers, default_access, cache, signing_key)
         return cls(templates, tiers, cache), warnings
 
     def __bool__(self) -> bool:
@@ -264,36 +270,46 @@ class DocumentLibrary:
 
 
 def _load_cached(
-    folder: Path, tiers: Sequence[str], default_access: str, cache: Path
+    folder: Path, tiers: Sequence[str], default_access: str, cache: Path, signing_key: bytes
 ) -> tuple[list[DocumentTemplate], list[str]]:
-    """The checked library as the last build left it, while no template, setting or
-    line of this code has changed: reading the templates' YAML is most of a small
-    build's own time. Only a library that passed its checks is kept (as a pickle in
-    the owner's own `.cache/`), so a broken template is reported at every build."""
+    """The checked library as the last build left it, while no template, setting,
+    library or line of memberkit has changed: reading the templates' YAML is most of a
+    small build's own time. Only a library that passed its checks is kept, so a broken
+    template is reported at every build. It is a pickle, signed with the private
+    state's key: one that is not this site's own is never loaded."""
     key = hashlib.sha256(f"{_RENDERER}|{folder.resolve()}|{list(tiers)}|{default_access}".encode())
     for source in sorted(folder.glob("*.md")):
         key.update(f"\0{source.name}\0{source.stat().st_size}\0".encode())
         key.update(source.read_bytes())
     path = cache / f"library-{key.hexdigest()[:32]}.pickle"
-    with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        templates, warnings = pickle.loads(path.read_bytes())
-        return templates, warnings
+    with contextlib.suppress(Exception):  # missing, unsigned or unreadable: read anew
+        stored = path.read_bytes()
+        tag, body = stored[:32], stored[32:]
+        if hmac.compare_digest(tag, hmac.new(signing_key, body, hashlib.sha256).digest()):
+            templates, warnings = pickle.loads(body)
+            return templates, warnings
     loaded = load_library(folder, tiers=tiers, default_access=default_access)
     cache.mkdir(parents=True, exist_ok=True)
     for stale in cache.glob("library-*.pickle"):
         stale.unlink(missing_ok=True)
+    body = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
     scratch = path.with_name(f".{path.name}.{os.getpid()}")
-    scratch.write_bytes(pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL))
+    scratch.write_bytes(hmac.new(signing_key, body, hashlib.sha256).digest() + body)
     scratch.replace(path)
     return loaded
 
 
 def _renderer_fingerprint() -> str:
-    """A hash of the code that makes the files, for the cache key."""
-    digest = hashlib.sha256()
-    for source in sorted(Path(__file__).parent.glob("*.py")):
+    """A hash of everything that shapes what is cached: all of memberkit's code, the
+    Python and the libraries that read templates and write the files."""
+    digest = hashlib.sha256(sys.version.encode())
+    package = Path(__file__).parent.parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
         digest.update(source.read_bytes())
-    digest.update((Path(__file__).parent.parent / "downloads.py").read_bytes())
+    for library in ("PyYAML", "Markdown", "python-docx", "openpyxl"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            digest.update(f"|{library}={metadata.version(library)}".encode())
     return digest.hexdigest()
 
 
