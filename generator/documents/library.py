@@ -16,7 +16,7 @@ import os
 import pickle
 import sys
 from collections.abc import Sequence
-from importlib import metadata
+from importlib import util
 from itertools import groupby
 from pathlib import Path
 
@@ -307,9 +307,14 @@ def _renderer_fingerprint() -> str:
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode() + b"\0")
         digest.update(source.read_bytes())
-    for library in ("PyYAML", "Markdown", "python-docx", "openpyxl"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            digest.update(f"|{library}={metadata.version(library)}".encode())
+    # An installed library changes its files: their place, size and time tell (without
+    # importing Word and Excel support, or reading package metadata, on every build).
+    for module in ("yaml", "markdown", "docx", "openpyxl"):
+        with contextlib.suppress(ImportError, ValueError, OSError):
+            spec = util.find_spec(module)
+            if spec is not None and spec.origin:
+                found = os.stat(spec.origin)
+                digest.update(f"|{spec.origin}:{found.st_size}:{found.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
