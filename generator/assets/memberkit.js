@@ -663,6 +663,10 @@
       init();
     }
   };
+  // A login link opened on the page it points to changes only the fragment: no reload.
+  window.addEventListener("hashchange", () => {
+    if (location.hash.startsWith("#login=")) loginFromLink();
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

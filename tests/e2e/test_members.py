@@ -87,6 +87,20 @@ def test_login_link_signs_in_and_leaves_no_trace(
     assert "#login" not in tab.url
 
 
+def test_login_link_opened_on_the_sign_in_page_signs_in(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    """Only the fragment changes, so the page is not loaded again: the link still works."""
+    from generator.members import login_link
+
+    tab, _ = page
+    tab.goto(served_site + "login/")
+    expect(tab.get_by_label("Email", exact=True)).to_be_visible()
+    tab.goto(login_link(served_site, OTHER.email, OTHER.password))
+    expect(tab.locator(".mk1-account")).to_contain_text(OTHER.name)
+    assert "#login" not in tab.url
+
+
 def _rewrite_envelope(route: Route, change: Any) -> None:
     response = route.fetch()
     body = response.text()
