@@ -64,6 +64,15 @@ def test_teaser_divider_found_and_split() -> None:
 
 def test_divider_inside_a_line_does_not_count() -> None:
     assert not check("Text <!-- more --> inline.\n").has_divider
+    assert not check("<!-- more --> and text after it\n").has_divider
+    # Indented, at the very start, at the very end: alone on its line, so it counts.
+    assert check(" \t<!--more-->\t\nSecret.\n").has_divider
+    assert access.split_teaser("<!-- more -->\nAll of it.") == ("", "\nAll of it.")
+    assert access.split_teaser("Teaser.\n  <!-- more -->") == ("Teaser.\n", "")
+    # One inside a line, then the real one: the real one splits.
+    text = "See <!-- more --> here.\n<!-- more -->\nSecret.\n"
+    assert access.split_teaser(text) == ("See <!-- more --> here.\n", "\nSecret.\n")
+    assert check(text).has_divider
 
 
 def test_second_divider_is_an_error_with_its_line() -> None:
