@@ -6,7 +6,6 @@ import datetime as dt
 import html
 import json
 import os
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +31,8 @@ JOIN_LINK = 'href="memberkit:join"'
 #: The browser module and its stylesheet, shipped in the package, served by the site.
 ASSETS = ("memberkit.js", "memberkit.css")
 ASSETS_URL = "assets/memberkit"
+#: The package's own files (assets, theme partials): a folder, as pip installs it.
+PACKAGE_DIR = Path(__file__).parent
 #: Word and Excel files already made, reused while their template is unchanged.
 CACHE_DIR = ".cache/memberkit"
 #: Set by `memberkit serve --as`: the audience the live preview shows.
@@ -128,7 +129,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 (i for i, d in enumerate(config.theme.dirs) if "material" in d),
                 len(config.theme.dirs),
             )
-            config.theme.dirs.insert(material, str(resources.files("generator") / "theme"))
+            config.theme.dirs.insert(material, str(PACKAGE_DIR / "theme"))
         _anchor_snippets(config)
         if self.library and config.nav is not None:
             _expand_library_nav(config.nav, self.library.nav())
@@ -227,10 +228,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                     inclusion = InclusionLevel.NOT_IN_NAV
                 files.append(kind.generated(config, src_uri, content=content, inclusion=inclusion))
         for name in ASSETS:
-            source = resources.files("generator") / "assets" / name
-            files.append(
-                File.generated(config, f"{ASSETS_URL}/{name}", content=source.read_bytes())
-            )
+            source = PACKAGE_DIR / "assets" / name
+            files.append(File.generated(config, f"{ASSETS_URL}/{name}", abs_src_path=str(source)))
             # Shipped code, like the theme's: nothing of the owner's is in it.
             self.theme_assets.add(f"{ASSETS_URL}/{name}")
         return files

@@ -68,6 +68,7 @@ class DocumentLibrary:
         self.tiers = tuple(tiers)
         self.by_slug = {t.slug: t for t in self.templates}
         self.cache = cache
+        self._keys: dict[str, str] = {}  # slug: what the cache knows the template by
 
     @classmethod
     def load(
@@ -257,7 +258,11 @@ class DocumentLibrary:
         """
         if self.cache is None:
             return _render(template, fmt)
-        key = hashlib.sha256(f"{_RENDERER}|{fmt}|{template!r}".encode()).hexdigest()
+        known = self._keys.get(template.slug)
+        if known is None:  # the whole template, once: its repr is long
+            known = hashlib.sha256(f"{_RENDERER}|{template!r}".encode()).hexdigest()
+            self._keys[template.slug] = known
+        key = hashlib.sha256(f"{known}|{fmt}".encode()).hexdigest()
         path = self.cache / f"{template.slug}-{key[:32]}.{fmt}"
         if path.is_file():
             return path.read_bytes()
