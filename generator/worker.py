@@ -15,6 +15,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -93,13 +94,13 @@ class Background:
         self._send("add_protected", tier, url, title, fragment)
 
     def read_ahead(self, site: Path, relative: str) -> None:
-        self._send("read_ahead", site, relative)
+        self._send("read_ahead", site, relative, now=True)
 
     def read_ahead_all(self, site: Path, skip: Iterable[str]) -> None:
-        self._send("read_ahead_all", site, sorted(skip))
+        self._send("read_ahead_all", site, sorted(skip), now=True)
 
     def scan(self, site: Path, skip: Iterable[str]) -> list[Leak]:
-        self._send("scan", site, sorted(skip))
+        self._send("scan", site, sorted(skip), now=True)
         return self._leaks()
 
     def finish(self, site: Path, skip: Iterable[str]) -> tuple[Entries, Callable[[], list[Leak]]]:
@@ -107,7 +108,7 @@ class Background:
         site while the build seals the search shards."""
         # One message, answered twice: the helper has read all of it before it writes
         # its first answer, so neither side can wait on a full pipe for the other.
-        self._send("finish", site, sorted(skip))
+        self._send("finish", site, sorted(skip), now=True)
         entries: Entries = self._receive()
         return entries, self._leaks
 
@@ -116,22 +117,22 @@ class Background:
         return [Leak(name, what) for name, what in found]
 
     def close(self) -> None:
-        if self._process.poll() is None:
-            with contextlib.suppress(OSError):
-                self._outbox.close()  # the helper reads the end of its input and stops
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        """End the helper. The build does not wait for it to go: a thread collects it."""
+        with contextlib.suppress(OSError):
+            self._outbox.close()  # the helper reads the end of its input and stops
         self._inbox.close()
+        if self._process.poll() is None:
+            threading.Thread(target=_collect, args=(self._process,), daemon=True).start()
 
-    def _send(self, *message: Any) -> None:
+    def _send(self, *message: Any, now: bool = False) -> None:
+        """Most calls wait in the pipe's buffer for the next that is sent `now` (a
+        question, or the page MkDocs has just written): one write a page, not three."""
         if self._broken:
             return
         try:
             pickle.dump(message, self._outbox, protocol=pickle.HIGHEST_PROTOCOL)
-            self._outbox.flush()
+            if now:
+                self._outbox.flush()
         except OSError:
             self._broken = True  # reported by the next question
 
@@ -149,6 +150,14 @@ class Background:
         if status == "error":
             raise MemberkitError(f"the leak check failed: {value}")
         return value
+
+
+def _collect(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
