@@ -16,6 +16,7 @@ import html
 import io
 import itertools
 import json
+import os
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,10 @@ _WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z0-9]+)*")
 _TAGS = re.compile(r"<[^>]+>")
 _EMAIL = re.compile(r"[^\s@<>\"',;:()\[\]]+@[^\s@<>\"',;:()\[\]]+\.[a-z0-9-]+")
 MARKUP_SUFFIXES = {".html", ".htm", ".xml", ".svg", ".json", ".rels"}
+#: MK1 envelopes are not read: ciphertext, and a header that holds only the path, the
+#: tier, the file name and its type. A `.mk1` file that is no envelope is read.
+CIPHERTEXT_SUFFIX = ".mk1"
+ENVELOPE_MAGIC = b"MK1\n"
 ZIP_SUFFIXES = {".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".epub"}
 
 
@@ -79,7 +84,10 @@ class LeakCheck:
     protected: dict[int, str] = field(default_factory=dict)  # shingle key: its text
     public: set[int] = field(default_factory=set)
     public_text: list[str] = field(default_factory=list)
-    people: dict[str, str] = field(default_factory=dict)  # normalised: what it is
+    # Long headings and member names, by their first two words (or their one word): a
+    # text with no such pair is passed over in a set operation, however many there are.
+    phrases: Phrases = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)  # lowercased: what it is
     # Files read while the build went on, by path: the digest of what was read, and
     # the reading. The scan uses a reading only if the file still has that digest.
     readings: dict[str, tuple[bytes, Reading]] = field(default_factory=dict)
@@ -87,17 +95,29 @@ class LeakCheck:
     # of the short segments, by the segment as written.
     distinct: dict[Words, Words] = field(default_factory=dict)
     short: dict[str, Words] = field(default_factory=dict)
+    # Each distinct segment is judged when it is first read, against what is known to
+    # be protected by then (MkDocs renders every page before it writes the first), and
+    # again by the scan only if more became protected since: those judged before
+    # `fresh_from` were. `suspects` may give something away: the scan asks what is
+    # public of them alone.
+    judged: list[Words] = field(default_factory=list)
+    fresh_from: int = 0
+    suspects: set[Words] = field(default_factory=set)
 
     def add_protected(self, fragment: str) -> None:
         # Script data (a template's JSON) repeats the visible text in machine form.
         fragment = _SCRIPT.sub(" ", fragment)
         for heading in _HEADING.findall(_HEADERLINK.sub("", fragment)):
             text = " ".join(_visible(heading).split())
-            if tokens := words(text):
-                self.headings.setdefault(" ".join(tokens), text)
+            tokens = words(text)
+            if tokens and (key := " ".join(tokens)) not in self.headings:
+                self.headings[key] = text
+                if len(tokens) >= PHRASE_WORDS:  # shorter ones only as headings
+                    _file_phrase(self.phrases, key, f"protected heading {text!r}")
         for block in _segments(fragment, markup=True):
             text = _visible(block)
             self.protected.update(dict.fromkeys(shingle_keys(words(text)), text))
+        self.fresh_from = len(self.judged)
 
     def add_public(self, fragment: str) -> None:
         text = _visible(fragment)
@@ -106,23 +126,18 @@ class LeakCheck:
         self.public_text.append(" ".join(tokens))
 
     def add_member(self, email: str, name: str) -> None:
-        self.people[email.lower()] = "a member's email"
+        self.emails[email.lower()] = "a member's email"
         if len(words(name)) >= 2 or len(name) >= 5:
-            self.people[" ".join(words(name))] = "a member's name"
-
-    def needles(self) -> tuple[dict[str, str], dict[int, str], dict[str, str]]:
-        """What must not be found: protected text that is not also public."""
-        public = " " + " ".join(self.public_text) + " "
-        headings = {h: t for h, t in self.headings.items() if f" {h} " not in public}
-        protected = {s: self.protected[s] for s in self.protected.keys() - self.public}
-        people = {p: w for p, w in self.people.items() if f" {p} " not in public}
-        return headings, protected, people
+            _file_phrase(self.phrases, " ".join(words(name)), "a member's name")
+        self.fresh_from = len(self.judged)
 
     def read_ahead(self, site: Path, relative: str) -> None:
         """Read a file the build has finished writing, so that the scan at the end only
         checks it: segments and words do not depend on what is protected."""
         # A file caught half-written (a zip, say) is simply read again by the scan.
         with contextlib.suppress(Exception):
+            if _is_envelope(site / relative):
+                return
             data = (site / relative).read_bytes()
             self.readings[relative] = (_digest(data), self._reading(relative, data))
 
@@ -144,93 +159,119 @@ class LeakCheck:
                 value = self.short.get(segment)
                 if value is None:
                     visible = _visible(segment) if "<" in segment or "&" in segment else segment
-                    value = (" ".join(words(visible)), visible if "@" in visible else None)
-                    value = self.distinct.setdefault(value, value)
+                    tokens = words(visible)
+                    value = (" ".join(tokens), visible if "@" in visible else None)
+                    known = self.distinct.get(value)
+                    if known is None:
+                        self.distinct[value] = value
+                        self._judge_early(value)
+                    else:
+                        value = known
                     if len(segment) <= SHORT_SEGMENT:
                         self.short[segment] = value
                 judged[value] = None
             reading.append((name, list(judged), titles))
         return reading
 
+    def _judge_early(self, segment: Words) -> None:
+        self.judged.append(segment)
+        if self._hit(segment, None):
+            self.suspects.add(segment)
+
     def scan(self, site: Path, skip: Iterable[str] = ()) -> list[Leak]:
         """Read every file of `site` but those in `skip` (paths relative to it)."""
-        headings, protected, people = self.needles()
-        # Phrases are word sequences, filed under their first two words (or their one
-        # word): a text with no such pair is passed over in a set operation, however
-        # many headings and members there are.
-        phrases: Phrases = {}
-        for heading, text in headings.items():
-            if len(heading.split()) >= PHRASE_WORDS:
-                _file_phrase(phrases, heading, f"protected heading {text!r}")
-        emails = {p: w for p, w in people.items() if "@" in p}
-        for person, kind in people.items():
-            if "@" not in person:
-                _file_phrase(phrases, person, kind)
-        leaks: list[Leak] = []
-        # Navigation, header and footer repeat on every page: each distinct text is
-        # judged once, and the set operations that find the new ones run in C.
-        seen: set[Words] = set()
-        hits: dict[Words, str] = {}
         skipped = set(skip)
+        readings = []
         for relative in _files(site):
-            if relative in skipped:
+            if relative in skipped or _is_envelope(site / relative):
                 continue
             data = (site / relative).read_bytes()
             known = self.readings.get(relative)
             if known is not None and known[0] == _digest(data):
-                reading = known[1]
+                readings.append(known[1])
             else:  # written or changed after it was read ahead
-                reading = self._reading(relative, data)
+                readings.append(self._reading(relative, data))
+        # Judged before something more became protected: judged again.
+        stale, self.fresh_from = self.judged[: self.fresh_from], len(self.judged)
+        self.suspects.update(segment for segment in stale if self._hit(segment, None))
+        # Protected text that is also public (a heading both above and below a divider,
+        # a sentence in a snippet that a public page uses too) is not a leak. That is
+        # asked of the suspects alone, rarely any: not of everything protected.
+        public = _PublicText(self.public_text)
+        hits = {s: what for s in self.suspects if (what := self._hit(s, public))}
+        return self._judge(readings, public, hits)
+
+    def _judge(
+        self, readings: list[Reading], public: _PublicText, hits: dict[Words, str]
+    ) -> list[Leak]:
+        """The leaks in what was read: a protected heading used as a title, or a text
+        that gives something away (`hits`)."""
+        leaks: list[Leak] = []
+        for reading in readings:
             for name, segments, titles in reading:
-                found = next((t for t in titles if t in headings), None)
+                found = next(
+                    (t for t in titles if t in self.headings and not public.holds(t)), None
+                )
                 if found is not None:
-                    leaks.append(Leak(name, f"protected heading {headings[found]!r}"))
+                    leaks.append(Leak(name, f"protected heading {self.headings[found]!r}"))
                     continue
-                pieces = set(segments)
-                for segment in pieces - seen:
-                    what = _hit(segment, protected, phrases, emails)
-                    if what:
-                        hits[segment] = what
-                seen |= pieces
-                common = pieces & hits.keys()
+                common = hits.keys() & set(segments) if hits else ()
                 if common:
                     first = min(common, key=lambda value: (value[0], value[1] or ""))
                     leaks.append(Leak(name, hits[first]))
         return leaks
+
+    def _hit(self, segment: Words, public: _PublicText | None) -> str | None:
+        """What a segment (its words, and its text if it holds an "@") gives away.
+
+        Without `public`, a phrase (a long heading, a name) counts wherever it stands,
+        and a shingle unless it is public already: what may give something away.
+        """
+        joined, text = segment
+        tokens = joined.split()
+        phrases, protected = self.phrases, self.protected
+        # Set operations run in C; only a segment that holds something is looked at again.
+        found = phrases.keys() & itertools.pairwise(tokens)
+        if not phrases.keys().isdisjoint((token,) for token in tokens):
+            found |= {(token,) for token in tokens}
+        for start, token in enumerate(tokens) if found else ():
+            for key in (tuple(tokens[start : start + 2]), (token,)):
+                for phrase, what in phrases.get(key, {}).items() if key in found else ():
+                    found_here = tuple(tokens[start : start + len(phrase)]) == phrase
+                    if found_here and not (public and public.holds(" ".join(phrase))):
+                        return what
+        if len(tokens) >= SHINGLE and not protected.keys().isdisjoint(shingle_keys(tokens)):
+            for shingle in shingles(tokens):
+                if (digest := hash(shingle)) in protected and digest not in self.public:
+                    return f"protected text {' '.join(shingle)!r}"
+        if self.emails and text is not None:
+            for address in _EMAIL.findall(text.lower()):
+                if address in self.emails:
+                    return self.emails[address]
+        return None
+
+
+class _PublicText:
+    """Whether a run of words (normalised, as `words` gives them) stands in public text."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self._texts = texts
+        self._joined: str | None = None
+        self._known: dict[str, bool] = {}
+
+    def holds(self, phrase: str) -> bool:
+        known = self._known.get(phrase)
+        if known is None:
+            if self._joined is None:  # made once, and only if something was found
+                self._joined = " " + " ".join(self._texts) + " "
+            known = self._known[phrase] = f" {phrase} " in self._joined
+        return known
 
 
 def _file_phrase(phrases: Phrases, text: str, what: str) -> None:
     tokens = tuple(text.split())
     if tokens:  # a name with no latin letters or digits has no words to look for
         phrases.setdefault(tokens[:2], {}).setdefault(tokens, what)
-
-
-def _hit(
-    segment: Words,
-    protected: dict[int, str],
-    phrases: Phrases,
-    emails: dict[str, str],
-) -> str | None:
-    """What a segment (its words, and its text if it holds an "@") gives away."""
-    joined, text = segment
-    tokens = joined.split()
-    # Set operations run in C; only a segment that holds something is looked at again.
-    found = phrases.keys() & itertools.pairwise(tokens)
-    if not phrases.keys().isdisjoint((token,) for token in tokens):
-        found |= {(token,) for token in tokens}
-    for start, token in enumerate(tokens) if found else ():
-        for key in (tuple(tokens[start : start + 2]), (token,)):
-            for phrase, what in phrases.get(key, {}).items() if key in found else ():
-                if tuple(tokens[start : start + len(phrase)]) == phrase:
-                    return what
-    if len(tokens) >= SHINGLE and not protected.keys().isdisjoint(shingle_keys(tokens)):
-        shingle = next(s for s in shingles(tokens) if hash(s) in protected)
-        return f"protected text {' '.join(shingle)!r}"
-    if emails and text is not None:
-        for address in _EMAIL.findall(text.lower()):
-            if address in emails:
-                return emails[address]
-    return None
 
 
 def _visible(fragment: str) -> str:
@@ -257,8 +298,32 @@ def _segments(text: str, markup: bool) -> list[str]:
 
 
 def _files(site: Path) -> list[str]:
-    """Every file of the site, as paths relative to it, in order."""
-    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    """Every file of the site, as paths relative to it, in order. Linked folders are
+    followed, each once (a link to a folder above it cannot make this go round)."""
+    found: list[str] = []
+    linked: set[str] = set()
+    folders = [(str(site), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    if entry.is_symlink():
+                        real = os.path.realpath(entry.path)
+                        if real in linked:
+                            continue
+                        linked.add(real)
+                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                elif entry.is_file():
+                    found.append(prefix + entry.name)
+    return sorted(found)
+
+
+def _is_envelope(path: Path) -> bool:
+    if path.suffix != CIPHERTEXT_SUFFIX:
+        return False
+    with path.open("rb") as file:
+        return file.read(len(ENVELOPE_MAGIC)) == ENVELOPE_MAGIC
 
 
 def _digest(data: bytes) -> bytes:
@@ -274,8 +339,8 @@ def _titles(text: str) -> Iterator[str]:
 
 def _read(name: str, data: bytes) -> Iterator[tuple[str, str, bool]]:
     suffix = Path(name).suffix.lower()
-    if suffix == ".mk1":
-        return  # ciphertext; its header holds only the path, tier, file name and type
+    if suffix == CIPHERTEXT_SUFFIX and data.startswith(ENVELOPE_MAGIC):
+        return
     if suffix == ".gz":
         try:
             yield from _read(name[:-3], gzip.decompress(data))

@@ -70,6 +70,71 @@ def test_leak_check_ignores_text_that_is_also_public(tmp_path) -> None:
     assert [leak.file for leak in check.scan(tmp_path)] == ["b.html"]
 
 
+def test_headings_and_names_that_are_also_public_are_not_leaks(tmp_path) -> None:
+    check = LeakCheck()
+    check.add_member("jo@example.com", "Jo Owner")  # the owner, named on a public page
+    check.add_public("<h2>Context</h2><h2>Estimating time for the brief</h2><p>By Jo Owner.</p>")
+    check.add_protected(
+        "<h2>Context</h2><h2>Estimating time for the brief</h2><h2>Paying the first invoice</h2>"
+    )
+    page = tmp_path / "a.html"
+
+    def found(text: str) -> list[str]:
+        page.write_text(text)
+        return [leak.what for leak in check.scan(tmp_path)]
+
+    assert found("<h2>Context</h2><p>Estimating time for the brief, by Jo Owner</p>") == []
+    assert found("<h3>Estimating time for the brief</h3>") == []
+    # Beside them, what is protected only is still found, as a heading and in a text.
+    assert found("<h2>Context</h2><h3>Paying the first invoice</h3>") == [
+        "protected heading 'Paying the first invoice'"
+    ]
+    assert found("<p>Jo Owner on paying the first invoice</p>") == [
+        "protected heading 'Paying the first invoice'"
+    ]
+
+
+def test_a_text_that_shares_some_protected_words_with_a_public_one(tmp_path) -> None:
+    check = LeakCheck()
+    shared = "the first eight words here are in the public teaser"
+    check.add_public(f"<p>{shared}.</p>")
+    check.add_protected(f"<p>{shared} and then the members only part goes on from there</p>")
+    (tmp_path / "a.html").write_text(f"<p>{shared}; the rest differs entirely.</p>")
+    assert check.scan(tmp_path) == []
+    (tmp_path / "a.html").write_text(f"<p>{shared} and then the members only part goes</p>")
+    assert [leak.what for leak in check.scan(tmp_path)] == [
+        "protected text 'words here are in the public teaser and'"
+    ]
+
+
+def test_a_file_named_mk1_is_passed_over_only_if_it_is_an_envelope(tmp_path) -> None:
+    check = LeakCheck()
+    secret = "only members may read these eight words right here"
+    check.add_protected(f"<p>{secret}</p>")
+    (tmp_path / "a.md.mk1").write_bytes(b'MK1\n{"path":"a.md"}\n' + bytes(range(256)))
+    check.read_ahead_all(tmp_path)
+    assert check.scan(tmp_path) == []
+    (tmp_path / "b.md.mk1").write_text(f"# Notes\n\n{secret}\n")
+    check.read_ahead_all(tmp_path)
+    assert [leak.file for leak in check.scan(tmp_path)] == ["b.md.mk1"]
+
+
+def test_linked_folders_are_read_and_a_loop_ends(tmp_path) -> None:
+    check = LeakCheck()
+    check.add_protected("<p>only members may read these eight words right here</p>")
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "x.html").write_text(
+        "<p>only members may read these eight words right here</p>"
+    )
+    site = tmp_path / "site"
+    (site / "sub").mkdir(parents=True)
+    (site / "sub" / "linked").symlink_to(outside)
+    (site / "sub" / "loop").symlink_to(site / "sub")
+    leaks = check.scan(site)
+    assert "sub/linked/deep/x.html" in [leak.file for leak in leaks]
+
+
 def test_keystore_entries_are_skipped_only_when_they_are_all_ciphertext(tmp_path) -> None:
     check = LeakCheck()
     check.add_member("ana@example.com", "Ana Lima")
@@ -107,6 +172,8 @@ def test_leak_check_finds_headings_and_names_anywhere_in_a_text(tmp_path) -> Non
     assert found("<p>Thanks to Ana   Lima!</p>") == ["a member's name"]
     assert found("<li>Written by alexandra</li>") == ["a member's name"]
     assert found("<p>Ana</p><p>Lima</p>") == []  # two blocks, not one name
+    # Every pair of words of the heading, but never the heading itself: no leak.
+    assert found("<p>Estimating time for a brief; time for the brief.</p>") == []
 
 
 def test_a_file_read_ahead_is_read_again_when_it_changed(tmp_path) -> None:
