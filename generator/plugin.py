@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 import os
@@ -239,16 +240,26 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     ) -> str | None:
         if not self.config.enabled:
             return None
+        # The Markdown as MkDocs hands it over: without its front matter (MkDocs has
+        # read that into page.meta), as it will be rendered.
+        check = functools.partial(
+            access.page_access,
+            src_uri=page.file.src_uri,
+            tiers=self.tiers,
+            folder_defaults=self.config.access,
+            path=_display_path(page, config),
+            meta=page.meta,
+        )
         try:
-            self.pages[page.file.src_uri] = access.page_access(
-                page.file.content_string,
-                page.file.src_uri,
-                tiers=self.tiers,
-                folder_defaults=self.config.access,
-                path=_display_path(page, config),
-                meta=page.meta,
-            )
+            self.pages[page.file.src_uri] = check(markdown)
         except MemberkitError as error:
+            if error.line is not None:  # name the line in the file, front matter included
+                try:
+                    check(page.file.content_string)
+                except MemberkitError as in_file:
+                    error = in_file
+                except (OSError, ValueError):
+                    pass
             raise PluginError(str(error)) from None
         return None
 

@@ -39,6 +39,11 @@ def second_divider(project: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8") + "\n<!-- more -->\n", encoding="utf-8")
 
 
+# The line of that second divider, counted from the top of the file (front matter too).
+BRIEFS = Path(__file__).parents[1] / "docs/guides/task-briefs.md"
+SECOND_DIVIDER_LINE = len(BRIEFS.read_text(encoding="utf-8").splitlines()) + 2
+
+
 def unknown_folder_tier(project: Path) -> None:
     replace_in(project / "mkdocs.yml", "guides/: members", "guides/: gold")
 
@@ -71,7 +76,10 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "unknown access": (unknown_access, ["docs/guides/task-briefs.md", "'gold'", "members"]),
     "missing snippet": (missing_snippet, ["about.md", "no-such-piece.md"]),
     "broken link": (broken_link, ["about.md", "pricing.md"]),
-    "second divider": (second_divider, ["docs/guides/task-briefs.md:", "second teaser divider"]),
+    "second divider": (
+        second_divider,
+        [f"docs/guides/task-briefs.md:{SECOND_DIVIDER_LINE}:", "second teaser divider"],
+    ),
     "unknown folder tier": (unknown_folder_tier, ["mkdocs.yml", "'gold'"]),
     "undeclared blank": (undeclared_blank, ["templates/task-brief.md:", "owner_phone"]),
     "unused field": (unused_field, ["templates/task-brief.md", "'spare_field'", "never used"]),
