@@ -20,9 +20,22 @@ PAGE = """<html><head><script>var a=1;</script><script src="x.js"></script>
 <script id="__config" type="application/json">{"base": "."}</script></head></html>"""
 
 
+def script_hash(body: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+
+
 def test_inline_script_hashes_skip_external_and_json_scripts() -> None:
-    expected = base64.b64encode(hashlib.sha256(b"var a=1;").digest()).decode()
-    assert hosting.inline_script_hashes(PAGE) == {f"'sha256-{expected}'"}
+    assert hosting.inline_script_hashes(PAGE) == {script_hash("var a=1;")}
+    # Multi-line bodies, attributes, an empty script; a script never closed is no script.
+    page = (
+        '<script async src="a.js"></script><script type="module">\nb()\n</script>'
+        "<script></script><p>text</p><script>var c = '<b>';</script><script>never closed"
+    )
+    assert hosting.inline_script_hashes(page) == {
+        script_hash("\nb()\n"),
+        script_hash(""),
+        script_hash("var c = '<b>';"),
+    }
 
 
 def test_headers_file_round_trips_into_nginx() -> None:
