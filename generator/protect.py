@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import mk1
 from .searchtext import HEADING_ID
@@ -24,8 +25,7 @@ KEYSTORE_PATH = "mk1/keystore.json"
 _H1 = re.compile(r"^\s*(<h1\b[^>]*>.*?</h1>)", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class TocEntry:
+class TocEntry(NamedTuple):
     """A table-of-contents link, as plain data (MkDocs' AnchorLink without MkDocs)."""
 
     id: str
