@@ -136,9 +136,9 @@ class LeakCheck:
         checks it: segments and words do not depend on what is protected."""
         # A file caught half-written (a zip, say) is simply read again by the scan.
         with contextlib.suppress(Exception):
-            if _is_envelope(site / relative):
+            data = _contents(os.path.join(site, relative))
+            if data is None:
                 return
-            data = (site / relative).read_bytes()
             self.readings[relative] = (_digest(data), self._reading(relative, data))
 
     def read_ahead_all(self, site: Path, skip: Iterable[str] = ()) -> None:
@@ -183,9 +183,11 @@ class LeakCheck:
         skipped = set(skip)
         readings = []
         for relative in _files(site):
-            if relative in skipped or _is_envelope(site / relative):
+            if relative in skipped:
                 continue
-            data = (site / relative).read_bytes()
+            data = _contents(os.path.join(site, relative))
+            if data is None:
+                continue
             known = self.readings.get(relative)
             if known is not None and known[0] == _digest(data):
                 readings.append(known[1])
@@ -319,11 +321,13 @@ def _files(site: Path) -> list[str]:
     return sorted(found)
 
 
-def _is_envelope(path: Path) -> bool:
-    if path.suffix != CIPHERTEXT_SUFFIX:
-        return False
-    with path.open("rb") as file:
-        return file.read(len(ENVELOPE_MAGIC)) == ENVELOPE_MAGIC
+def _contents(path: str) -> bytes | None:
+    """A file's bytes, or None for an MK1 envelope (not read beyond its first bytes)."""
+    with open(path, "rb") as file:
+        if path.endswith(CIPHERTEXT_SUFFIX):
+            start = file.read(len(ENVELOPE_MAGIC))
+            return None if start == ENVELOPE_MAGIC else start + file.read()
+        return file.read()
 
 
 def _digest(data: bytes) -> bytes:

@@ -38,6 +38,9 @@ PACKAGE_DIR = Path(__file__).parent
 CACHE_DIR = ".cache/memberkit"
 #: Set by `memberkit serve --as`: the audience the live preview shows.
 PREVIEW_ENV = "MEMBERKIT_PREVIEW_AS"
+#: Stands where a page's envelope goes until the page is written: letters, digits and
+#: dashes, like the envelope, so that no quoting of the attribute can change it.
+PLACEHOLDER = "mk1-sealing-{number}-of-this-build"
 LOGIN_PAGE = "login.md"
 LOGIN_SOURCE = """---
 title: Sign in
@@ -77,6 +80,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.policy = hosting.HostPolicy()
         self.comment_pages: set[str] = set()
         self.written: str | None = None  # the page MkDocs wrote last: read it ahead
+        self.placeholders: dict[str, str] = {}  # page URL: where its envelope goes
+        self.envelopes: dict[str, str] = {}  # placeholder: envelope
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -124,6 +129,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         )
         self.comment_pages = set()
         self.written = None
+        self.placeholders, self.envelopes = {}, {}
         if self.policy.comments:
             # After the owner's custom_dir, before Material: our comments partial.
             material = next(
@@ -190,6 +196,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             private.save(state, folder)
         self.state = state
         self.sealer = protect.Sealer.from_state(state)
+        self.work.use_keys(self.sealer.site, self.sealer.keys)
         for member in state.members.values():
             self.work.add_member(member.email, member.name)
 
@@ -298,17 +305,34 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         fragments = {"content": hidden}
         if hidden_toc:
             fragments["toc"] = protect.toc_html(hidden_toc)
-        envelope = self.sealer.seal_page(rule.tier, page.url, fragments)
-        self.work.add_protected(rule.tier, page.url, page.title or "", hidden)
+        # Sealed meanwhile, by the helper: the envelope takes the placeholder's place
+        # when the page is written (`on_post_page`).
+        placeholder = PLACEHOLDER.format(number=len(self.placeholders))
+        self.placeholders[page.url] = placeholder
+        self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments)
         self.work.add_public(public)
         self.protected_urls.add(page.url)
-        return public + protect.envelope_element(envelope)
+        return public + protect.envelope_element(placeholder)
 
     # The keystore link and the browser module go into <head>, before Material's
     # bundle, so that the module sees the search index request.
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
         if not self.config.enabled:
             return None
+        # Sealed meanwhile by the helper: the first page written asks for every envelope
+        # at once, before the helper turns to reading the files.
+        placeholder = self.placeholders.pop(page.url, None)
+        first = self.written is None and bool(self.placeholders)
+        if first or (placeholder is not None and placeholder not in self.envelopes):
+            try:
+                self.envelopes.update(self.work.envelopes())
+            except MemberkitError as error:
+                raise PluginError(str(error)) from None
+        if placeholder is not None:
+            envelope = self.envelopes.pop(placeholder, None)
+            if envelope is None:
+                raise PluginError(f"{page.file.src_uri}: its protected part was not sealed")
+            output = output.replace(placeholder, envelope, 1)
         # MkDocs has written the page before this one (and the files before the pages):
         # the helper reads them while the build goes on; the scan checks they are unchanged.
         site = Path(config.site_dir)
@@ -371,10 +395,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         try:
             # The helper reads the site while the search shards are sealed: they are
             # ciphertext, the only files written after the scan has begun.
-            search, scan = self.work.finish(site, skip=self.theme_assets)
-            for tier, entries in search.items():
-                self.sealer.add_search(tier, entries)
-            for path, envelope in self.sealer.search_shards().items():
+            shards, scan = self.work.finish(site, skip=self.theme_assets)
+            for path, envelope in shards.items():
                 (site / path).parent.mkdir(parents=True, exist_ok=True)
                 (site / path).write_bytes(envelope)
             leaks = scan()

@@ -12,7 +12,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from . import mk1
@@ -92,7 +92,6 @@ class Sealer:
 
     site: str
     keys: dict[str, tuple[int, bytes]]  # tier: (version, key)
-    search: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     @classmethod
     def from_state(cls, state: State) -> Sealer:
@@ -118,16 +117,13 @@ class Sealer:
         )
         return mk1.seal(header, self.keys[tier][1], content)
 
-    def add_search(self, tier: str, entries: Iterable[dict[str, str]]) -> None:
-        self.search.setdefault(tier, []).extend(entries)
-
-    def search_shards(self) -> dict[str, bytes]:
+    def search_shards(self, entries: Mapping[str, list[dict[str, str]]]) -> dict[str, bytes]:
         """`search/<tier>.json.mk1` for every tier with protected pages."""
         shards = {}
-        for tier, entries in sorted(self.search.items()):
+        for tier, docs in sorted(entries.items()):
             path = search_path(tier)
             header = self._header(tier, path, "search", z="deflate-raw")
-            plaintext = mk1.compact_json({"docs": entries})
+            plaintext = mk1.compact_json({"docs": docs})
             shards[f"{path}.mk1"] = mk1.seal(header, self.keys[tier][1], plaintext)
         return shards
 

@@ -1,11 +1,13 @@
-"""Word work of a protected build, on a second core when there is one.
+"""Sealing and word work of a protected build, on a second core when there is one.
 
-Each protected page gives the leak check its text to remember and the search shard
-its entries; every file of the site is read as soon as it is written, and checked at
-the end. None of it changes what the
-build writes for the page, so the build hands it to a helper process as it goes and
-renders the next page meanwhile. With one core, or if the helper cannot start, the
-same work runs in the build's own process: the results are identical either way.
+Each protected page is sealed into its envelope, and gives the leak check its text
+to remember and the search shards their entries; every file of the site is read as
+soon as it is written, and checked at the end. MkDocs renders the content of every
+page before it writes the first, so the build hands each page's protected part to a
+helper process as it goes, leaves a placeholder where its envelope goes, and fills
+the placeholders in when it writes the pages: by then the helper has sealed them
+all, meanwhile. With one core, or if the helper cannot start, the same work runs in
+the build's own process: the site is the same to the byte either way.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from typing import Any, BinaryIO
 from . import searchtext
 from .errors import MemberkitError
 from .leakcheck import Leak, LeakCheck
+from .protect import Sealer
 
 Entries = dict[str, list[dict[str, str]]]  # tier: search entries, in page order
+Shards = dict[str, bytes]  # site path: search shard envelope
 
 
 class Inline:
@@ -33,6 +37,12 @@ class Inline:
     def __init__(self) -> None:
         self.leaks = LeakCheck()
         self.entries: Entries = {}
+        self.sealer: Sealer | None = None
+        self.sealed: dict[str, str] = {}  # placeholder: envelope, not yet handed over
+        self.shards: tuple[int, Shards] | None = None  # (entries then, shards)
+
+    def use_keys(self, site: str, keys: dict[str, tuple[int, bytes]]) -> None:
+        self.sealer = Sealer(site=site, keys=keys)
 
     def add_member(self, email: str, name: str) -> None:
         self.leaks.add_member(email, name)
@@ -44,8 +54,27 @@ class Inline:
         self.leaks.add_protected(fragment)
         self.entries.setdefault(tier, []).extend(searchtext.search_entries(url, title, fragment))
 
-    def search_entries(self) -> Entries:
-        return self.entries
+    def protect(
+        self, placeholder: str, tier: str, url: str, title: str, fragments: dict[str, str]
+    ) -> None:
+        """A page's protected part: sealed (its envelope replaces `placeholder` in the
+        page), remembered by the leak check, and searchable by the members of `tier`."""
+        assert self.sealer is not None, "use_keys first"
+        self.sealed[placeholder] = self.sealer.seal_page(tier, url, fragments)
+        self.add_protected(tier, url, title, fragments["content"])
+
+    def envelopes(self) -> dict[str, str]:
+        """The envelopes sealed since the last call, by placeholder."""
+        sealed, self.sealed = self.sealed, {}
+        return sealed
+
+    def search_shards(self) -> Shards:
+        """The sealed search shards; kept while no page is added."""
+        assert self.sealer is not None, "use_keys first"
+        count = sum(len(entries) for entries in self.entries.values())
+        if self.shards is None or self.shards[0] != count:
+            self.shards = (count, self.sealer.search_shards(self.entries))
+        return self.shards[1]
 
     def read_ahead(self, site: Path, relative: str) -> None:
         self.leaks.read_ahead(site, relative)
@@ -56,10 +85,10 @@ class Inline:
     def scan(self, site: Path, skip: Iterable[str]) -> list[Leak]:
         return self.leaks.scan(site, skip)
 
-    def finish(self, site: Path, skip: Iterable[str]) -> tuple[Entries, Callable[[], list[Leak]]]:
-        """The search entries now, and the scan of `site` when the caller is ready for
+    def finish(self, site: Path, skip: Iterable[str]) -> tuple[Shards, Callable[[], list[Leak]]]:
+        """The search shards now, and the scan of `site` when the caller is ready for
         it. The caller writes only ciphertext (`.mk1`) in between."""
-        return self.entries, lambda: self.scan(site, skip)
+        return self.search_shards(), lambda: self.scan(site, skip)
 
     def close(self) -> None:
         pass
@@ -84,6 +113,9 @@ class Background:
         self._inbox, self._outbox = self._process.stdout, self._process.stdin
         self._broken = False
 
+    def use_keys(self, site: str, keys: dict[str, tuple[int, bytes]]) -> None:
+        self._send("use_keys", site, keys)
+
     def add_member(self, email: str, name: str) -> None:
         self._send("add_member", email, name)
 
@@ -92,6 +124,16 @@ class Background:
 
     def add_protected(self, tier: str, url: str, title: str, fragment: str) -> None:
         self._send("add_protected", tier, url, title, fragment)
+
+    def protect(
+        self, placeholder: str, tier: str, url: str, title: str, fragments: dict[str, str]
+    ) -> None:
+        self._send("protect", placeholder, tier, url, title, fragments)
+
+    def envelopes(self) -> dict[str, str]:
+        self._send("envelopes", now=True)
+        sealed: dict[str, str] = self._receive()
+        return sealed
 
     def read_ahead(self, site: Path, relative: str) -> None:
         self._send("read_ahead", site, relative, now=True)
@@ -103,14 +145,13 @@ class Background:
         self._send("scan", site, sorted(skip), now=True)
         return self._leaks()
 
-    def finish(self, site: Path, skip: Iterable[str]) -> tuple[Entries, Callable[[], list[Leak]]]:
-        """As `Inline.finish`, but the helper starts the scan at once: it reads the
-        site while the build seals the search shards."""
+    def finish(self, site: Path, skip: Iterable[str]) -> tuple[Shards, Callable[[], list[Leak]]]:
+        """As `Inline.finish`; the helper starts the scan as soon as it has answered."""
         # One message, answered twice: the helper has read all of it before it writes
         # its first answer, so neither side can wait on a full pipe for the other.
         self._send("finish", site, sorted(skip), now=True)
-        entries: Entries = self._receive()
-        return entries, self._leaks
+        shards: Shards = self._receive()
+        return shards, self._leaks
 
     def _leaks(self) -> list[Leak]:
         found: list[tuple[str, str]] = self._receive()
@@ -191,8 +232,15 @@ def _serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
             os._exit(0)
         if name == "scan":
             answer(scan, *arguments)
+        elif name == "envelopes":
+            answer(work.envelopes)
+            # Every page has been rendered by now, as a rule: seal the search shards
+            # while the build writes the pages (they are made again if a page follows).
+            if failure is None and work.sealer is not None:
+                with contextlib.suppress(Exception):
+                    work.search_shards()
         elif name == "finish":
-            answer(work.search_entries)
+            answer(work.search_shards)
             answer(scan, *arguments)
         else:
             try:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
-from generator import protect, searchtext
+import pytest
+
+from generator import mk1, protect, searchtext
 from generator.leakcheck import LeakCheck
 
 PAGE = (
@@ -201,16 +205,18 @@ def test_the_helper_never_waits_on_the_build_that_waits_on_it(tmp_path) -> None:
 
     (tmp_path / "index.html").write_text("<p>A public page.</p>")
     work = worker.Background()
+    keys = {"members": (1, bytes(32))}
     try:
-        body = "<h2>Part</h2><p>" + "word " * 20_000 + "</p>"
-        for number in range(5):
+        work.use_keys("0" * 32, keys)
+        for number in range(5):  # words that do not compress away: a shard of ~500 KB
+            body = "<h2>Part</h2><p>" + os.urandom(100_000).hex(" ", 4) + "</p>"
             work.add_protected("members", f"guides/{number}/", "Guide", body)
         skip = [f"assets/{'theme' * 40}/{number}.js" for number in range(2_000)]
         done: dict[str, object] = {}
 
         def finish() -> None:
-            entries, scan = work.finish(tmp_path, skip)
-            done["entries"], done["leaks"] = entries, scan()
+            shards, scan = work.finish(tmp_path, skip)
+            done["shards"], done["leaks"] = shards, scan()
 
         thread = threading.Thread(target=finish, daemon=True)
         thread.start()
@@ -220,6 +226,38 @@ def test_the_helper_never_waits_on_the_build_that_waits_on_it(tmp_path) -> None:
             work._process.kill()
             thread.join(10)
         assert not stuck, "the build and its helper wait on each other"
-        assert len(done["entries"]["members"]) == 5 and done["leaks"] == []  # type: ignore[index]
+        assert done["leaks"] == []
+        shard = done["shards"]["search/members.json.mk1"]  # type: ignore[index]
+        assert len(shard) > 300_000
+        _, plaintext = mk1.open_envelope(shard, keys, site="0" * 32, path="search/members.json")
+        assert len(json.loads(plaintext)["docs"]) == 5
+    finally:
+        work.close()
+
+
+@pytest.mark.parametrize("kind", ["Inline", "Background"])
+def test_pages_sealed_by_the_work_are_the_sealers_envelopes(kind: str) -> None:
+    from generator import worker
+
+    keys = {"members": (1, bytes(range(32))), "premium": (3, bytes(32))}
+    sealer = protect.Sealer(site="0" * 32, keys=keys)
+    work = getattr(worker, kind)()
+    try:
+        work.use_keys(sealer.site, keys)
+        pages = {f"mk1-sealing-{n}-of-this-build": f"guides/{n}/" for n in range(30)}
+        for number, (placeholder, url) in enumerate(pages.items()):
+            tier = "premium" if number % 3 == 0 else "members"
+            fragments = {"content": f"<h2>Part {number}</h2><p>Body {number}.</p>"}
+            work.protect(placeholder, tier, url, f"Guide {number}", fragments)
+            if number == 9:  # some asked for on the way, the rest at the end
+                first = work.envelopes()
+        sealed = {**first, **work.envelopes()}
+        assert len(first) == 10 and len(sealed) == 30 and work.envelopes() == {}
+        for number, (placeholder, url) in enumerate(pages.items()):
+            tier = "premium" if number % 3 == 0 else "members"
+            content = f"<h2>Part {number}</h2><p>Body {number}.</p>"
+            assert sealed[placeholder] == sealer.seal_page(tier, url, {"content": content})
+        shards, _ = work.finish(Path("/nonexistent"), [])
+        assert sorted(shards) == ["search/members.json.mk1", "search/premium.json.mk1"]
     finally:
         work.close()
