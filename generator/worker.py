@@ -185,11 +185,13 @@ class Background:
             status, value = pickle.load(self._inbox)
         except (EOFError, OSError, pickle.UnpicklingError):
             raise MemberkitError(
-                "the leak check's helper process stopped; build again, or set "
+                "the build's helper process (encryption, leak check) stopped; build again, or set "
                 "MEMBERKIT_INLINE=1 to work without it"
             ) from None
         if status == "error":
-            raise MemberkitError(f"the leak check failed: {value}")
+            raise MemberkitError(
+                f"the build's helper process (encryption, leak check) failed: {value}"
+            )
         return value
 
 

@@ -197,7 +197,7 @@ def test_a_file_read_ahead_is_read_again_when_it_changed(tmp_path) -> None:
 
 
 def test_the_helper_never_waits_on_the_build_that_waits_on_it(tmp_path) -> None:
-    """Large search entries (the helper's first answer) and a long skip list (the
+    """Large search shards (the helper's first answer) and a long skip list (the
     build's last message) both overfill a pipe: neither side may wait for the other."""
     import threading
 
