@@ -27,11 +27,16 @@ def inline_script_hashes(page: str) -> set[str]:
     start = page.find("<script")
     while start != -1:
         opened = page.find(">", start)
-        closed = page.find("</script>", opened)
-        if opened == -1 or closed == -1:
+        if opened == -1:
             break
         attributes = page[start + len("<script") : opened]
-        if not _SRC.search(attributes) and "application/json" not in attributes:
+        if _SRC.search(attributes):  # its body, if any, is not run: look on from here
+            start = page.find("<script", start + 1)
+            continue
+        closed = page.find("</script>", opened)
+        if closed == -1:
+            break
+        if "application/json" not in attributes:
             hashes.add(_script_hash(page[opened + 1 : closed]))
         start = page.find("<script", closed)
     return hashes

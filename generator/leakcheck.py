@@ -194,7 +194,7 @@ class LeakCheck:
             else:  # written or changed after it was read ahead
                 readings.append(self._reading(relative, data))
         # Judged before something more became protected: judged again.
-        stale, self.fresh_from = self.judged[: self.fresh_from], len(self.judged)
+        stale, self.fresh_from = self.judged[: self.fresh_from], 0
         self.suspects.update(segment for segment in stale if self._hit(segment, None))
         # Protected text that is also public (a heading both above and below a divider,
         # a sentence in a snippet that a public page uses too) is not a leak. That is

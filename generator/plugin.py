@@ -81,6 +81,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.comment_pages: set[str] = set()
         self.written: str | None = None  # the page MkDocs wrote last: read it ahead
         self.placeholders: dict[str, str] = {}  # page URL: where its envelope goes
+        self.sealing = 0  # pages handed over for sealing in this build
         self.envelopes: dict[str, str] = {}  # placeholder: envelope
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -129,7 +130,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         )
         self.comment_pages = set()
         self.written = None
-        self.placeholders, self.envelopes = {}, {}
+        self.placeholders, self.envelopes, self.sealing = {}, {}, 0
         if self.policy.comments:
             # After the owner's custom_dir, before Material: our comments partial.
             material = next(
@@ -307,7 +308,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             fragments["toc"] = protect.toc_html(hidden_toc)
         # Sealed meanwhile, by the helper: the envelope takes the placeholder's place
         # when the page is written (`on_post_page`).
-        placeholder = PLACEHOLDER.format(number=len(self.placeholders))
+        placeholder = PLACEHOLDER.format(number=self.sealing)
+        self.sealing += 1
         self.placeholders[page.url] = placeholder
         self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments)
         self.work.add_public(public)
@@ -332,7 +334,9 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             envelope = self.envelopes.pop(placeholder, None)
             if envelope is None:
                 raise PluginError(f"{page.file.src_uri}: its protected part was not sealed")
-            output = output.replace(placeholder, envelope, 1)
+            # The attribute as written by `envelope_element`: a teaser quoting the
+            # placeholder's text is left as it is.
+            output = output.replace(f'data-mk1="{placeholder}"', f'data-mk1="{envelope}"', 1)
         # MkDocs has written the page before this one (and the files before the pages):
         # the helper reads them while the build goes on; the scan checks they are unchanged.
         site = Path(config.site_dir)

@@ -39,7 +39,8 @@ class Inline:
         self.entries: Entries = {}
         self.sealer: Sealer | None = None
         self.sealed: dict[str, str] = {}  # placeholder: envelope, not yet handed over
-        self.shards: tuple[int, Shards] | None = None  # (entries then, shards)
+        self.protected = 0  # protected parts added so far
+        self.shards: tuple[int, Shards] | None = None  # (protected parts then, shards)
 
     def use_keys(self, site: str, keys: dict[str, tuple[int, bytes]]) -> None:
         self.sealer = Sealer(site=site, keys=keys)
@@ -53,6 +54,7 @@ class Inline:
     def add_protected(self, tier: str, url: str, title: str, fragment: str) -> None:
         self.leaks.add_protected(fragment)
         self.entries.setdefault(tier, []).extend(searchtext.search_entries(url, title, fragment))
+        self.protected += 1
 
     def protect(
         self, placeholder: str, tier: str, url: str, title: str, fragments: dict[str, str]
@@ -71,9 +73,8 @@ class Inline:
     def search_shards(self) -> Shards:
         """The sealed search shards; kept while no page is added."""
         assert self.sealer is not None, "use_keys first"
-        count = sum(len(entries) for entries in self.entries.values())
-        if self.shards is None or self.shards[0] != count:
-            self.shards = (count, self.sealer.search_shards(self.entries))
+        if self.shards is None or self.shards[0] != self.protected:
+            self.shards = (self.protected, self.sealer.search_shards(self.entries))
         return self.shards[1]
 
     def read_ahead(self, site: Path, relative: str) -> None:
@@ -103,8 +104,13 @@ class Background:
     """
 
     def __init__(self) -> None:
+        # -P: not the working directory first on the path, where a project could hold
+        # a "generator" folder of its own; the build's own package instead.
+        package_parent = str(Path(__file__).resolve().parent.parent)
+        paths = [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "generator.worker"],
+            [sys.executable, "-P", "-m", "generator.worker"],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -36,6 +36,9 @@ def test_inline_script_hashes_skip_external_and_json_scripts() -> None:
         script_hash(""),
         script_hash("var c = '<b>';"),
     }
+    # A script with a source that is never closed (in a comment, say) hides nothing.
+    page = '<!-- <script src="x.js"> --><script>f()</script>'
+    assert hosting.inline_script_hashes(page) == {script_hash("f()")}
 
 
 def test_headers_file_round_trips_into_nginx() -> None:

@@ -123,6 +123,31 @@ def test_a_file_named_mk1_is_passed_over_only_if_it_is_an_envelope(tmp_path) -> 
     assert [leak.file for leak in check.scan(tmp_path)] == ["b.md.mk1"]
 
 
+def test_what_becomes_protected_after_a_file_was_read_is_found_in_it(tmp_path) -> None:
+    check = LeakCheck()
+    (tmp_path / "a.html").write_text(
+        "<h2>Paying the first invoice</h2><p>By Ana Lima.</p>"
+        "<p>only members may read these eight words right here</p>"
+    )
+    check.read_ahead_all(tmp_path)
+    assert check.scan(tmp_path) == []
+    # Made protected after the file was read (and judged): the scan judges it again.
+    check.add_protected("<p>only members may read these eight words right here</p>")
+    assert [leak.what for leak in check.scan(tmp_path)] == [
+        "protected text 'only members may read these eight words right'"
+    ]
+    check = LeakCheck()
+    check.read_ahead_all(tmp_path)
+    check.add_member("ana@example.com", "Ana Lima")
+    assert [leak.what for leak in check.scan(tmp_path)] == ["a member's name"]
+    check = LeakCheck()
+    check.read_ahead_all(tmp_path)
+    check.add_protected("<h3>Paying the first invoice</h3><p>Body.</p>")
+    assert [leak.what for leak in check.scan(tmp_path)] == [
+        "protected heading 'Paying the first invoice'"
+    ]
+
+
 def test_linked_folders_are_read_and_a_loop_ends(tmp_path) -> None:
     check = LeakCheck()
     check.add_protected("<p>only members may read these eight words right here</p>")

@@ -125,6 +125,19 @@ def test_a_flipped_byte_or_a_moved_envelope_is_refused(bundled_project: Path) ->
         mk1.open_envelope(envelope, keys, site=site, path="guides/budgeting-and-paying/")
 
 
+def test_every_page_gets_its_own_envelope_whatever_its_teaser_says(project: Path) -> None:
+    # The text that stands for an envelope until a page is written, quoted in a teaser.
+    guide = project / "docs" / "guides" / "task-briefs.md"
+    text = guide.read_text(encoding="utf-8")
+    quoted = "Placeholders: " + ", ".join(f"mk1-sealing-{n}-of-this-build" for n in range(60))
+    guide.write_text(text.replace("<!-- more -->", f"{quoted}\n\n<!-- more -->", 1), "utf-8")
+    assert run_memberkit("build", cwd=project).returncode == 0
+    for url in [f"guides/{p.stem}/" for p in GUIDES]:
+        page = member_view(project, url)  # opens only the envelope made for this URL
+        assert "mk1-sealing-" not in page.replace(quoted, "")
+    assert quoted in member_view(project, "guides/task-briefs/")
+
+
 def test_two_builds_of_the_same_sources_are_byte_identical(project: Path, tmp_path: Path) -> None:
     first = run_memberkit("build", cwd=project)
     assert first.returncode == 0, first.stderr
