@@ -397,8 +397,9 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if self.config.headers:
             self._write_host_files(site, config)
         try:
-            # The helper reads the site while the search shards are sealed: they are
-            # ciphertext, the only files written after the scan has begun.
+            # The helper answers with the search shards (sealed while the pages were
+            # written), then reads the site while they are written here: ciphertext,
+            # the only files written after the scan has begun.
             shards, scan = self.work.finish(site, skip=self.theme_assets)
             for path, envelope in shards.items():
                 (site / path).parent.mkdir(parents=True, exist_ok=True)
