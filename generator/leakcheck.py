@@ -97,10 +97,9 @@ class LeakCheck:
     short: dict[str, Words] = field(default_factory=dict)
     # Each distinct segment is judged when it is first read, against what is known to
     # be protected by then (MkDocs renders every page before it writes the first), and
-    # again by the scan only if more became protected since: those judged before
-    # `fresh_from` were. `suspects` may give something away: the scan asks what is
-    # public of them alone.
-    judged: list[Words] = field(default_factory=list)
+    # again by the scan only if more became protected since: the first `fresh_from` of
+    # `distinct`, in the order they were read. `suspects` may give something away: the
+    # scan asks what is public of them alone.
     fresh_from: int = 0
     suspects: set[Words] = field(default_factory=set)
 
@@ -117,7 +116,7 @@ class LeakCheck:
         for block in _segments(fragment, markup=True):
             text = _visible(block)
             self.protected.update(dict.fromkeys(shingle_keys(words(text)), text))
-        self.fresh_from = len(self.judged)
+        self.fresh_from = len(self.distinct)
 
     def add_public(self, fragment: str) -> None:
         text = _visible(fragment)
@@ -129,7 +128,7 @@ class LeakCheck:
         self.emails[email.lower()] = "a member's email"
         if len(words(name)) >= 2 or len(name) >= 5:
             _file_phrase(self.phrases, " ".join(words(name)), "a member's name")
-        self.fresh_from = len(self.judged)
+        self.fresh_from = len(self.distinct)
 
     def read_ahead(self, site: Path, relative: str) -> None:
         """Read a file the build has finished writing, so that the scan at the end only
@@ -164,7 +163,8 @@ class LeakCheck:
                     known = self.distinct.get(value)
                     if known is None:
                         self.distinct[value] = value
-                        self._judge_early(value)
+                        if self._hit(value, None):
+                            self.suspects.add(value)
                     else:
                         value = known
                     if len(segment) <= SHORT_SEGMENT:
@@ -172,11 +172,6 @@ class LeakCheck:
                 judged[value] = None
             reading.append((name, list(judged), titles))
         return reading
-
-    def _judge_early(self, segment: Words) -> None:
-        self.judged.append(segment)
-        if self._hit(segment, None):
-            self.suspects.add(segment)
 
     def scan(self, site: Path, skip: Iterable[str] = ()) -> list[Leak]:
         """Read every file of `site` but those in `skip` (paths relative to it)."""
@@ -194,7 +189,7 @@ class LeakCheck:
             else:  # written or changed after it was read ahead
                 readings.append(self._reading(relative, data))
         # Judged before something more became protected: judged again.
-        stale, self.fresh_from = self.judged[: self.fresh_from], 0
+        stale, self.fresh_from = itertools.islice(self.distinct, self.fresh_from), 0
         self.suspects.update(segment for segment in stale if self._hit(segment, None))
         # Protected text that is also public (a heading both above and below a divider,
         # a sentence in a snippet that a public page uses too) is not a leak. That is

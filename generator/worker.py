@@ -128,9 +128,6 @@ class Background:
     def add_public(self, fragment: str) -> None:
         self._send("add_public", fragment)
 
-    def add_protected(self, tier: str, url: str, title: str, fragment: str) -> None:
-        self._send("add_protected", tier, url, title, fragment)
-
     def protect(
         self, placeholder: str, tier: str, url: str, title: str, fragments: dict[str, str]
     ) -> None:
