@@ -585,7 +585,7 @@
       const { e, p } = JSON.parse(decoder.decode(b64(match[1])));
       await signIn(e, p, false);
       afterSignIn();
-      return true;
+      return true; // the page is being loaded again: nothing more to show on this one
     } catch (error) {
       const slot = document.querySelector("[data-mk1-signin]") || document.querySelector("[data-mk1]");
       if (slot) {
@@ -656,7 +656,9 @@
   });
 
   const start = async () => {
-    await loginFromLink();
+    // Signed in from a link: the page reloads (or moves on); showing the member here
+    // first would only race that load.
+    if (await loginFromLink()) return;
     if (window.document$ && typeof window.document$.subscribe === "function") {
       window.document$.subscribe(init);
     } else {
