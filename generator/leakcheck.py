@@ -27,7 +27,8 @@ SHINGLE = 8
 #: Headings this long are looked for anywhere; shorter ones ("Context") only as headings.
 PHRASE_WORDS = 3
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\x00")
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
+#: Code and data, not prose: scripts, styles and templates (a widget's data).
+_SCRIPT = re.compile(r"<(script|style|template)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
 _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
 _HEADING = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.DOTALL | re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z0-9]+)*")

@@ -29,11 +29,12 @@ log = get_plugin_logger("memberkit")
 
 #: Write `[Join](memberkit:join)` anywhere, snippets included, to link to the join URL.
 JOIN_LINK = 'href="memberkit:join"'
-#: The browser module and its stylesheet, shipped in the package, served by the site.
-ASSETS = ("memberkit.js", "memberkit.css")
-ASSETS_URL = "assets/memberkit"
 #: The package's own files (assets, theme partials): a folder, as pip installs it.
 PACKAGE_DIR = Path(__file__).parent
+#: The browser code (boot.js, then native modules from main.js) and the stylesheet,
+#: shipped in the package, served by the site from ASSETS_URL.
+ASSETS_DIR = PACKAGE_DIR / "assets" / "memberkit"
+ASSETS_URL = "assets/memberkit"
 #: Word and Excel files already made, reused while their template is unchanged.
 CACHE_DIR = ".cache/memberkit"
 #: Set by `memberkit serve --as`: the audience the live preview shows.
@@ -236,8 +237,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 if src_uri == LOGIN_PAGE:
                     inclusion = InclusionLevel.NOT_IN_NAV
                 files.append(kind.generated(config, src_uri, content=content, inclusion=inclusion))
-        for name in ASSETS:
-            source = PACKAGE_DIR / "assets" / name
+        for source in sorted(ASSETS_DIR.iterdir()):
+            name = source.name
             files.append(File.generated(config, f"{ASSETS_URL}/{name}", abs_src_path=str(source)))
             # Shipped code, like the theme's: nothing of the owner's is in it.
             self.theme_assets.add(f"{ASSETS_URL}/{name}")
@@ -316,8 +317,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.protected_urls.add(page.url)
         return public + protect.envelope_element(placeholder)
 
-    # The keystore link and the browser module go into <head>, before Material's
-    # bundle, so that the module sees the search index request.
+    # The keystore link and the browser code go into <head>: boot.js before Material's
+    # bundle, so that it holds the requests and the load event the modules answer.
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
         if not self.config.enabled:
             return None
@@ -367,7 +368,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         """Link the keystore and the browser module; add the page's security policy."""
         head = (
             f'<meta name="mk1-keystore" content="{root}{protect.KEYSTORE_PATH}">'
-            f'<script src="{root}{ASSETS_URL}/memberkit.js"></script>'
+            f'<script src="{root}{ASSETS_URL}/boot.js"></script>'
+            f'<script type="module" src="{root}{ASSETS_URL}/main.js"></script>'
         )
         if protected:
             head = '<meta name="robots" content="noindex">' + head

@@ -12,11 +12,13 @@ import re
 HEADING_ID = re.compile(r"<h([1-6])[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h\1>", re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
+#: Not text a reader sees: code and data (a template widget's data is a <template>).
+_NOT_TEXT = re.compile(r"<(script|style|template)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
 _SEARCH_BLOCK = re.compile(r"</?(?:p|li|td|th|h[1-6]|pre|div|tr|ul|ol|table)\b[^>]*>")
 
 
 def plain_text(fragment: str) -> str:
-    text = _TAGS.sub(" ", _HEADERLINK.sub("", fragment))
+    text = _TAGS.sub(" ", _HEADERLINK.sub("", _NOT_TEXT.sub(" ", fragment)))
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 

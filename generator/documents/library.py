@@ -200,7 +200,9 @@ class DocumentLibrary:
             "markdown": markdown_skeleton(template),
             "text": self._cached(template, TEXT_SKELETON).decode(),
         }
-        payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+        # In a <template>, not a JSON <script>: Material's instant navigation runs
+        # the scripts of a page it brings as JavaScript, whatever their type.
+        payload = html.escape(json.dumps(data, ensure_ascii=False), quote=False)
         inputs = "\n".join(_input(template.slug, f) for f in template.fields)
         links = []
         suffix = ".mk1" if sealed and template.access != PUBLIC else ""
@@ -231,7 +233,7 @@ class DocumentLibrary:
 {"".join(links)}
 </div>
 </div>
-<script type="application/json" class="mk-doc__data">{payload}</script>
+<template class="mk-doc__data">{payload}</template>
 </div>"""
 
     # -- downloads -----------------------------------------------------------

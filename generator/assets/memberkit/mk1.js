@@ -1,0 +1,97 @@
+/* MK1 (PROTOCOL.md) with WebCrypto and DecompressionStream only: member keys,
+ * keystore entries and envelopes. No DOM, no state. */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+export const subtle = globalThis.crypto && globalThis.crypto.subtle;
+const MAGIC = "MK1\n";
+
+export const b64 = (text) => {
+  const base = text.replace(/-/g, "+").replace(/_/g, "/");
+  const raw = atob(base + "=".repeat((4 - (base.length % 4)) % 4));
+  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+};
+export const b64encode = (bytes) =>
+  btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+export const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+export const text = (bytes) => decoder.decode(bytes);
+
+// NFKC, trim (the same characters Python strips), lowercase A-Z only.
+export const normalizeEmail = (email) =>
+  email.normalize("NFKC").trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+export const normalizePassword = (password) => password.normalize("NFKC").trim();
+
+/** A failure the page can explain: code is tampered, moved, tier, stale or credentials. */
+export class MK1Error extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+async function hmac(key, data) {
+  return new Uint8Array(await subtle.sign("HMAC", key, encoder.encode(data)));
+}
+
+/** PBKDF2, then the lookup id and the key-wrapping key (PROTOCOL.md). */
+export async function deriveMember(site, email, password, iterations) {
+  const secret = await subtle.importKey(
+    "raw", encoder.encode(normalizePassword(password)), "PBKDF2", false, ["deriveBits"]);
+  const salt = encoder.encode(`mk1|${site}|${normalizeEmail(email)}`);
+  const master = await subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt, iterations }, secret, 256);
+  const macKey = await subtle.importKey(
+    "raw", master, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const lookup = hex((await hmac(macKey, "mk1 lookup")).slice(0, 16));
+  const kekBytes = await hmac(macKey, "mk1 wrap");
+  const kek = await subtle.importKey("raw", kekBytes, "AES-GCM", false, ["decrypt"]);
+  return { lookup, kek, kekBytes };
+}
+
+export const importTierKey = (raw) => subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"]);
+
+async function decrypt(key, blob, aad) {
+  try {
+    return new Uint8Array(await subtle.decrypt(
+      { name: "AES-GCM", iv: blob.slice(0, 12), additionalData: aad, tagLength: 128 },
+      key, blob.slice(12)));
+  } catch (error) {
+    throw new MK1Error("tampered", "authentication failed");
+  }
+}
+
+export async function inflate(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** A member's keystore entry: {name, exp, keys: {tier: {v, k}}}. */
+export async function openKeystoreEntry(site, member, value) {
+  const aad = encoder.encode(`mk1|keys|${site}|${member.lookup}`);
+  const plain = await decrypt(member.kek, b64(value), aad);
+  return JSON.parse(decoder.decode(plain).trimEnd());
+}
+
+function readHeader(bytes) {
+  if (decoder.decode(bytes.slice(0, 4)) !== MAGIC) throw new MK1Error("tampered", "not MK1");
+  const end = bytes.indexOf(10, 4);
+  if (end < 0) throw new MK1Error("tampered", "no header end");
+  try {
+    return { header: JSON.parse(decoder.decode(bytes.slice(4, end))), end };
+  } catch (error) {
+    throw new MK1Error("tampered", "header is not JSON");
+  }
+}
+
+/** Check site and path, decrypt with the tier key held, inflate. */
+export async function openEnvelope(bytes, path, session) {
+  const { header, end } = readHeader(bytes);
+  if (header.site !== session.site) throw new MK1Error("moved", "envelope of another site");
+  if (header.path !== path) throw new MK1Error("moved", `envelope for ${header.path}`);
+  const held = session.keys[header.tier];
+  if (!held) throw new MK1Error("tier", `no key for ${header.tier}`);
+  if (held.v !== header.v) throw new MK1Error("stale", "keys were rotated");
+  let data = await decrypt(held.key, bytes.slice(end + 1), bytes.slice(0, end));
+  if (header.z === "deflate-raw") data = await inflate(data);
+  return { header, data };
+}

@@ -1,0 +1,147 @@
+/* Opening members' parts of pages, so that Material mounts them like any content.
+ *
+ * - On a page load, the part is opened in place before Material sees the document
+ *   (boot.js holds DOMContentLoaded until `openPage` is done); the scripts it holds
+ *   are run as the parser would have run them.
+ * - On instant navigation, Material fetches the next page with XMLHttpRequest:
+ *   `openedPage` answers with that page already opened, and Material injects it,
+ *   runs its scripts and mounts its components itself.
+ * What cannot be opened (no session, another tier, rotated keys, a damaged envelope)
+ * stays marked, and `showClosed` puts the sign-in form or an error in its place.
+ */
+
+import { MK1Error, b64, openEnvelope, text } from "./mk1.js";
+import { loadSession, signOut } from "./session.js";
+import { signInForm } from "./signin.js";
+import { pagePath, pathOf } from "./site.js";
+
+const SEALED = "[data-mk1]:not([data-mk1-done]):not([data-mk1-failed])";
+const MESSAGES = {
+  tier: "Your membership does not include this page.",
+  stale: "The site was updated since you signed in. Please sign in again.",
+};
+
+/** Put the protected headings into the page's table of contents. */
+function insertToc(doc, html) {
+  let list = doc.querySelector('[data-md-component="toc"]');
+  if (!list) {
+    const sidebar = doc.querySelector(".md-sidebar--secondary .md-sidebar__inner");
+    if (!sidebar) return;
+    const nav = doc.createElement("nav");
+    nav.className = "md-nav md-nav--secondary mk1-toc";
+    nav.setAttribute("aria-label", "Table of contents");
+    nav.innerHTML = '<label class="md-nav__title">Table of contents</label>' +
+      '<ul class="md-nav__list" data-md-component="toc"></ul>';
+    sidebar.appendChild(nav);
+    list = nav.querySelector("ul");
+  }
+  list.insertAdjacentHTML("beforeend", html);
+}
+
+/**
+ * Open every sealed part of `doc` (the page at `path`) in place. What fails is left
+ * with the reason in `data-mk1-failed`. Returns the opened elements.
+ */
+async function openParts(doc, path, session) {
+  const opened = [];
+  for (const element of doc.querySelectorAll(SEALED)) {
+    try {
+      const { data } = await openEnvelope(b64(element.dataset.mk1), path, session);
+      const fragments = JSON.parse(text(data));
+      const part = doc.createElement("div");
+      part.className = "mk1-opened";
+      part.innerHTML = fragments.content;
+      element.replaceWith(part);
+      if (fragments.toc) insertToc(doc, fragments.toc);
+      opened.push(part);
+    } catch (error) {
+      const code = error instanceof MK1Error ? error.code : "tampered";
+      element.setAttribute("data-mk1-failed", code);
+      if (code === "stale") await signOut(false);
+    }
+  }
+  return opened;
+}
+
+/** Run the scripts of opened content in order, as the parser runs a page's scripts. */
+async function runScripts(part) {
+  for (const old of part.querySelectorAll("script")) {
+    const script = document.createElement("script");
+    for (const name of old.getAttributeNames()) script.setAttribute(name, old.getAttribute(name));
+    script.textContent = old.textContent;
+    const loaded = old.src
+      ? new Promise((resolve) => {
+        script.addEventListener("load", resolve);
+        script.addEventListener("error", resolve);
+      })
+      : null;
+    old.replaceWith(script);
+    if (loaded && !old.async) await loaded;
+  }
+}
+
+/** Open the page's sealed parts in place and run their scripts. */
+async function openInPlace(session) {
+  for (const part of await openParts(document, pagePath(), session)) await runScripts(part);
+}
+
+/** The page as loaded: open its members' parts before Material mounts it. */
+export async function openPage() {
+  if (!document.querySelector(SEALED)) return;
+  const session = await loadSession();
+  if (!session) return;
+  await openInPlace(session);
+  if (location.hash) {
+    const target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target) target.scrollIntoView();
+  }
+}
+
+/** Instant navigation: the next page with its members' parts opened (a blob: URL). */
+export async function openedPage(url) {
+  const session = await loadSession();
+  if (!session) return null;
+  const response = await fetch(url, { credentials: "same-origin" });
+  const type = response.headers.get("Content-Type") || "";
+  if (!response.ok || !type.startsWith("text/html")) return null;
+  let html = await response.text();
+  if (html.includes("data-mk1=")) {
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    await openParts(doc, pathOf(url), session);
+    html = `<!DOCTYPE html>\n${doc.documentElement.outerHTML}`;
+  }
+  const blob = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+  setTimeout(() => URL.revokeObjectURL(blob), 60000);
+  return blob;
+}
+
+function showBroken(element) {
+  const box = document.createElement("div");
+  box.className = "admonition failure mk1-error";
+  box.setAttribute("role", "alert");
+  box.innerHTML = `<p class="admonition-title">This page could not be opened</p>
+    <p>Its protected part was changed or does not belong to this address. Reload the page;
+    if this stays, tell the site owner.</p>`;
+  element.replaceChildren(box);
+}
+
+/**
+ * After Material has mounted a page: open what is still sealed (a page that came by
+ * another way than `openedPage`), then show the sign-in form (with the reason) or
+ * an error in place of what cannot be opened.
+ */
+export async function showClosed() {
+  if (!document.querySelector("[data-mk1]:not([data-mk1-done])")) return;
+  const session = await loadSession();
+  if (session) await openInPlace(session);
+  for (const element of document.querySelectorAll("[data-mk1]:not([data-mk1-done])")) {
+    element.setAttribute("data-mk1-done", "");
+    const reason = element.dataset.mk1Failed || "";
+    if (reason && !(reason in MESSAGES)) {
+      showBroken(element);
+    } else {
+      element.replaceChildren(
+        signInForm("This part is for members: sign in to read it.", MESSAGES[reason] || ""));
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/* Search: Material's own, fed the index merged with the shards the member may read. */
+
+import { MK1Error, openEnvelope, text } from "./mk1.js";
+import { loadSession, signOut } from "./session.js";
+import { siteRoot } from "./site.js";
+
+let merged = null;
+
+async function mergedIndex(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  const index = await response.json();
+  const session = await loadSession();
+  if (session) {
+    for (const tier of Object.keys(session.keys)) {
+      const path = `search/${tier}.json`;
+      const shard = await fetch(new URL(`${path}.mk1`, siteRoot()), { credentials: "same-origin" });
+      if (!shard.ok) continue;
+      try {
+        const bytes = new Uint8Array(await shard.arrayBuffer());
+        const { data } = await openEnvelope(bytes, path, session);
+        index.docs.push(...JSON.parse(text(data)).docs);
+      } catch (error) {
+        if (error instanceof MK1Error && error.code === "stale") await signOut(false);
+      }
+    }
+  }
+  return URL.createObjectURL(new Blob([JSON.stringify(index)], { type: "application/json" }));
+}
+
+/** The search index Material asked for, as a blob: URL (made once a page). */
+export function searchIndex(url) {
+  merged = merged || mergedIndex(url.href).catch(() => null);
+  return merged;
+}
+
+export const isSearchIndex = (url) => /(^|\/)search\/search_index\.json$/.test(url.pathname);

@@ -1,0 +1,26 @@
+/* Where things are: the site root, a page's path, the keystore; and the boot script. */
+
+// This module is assets/memberkit/site.js under the site root. (Material's #__config
+// is not a guide: its relative base stays that of the first page loaded, while
+// instant navigation moves location on.)
+const ROOT = new URL("../../", import.meta.url);
+
+export const siteRoot = () => new URL(ROOT);
+
+/** A page's path as MK1 envelopes name it: `guides/hiring/`, relative to the root. */
+export function pathOf(url) {
+  const root = ROOT.pathname;
+  let path = decodeURIComponent(new URL(url, location.href).pathname);
+  path = path.startsWith(root) ? path.slice(root.length) : path.replace(/^\//, "");
+  return path.replace(/(^|\/)index\.html$/, "$1");
+}
+
+export const pagePath = () => pathOf(location.href);
+
+export function keystoreURL() {
+  const meta = document.querySelector('meta[name="mk1-keystore"]');
+  return meta ? new URL(meta.content, location.href) : null;
+}
+
+/** boot.js, loaded before Material: it holds requests and the load event for us. */
+export const boot = window.mk1boot || { answer() {}, release() {} };
