@@ -6,7 +6,9 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +35,27 @@ class _Echo(logging.Handler):
             click.secho(f"warning: {message}", fg="yellow", err=True)
         else:
             click.echo(message, err=True)
+
+
+@contextmanager
+def _plugin_notes(verbose: bool) -> Iterator[None]:
+    """Also show the plugin's notes (a member dropped at expiry, a wait for the state's
+    lock): INFO lines, which `memberkit build` otherwise hides with MkDocs' chatter.
+    Not warnings, so that they never fail a strict build."""
+    if verbose:  # everything is shown already
+        yield
+        return
+    logger = logging.getLogger("mkdocs.plugins.memberkit")
+    handler = _Echo(logging.INFO)
+    handler.addFilter(lambda record: record.levelno < logging.WARNING)
+    saved = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved)
 
 
 def config_option(func: F) -> F:
@@ -80,7 +103,10 @@ def build(
     """Build the site into site/, replacing it only if the build succeeds."""
     from .build import BuildFailed, build_site, console_logging
 
-    with console_logging(_Echo(), logging.DEBUG if verbose else logging.WARNING):
+    with (
+        console_logging(_Echo(), logging.DEBUG if verbose else logging.WARNING),
+        _plugin_notes(verbose),
+    ):
         try:
             result = build_site(config_file, site_dir=site_dir, strict=strict)
         except MemberkitError as error:
@@ -219,7 +245,7 @@ def _site_dir(config_file: str | None) -> Path:
 
 
 class Project:
-    """What the member commands need from mkdocs.yml: tiers, site URL, the state folder."""
+    """What the member commands need from mkdocs.yml: tiers, site, the state folder."""
 
     def __init__(self, config_file: str | None) -> None:
         from .build import BuildFailed, load_site_config
@@ -232,12 +258,19 @@ class Project:
         plugin = config.plugins.get("memberkit")
         if plugin is None:
             raise MemberkitError(f"{path.name}: add '- memberkit' under plugins")
+        self.root = path.parent
         self.tiers: list[str] = list(plugin.config.tiers)
         self.site_url: str = config.site_url or ""
+        self.site_name: str = config.site_name
         self.state_dir = state_dir(path.parent)
 
     def link_base(self) -> str:
         return self.site_url or "http://127.0.0.1:8000/"
+
+    def login_link(self, email: str, password: str) -> str:
+        from .members import login_link
+
+        return login_link(self.link_base(), email, password)
 
 
 def _project(config_file: str | None) -> Project:
@@ -255,11 +288,9 @@ def _read_password(from_stdin: bool) -> str | None:
 
 
 def _print_login(project: Project, email: str, password: str) -> None:
-    from .members import login_link
-
     click.echo(f"  email:      {email}")
     click.echo(f"  password:   {password}")
-    click.echo(f"  login link: {login_link(project.link_base(), email, password)}")
+    click.echo(f"  login link: {project.login_link(email, password)}")
     if not project.site_url:
         click.echo("  (set site_url in mkdocs.yml to print links to the published site)")
     click.echo("Send these to the member now: the password is not stored and not shown again.")
@@ -277,7 +308,9 @@ def members() -> None:
 @click.option(
     "--tier", "tiers", multiple=True, help="Tier to grant (repeatable; default: the first tier)."
 )
-@click.option("--expires", metavar="YYYY-MM-DD", help="Last day of access (default: none).")
+@click.option(
+    "--expires", metavar="YYYY-MM-DD", help="Last day of access, today or later (default: none)."
+)
 @click.option(
     "--password-stdin",
     is_flag=True,
@@ -292,16 +325,23 @@ def members_add(
     password_stdin: bool,
 ) -> None:
     """Add a member and print their login once."""
+    import datetime as dt
+
     from . import state as private
     from .members import check_tiers
 
     project = _project(config_file)
     try:
-        current, created = private.load_or_create(project.state_dir)
         granted = check_tiers(tiers or project.tiers[:1], project.tiers)
-        password = _read_password(password_stdin) or private.generate_password()
-        member = current.add(email, password, name=name, tiers=granted, expires=expires)
-        private.save(current, project.state_dir)
+        private.check_expiry(expires, dt.date.today())
+        chosen = _read_password(password_stdin)
+        password = chosen or private.generate_password()
+        with private.locked(project.state_dir):
+            current, created = private.load_or_create(project.state_dir)
+            member = current.add(
+                email, password, name=name, tiers=granted, expires=expires, generated=not chosen
+            )
+            private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     if created:
@@ -315,18 +355,28 @@ def members_add(
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
 def members_reset(config_file: str | None, email: str, password_stdin: bool) -> None:
-    """Give a member a new password (the old one stops working at the next build)."""
+    """Give a member a new password, and the tiers they hold new keys.
+
+    After the next build, the old password, and any browser still signed in with it,
+    open nothing published from then on; other members of those tiers sign in again once.
+    """
     from . import state as private
 
     project = _project(config_file)
     try:
-        current = private.load(project.state_dir)
-        password = _read_password(password_stdin) or private.generate_password()
-        member = current.reset(email, password)
-        private.save(current, project.state_dir)
+        chosen = _read_password(password_stdin)
+        password = chosen or private.generate_password()
+        with private.locked(project.state_dir):
+            current = private.load(project.state_dir)
+            member = current.reset(email, password, generated=not chosen)
+            private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"New password for {member.email}:")
+    click.echo(
+        f"New password for {member.email}, and new keys for {', '.join(member.tiers)}: "
+        "rebuild and publish the site, and the old password and any browser signed in "
+        "with it open nothing new (other members sign in again once). Their login:"
+    )
     _print_login(project, member.email, password)
 
 
@@ -339,13 +389,15 @@ def members_remove(config_file: str | None, email: str) -> None:
 
     project = _project(config_file)
     try:
-        current = private.load(project.state_dir)
-        tiers = current.remove(email)
-        private.save(current, project.state_dir)
+        with private.locked(project.state_dir):
+            current = private.load(project.state_dir)
+            gone = current.member(email).email
+            tiers = current.remove(email)
+            private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     click.echo(
-        f"Removed {email}; new keys for {', '.join(tiers)}. Rebuild and publish the site "
+        f"Removed {gone}; new keys for {', '.join(tiers)}. Rebuild and publish the site "
         "to lock them out; other members sign in again once."
     )
 
@@ -383,19 +435,88 @@ def members_list(config_file: str | None) -> None:
     help="Write to a file instead of standard output.",
 )
 def members_export(config_file: str | None, output: str | None) -> None:
-    """Export members as CSV (email, name, tier, expires): no passwords, no keys."""
+    """Export members as CSV (email, name, tier, expires): no passwords, no keys.
+
+    A cell that starts with =, +, -, @, a tab or a carriage return gets a ' before it,
+    so that a spreadsheet shows it as text instead of running it as a formula.
+    """
     from . import state as private
     from .members import export_csv
 
     project = _project(config_file)
     try:
+        if output:
+            _check_folder(Path(output))
         text = export_csv(private.load(project.state_dir))
+        if output:
+            _write(Path(output), text)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
-    if output:
-        private.write_private(Path(output), text.encode())
-    else:
+    if not output:
         click.echo(text, nl=False)
+
+
+def _check_folder(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise MemberkitError(
+            f"{path}: the folder {path.parent} does not exist; create it or choose another"
+        )
+
+
+def _write(path: Path, text: str) -> None:
+    from . import state as private
+
+    try:
+        private.write_private(path, text.encode())
+    except OSError as error:
+        raise MemberkitError(f"{path}: cannot write it ({error.strerror})") from None
+
+
+class _Progress:
+    """Key derivation's progress on stderr: a counter that updates in place on a
+    terminal (every 1% or every second); elsewhere only the final line."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.shown = (-1, 0.0)  # the percentage shown last, and when
+        self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == 0:
+            self.started, self.total = now, total
+            return
+        if not self.tty:
+            return
+        percent = done * 100 // total
+        if percent == self.shown[0] and now - self.shown[1] < 1 and done < total:
+            return
+        left = (now - self.started) / done * (total - done)
+        eta = f", about {_duration(left)} left" if done < total else ""
+        click.echo(
+            f"\r  deriving keys: {done:,}/{total:,} ({percent}%{eta})\033[K", err=True, nl=False
+        )
+        self.shown = (percent, now)
+
+    def finish(self) -> None:
+        if not self.total:
+            return
+        if self.tty:
+            click.echo("", err=True)
+        cores = os.cpu_count() or 1
+        click.echo(
+            f"Derived the keys of {self.total:,} new member(s) in "
+            f"{_duration(time.monotonic() - self.started)} on {cores} core(s)",
+            err=True,
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
 
 
 @members.command("import")
@@ -407,13 +528,31 @@ def members_export(config_file: str | None, output: str | None) -> None:
     required=True,
     help="Where to write the new members' passwords and login links (CSV, owner-only).",
 )
-def members_import(config_file: str | None, csv_file: str, passwords_out: str) -> None:
-    """Import members from a checkout's CSV export (email, name, tier, expires)."""
-    import csv
-    import io
-
+@click.option(
+    "--columns",
+    metavar="FIELD=Header,...",
+    help="Which columns hold what, for a CSV memberkit does not recognise, e.g. "
+    "'email=Customer Email,name=Full Name,expires=Renews On' (header names, any case).",
+)
+@click.option(
+    "--tier",
+    "tiers",
+    multiple=True,
+    help="Give every imported member this tier (repeatable; default: the row's tier, "
+    "else the first tier).",
+)
+def members_import(
+    config_file: str | None,
+    csv_file: str,
+    passwords_out: str,
+    columns: str | None,
+    tiers: tuple[str, ...],
+) -> None:
+    """Import members from a checkout's CSV export: Stripe, Lemon Squeezy, Gumroad,
+    Payhip, memberkit's own format (email, name, tier, expires), or --columns."""
     from . import state as private
-    from .members import import_csv, login_link
+    from .checkout import parse_columns
+    from .members import check_tiers, import_csv, passwords_csv
 
     project = _project(config_file)
     out = Path(passwords_out)
@@ -422,32 +561,48 @@ def members_import(config_file: str | None, csv_file: str, passwords_out: str) -
             f"{out} already exists; choose a new file so no earlier passwords are lost"
         )
     try:
+        _check_folder(out)
+        mapping = parse_columns(columns) if columns else None
+        check_tiers(tiers, project.tiers)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    try:
         text = Path(csv_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise click.ClickException(f"{csv_file}: cannot read it ({error})") from None
+    progress = _Progress()
     try:
-        current, _ = private.load_or_create(project.state_dir)
-        report = import_csv(
-            current,
-            text,
-            known_tiers=project.tiers,
-            progress=lambda email: click.echo(f"  deriving keys for {email}", err=True),
-        )
-        if report.added:
-            table = io.StringIO()
-            writer = csv.writer(table, lineterminator="\n")
-            writer.writerow(["email", "password", "login_link"])
-            for email, password in report.added:
-                writer.writerow([email, password, login_link(project.link_base(), email, password)])
-            private.write_private(out, table.getvalue().encode())
-        if report.added or report.updated:
-            private.save(current, project.state_dir)
+        with private.locked(project.state_dir):
+            current, _ = private.load_or_create(project.state_dir)
+            report = import_csv(
+                current,
+                text,
+                known_tiers=project.tiers,
+                extra_tiers=tiers,
+                columns=mapping,
+                progress=progress,
+            )
+            progress.finish()
+            # The passwords first: if they cannot be written, the roster stays as it was
+            # and no member is left with a password nobody knows.
+            if report.added:
+                logins = [(e, p, project.login_link(e, p)) for e, p in report.added]
+                _write(out, passwords_csv(logins))
+            if report.added or report.updated:
+                try:
+                    private.save(current, project.state_dir)
+                except BaseException:
+                    out.unlink(missing_ok=True)  # its passwords open nothing
+                    raise
     except MemberkitError as error:
         raise click.ClickException(f"{csv_file}: {error}") from None
+    for note in report.notes:
+        click.echo(f"note: {csv_file}: {note}", err=True)
     for problem in report.errors:
         click.secho(f"error: {csv_file}: {problem}", fg="red", err=True)
     click.echo(
-        f"Imported {len(report.added)} new and {len(report.updated)} existing member(s)"
+        f"Read {report.source}. Imported {len(report.added)} new and "
+        f"{len(report.updated)} existing member(s)"
         + (f"; passwords in {out}" if report.added else "")
     )
     if report.errors:
@@ -465,12 +620,20 @@ def _demo_member(config_file: str | None, dev_addr: str) -> None:
     from .members import login_link
 
     project = Project(config_file)
-    current, created = private.load_or_create(project.state_dir)
-    if not created and current.members:
-        return
-    password = private.generate_password()
-    current.add(DEMO_EMAIL, password, name="Demo Member", tiers=project.tiers, expires=None)
-    private.save(current, project.state_dir)
+    with private.locked(project.state_dir):
+        current, created = private.load_or_create(project.state_dir)
+        if not created and current.members:
+            return
+        password = private.generate_password()
+        current.add(
+            DEMO_EMAIL,
+            password,
+            name="Demo Member",
+            tiers=project.tiers,
+            expires=None,
+            generated=True,
+        )
+        private.save(current, project.state_dir)
     local = f"http://{dev_addr}/"
     click.echo(f"Created a demo member in {_shown(project.state_dir)} to try the members' area:")
     click.echo(f"  email:      {DEMO_EMAIL}")
