@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -9,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -245,7 +247,7 @@ def _site_dir(config_file: str | None) -> Path:
 
 
 class Project:
-    """What the member commands need from mkdocs.yml: tiers, site, the state folder."""
+    """What the member commands need from mkdocs.yml: tiers, site, sender, the state folder."""
 
     def __init__(self, config_file: str | None) -> None:
         from .build import BuildFailed, load_site_config
@@ -262,6 +264,8 @@ class Project:
         self.tiers: list[str] = list(plugin.config.tiers)
         self.site_url: str = config.site_url or ""
         self.site_name: str = config.site_name
+        self.mail_from: str = plugin.config.mail_from
+        self.join: str = plugin.config.join_url
         self.state_dir = state_dir(path.parent)
 
     def link_base(self) -> str:
@@ -271,6 +275,14 @@ class Project:
         from .members import login_link
 
         return login_link(self.link_base(), email, password)
+
+    def join_url(self) -> str:
+        """join_url of mkdocs.yml as an address: a checkout link, or the join page."""
+        if re.match(r"^[a-z][a-z0-9+.-]*:", self.join):
+            return self.join
+        page = re.sub(r"(^|/)index$", "", self.join.strip("/").removesuffix(".md"))
+        base = self.link_base().rstrip("/") + "/"
+        return base + (page + "/" if page else "")
 
 
 def _project(config_file: str | None) -> Project:
@@ -296,9 +308,126 @@ def _print_login(project: Project, email: str, password: str) -> None:
     click.echo("Send these to the member now: the password is not stored and not shown again.")
 
 
+def mail_options(func: F) -> F:
+    func = click.option(
+        "--dry-run",
+        metavar="FOLDER",
+        type=click.Path(file_okay=False),
+        help="Write the emails as .eml files into FOLDER instead of sending them.",
+    )(func)
+    return click.option(
+        "--send",
+        is_flag=True,
+        help="Email each member their login (server: MEMBERKIT_SMTP; template: emails/welcome.md).",
+    )(func)
+
+
+@dataclass
+class Mailing:
+    """How a command delivers its emails: sent through the server, or written as files."""
+
+    project: Project
+    kind: str  # "welcome" or "reminder"
+    sender: str
+    template: Any = None  # mail.Template; None when resending ready messages
+    server: Any = None  # mail.Server; None for a dry run
+    folder: Path | None = None  # the dry run's folder
+
+    def compose(self, member: Any, values: dict[str, str]) -> Any:
+        from .mail import compose
+
+        base = {
+            "name": member.name,
+            "email": member.email,
+            "site_name": self.project.site_name,
+            "site_url": self.project.link_base(),
+            "expires": member.expires or "no end date",
+        }
+        return compose(
+            self.template,
+            {**base, **values},
+            sender=self.sender,
+            to=member.email,
+            name=member.name,
+        )
+
+    def welcome(self, member: Any, password: str) -> Any:
+        link = self.project.login_link(member.email, password)
+        return self.compose(member, {"password": password, "login_link": link})
+
+
+def _mailing(
+    project: Project, kind: str, send: bool, dry_run: str | None, *, template: bool = True
+) -> Mailing | None:
+    """Check everything sending needs before the roster changes: nothing half-done."""
+    from . import mail
+
+    if not send and not dry_run:
+        return None
+    loaded = mail.Template.load(project.root, kind) if template else None
+    if dry_run:
+        folder = Path(dry_run)
+        if not folder.parent.is_dir():
+            raise MemberkitError(f"--dry-run {dry_run}: the folder {folder.parent} does not exist")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        configured = project.mail_from or os.environ.get(mail.FROM_ENV, "")
+        sender = mail.sender(configured or f"{project.site_name} <owner@example.invalid>")
+        return Mailing(project, kind, sender, loaded, folder=folder)
+    return Mailing(project, kind, mail.sender(project.mail_from), loaded, mail.Server.from_env())
+
+
+def _deliver(
+    mailing: Mailing,
+    messages: list[Any],
+    *,
+    outbox: bool,
+    sent: Callable[[str], None] = lambda email: None,
+) -> int:
+    """Send (or write) each message; report each failure. Returns how many failed.
+
+    A welcome (`outbox`) is put in the outbox before it is sent and taken out once
+    the server has it: a failure loses nothing, `memberkit members resend` retries.
+    """
+    from .mail import Outbox, Postman, recipient, write_eml
+
+    if mailing.folder is not None:
+        for message in messages:
+            click.echo(f"Wrote {_shown(write_eml(mailing.folder, message)).rstrip(os.sep)}")
+        return 0
+    box = Outbox(mailing.project.state_dir) if outbox else None
+    failed = 0
+    with Postman(mailing.server) as postman:
+        for message in messages:
+            email = recipient(message)
+            if box:
+                box.put(message)
+            try:
+                postman.send(message)
+            except MemberkitError as error:
+                failed += 1
+                kept = (
+                    f"; it waits in {_shown(box.folder)} until "
+                    f"'memberkit members resend {email}' sends it"
+                    if box
+                    else ""
+                )
+                click.secho(f"error: {email}: not sent: {error}{kept}", fg="red", err=True)
+                continue
+            if box:
+                box.discard(email)
+            sent(email)
+            click.echo(f"Sent the {mailing.kind} email to {email}")
+    return failed
+
+
+def _finish(failed: int, what: str = "email") -> None:
+    if failed:
+        raise click.ClickException(f"{failed} {what}(s) not sent; see above")
+
+
 @cli.group()
 def members() -> None:
-    """Add, list, remove and import members (kept in the private state, .memberkit/)."""
+    """Add, list, remove, import and email members (kept in the private state, .memberkit/)."""
 
 
 @members.command("add")
@@ -316,6 +445,7 @@ def members() -> None:
     is_flag=True,
     help="Read the password from standard input instead of generating one.",
 )
+@mail_options
 def members_add(
     config_file: str | None,
     email: str,
@@ -323,8 +453,10 @@ def members_add(
     tiers: tuple[str, ...],
     expires: str | None,
     password_stdin: bool,
+    send: bool,
+    dry_run: str | None,
 ) -> None:
-    """Add a member and print their login once."""
+    """Add a member and print their login once (--send also emails it to them)."""
     import datetime as dt
 
     from . import state as private
@@ -332,6 +464,7 @@ def members_add(
 
     project = _project(config_file)
     try:
+        mailing = _mailing(project, "welcome", send, dry_run)
         granted = check_tiers(tiers or project.tiers[:1], project.tiers)
         private.check_expiry(expires, dt.date.today())
         chosen = _read_password(password_stdin)
@@ -348,22 +481,29 @@ def members_add(
         click.echo(f"Created the private state in {_shown(project.state_dir)} (keep it out of git)")
     click.echo(f"Added {member.email} ({', '.join(member.tiers)}). Their login:")
     _print_login(project, member.email, password)
+    if mailing:
+        _finish(_deliver(mailing, [mailing.welcome(member, password)], outbox=True))
 
 
 @members.command("reset")
 @config_option
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
-def members_reset(config_file: str | None, email: str, password_stdin: bool) -> None:
+@mail_options
+def members_reset(
+    config_file: str | None, email: str, password_stdin: bool, send: bool, dry_run: str | None
+) -> None:
     """Give a member a new password, and the tiers they hold new keys.
 
     After the next build, the old password, and any browser still signed in with it,
     open nothing published from then on; other members of those tiers sign in again once.
     """
     from . import state as private
+    from .mail import Outbox
 
     project = _project(config_file)
     try:
+        mailing = _mailing(project, "welcome", send, dry_run)
         chosen = _read_password(password_stdin)
         password = chosen or private.generate_password()
         with private.locked(project.state_dir):
@@ -372,12 +512,15 @@ def members_reset(config_file: str | None, email: str, password_stdin: bool) -> 
             private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
+    Outbox(project.state_dir).discard(member.email)  # an unsent welcome holds the old one
     click.echo(
         f"New password for {member.email}, and new keys for {', '.join(member.tiers)}: "
         "rebuild and publish the site, and the old password and any browser signed in "
         "with it open nothing new (other members sign in again once). Their login:"
     )
     _print_login(project, member.email, password)
+    if mailing:
+        _finish(_deliver(mailing, [mailing.welcome(member, password)], outbox=True))
 
 
 @members.command("remove")
@@ -386,6 +529,7 @@ def members_reset(config_file: str | None, email: str, password_stdin: bool) -> 
 def members_remove(config_file: str | None, email: str) -> None:
     """Remove a member and rotate the keys of every tier they held."""
     from . import state as private
+    from .mail import Outbox
 
     project = _project(config_file)
     try:
@@ -396,6 +540,7 @@ def members_remove(config_file: str | None, email: str) -> None:
             private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
+    Outbox(project.state_dir).discard(gone)
     click.echo(
         f"Removed {gone}; new keys for {', '.join(tiers)}. Rebuild and publish the site "
         "to lock them out; other members sign in again once."
@@ -541,12 +686,15 @@ def _duration(seconds: float) -> str:
     help="Give every imported member this tier (repeatable; default: the row's tier, "
     "else the first tier).",
 )
+@mail_options
 def members_import(
     config_file: str | None,
     csv_file: str,
     passwords_out: str,
     columns: str | None,
     tiers: tuple[str, ...],
+    send: bool,
+    dry_run: str | None,
 ) -> None:
     """Import members from a checkout's CSV export: Stripe, Lemon Squeezy, Gumroad,
     Payhip, memberkit's own format (email, name, tier, expires), or --columns."""
@@ -564,6 +712,7 @@ def members_import(
         _check_folder(out)
         mapping = parse_columns(columns) if columns else None
         check_tiers(tiers, project.tiers)
+        mailing = _mailing(project, "welcome", send, dry_run)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     try:
@@ -605,10 +754,165 @@ def members_import(
         f"{len(report.updated)} existing member(s)"
         + (f"; passwords in {out}" if report.added else "")
     )
+    failed = 0
+    if mailing and report.added:
+        letters = [mailing.welcome(current.members[e], p) for e, p in report.added]
+        failed = _deliver(mailing, letters, outbox=True)
     if report.errors:
         raise click.ClickException(
             f"{len(report.errors)} row(s) skipped; fix them and import again"
+            + (f"; {failed} email(s) not sent" if failed else "")
         )
+    _finish(failed)
+
+
+@members.command("resend")
+@config_option
+@click.argument("emails", nargs=-1)
+@click.option("--all", "everyone", is_flag=True, help="Every email waiting in the outbox.")
+@click.option(
+    "--dry-run",
+    metavar="FOLDER",
+    type=click.Path(file_okay=False),
+    help="Write the emails as .eml files into FOLDER instead of sending them.",
+)
+def members_resend(
+    config_file: str | None, emails: tuple[str, ...], everyone: bool, dry_run: str | None
+) -> None:
+    """Send the welcome emails that could not be sent (they wait in the outbox).
+
+    memberkit keeps no password: a member whose welcome has left the outbox gets a new
+    one with 'memberkit members reset EMAIL --send'.
+    """
+    from . import mk1
+    from .mail import Outbox
+
+    project = _project(config_file)
+    box = Outbox(project.state_dir)
+    if not emails and not everyone:
+        raise click.UsageError("name the members' emails, or --all")
+    wanted = box.waiting() if everyone else [mk1.normalize_email(e) for e in emails]
+    if not wanted:
+        click.echo("The outbox is empty: every welcome email has been sent.")
+        return
+    try:
+        mailing = _mailing(project, "welcome", True, dry_run, template=False)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    assert mailing is not None
+    messages, missing = [], []
+    for email in wanted:
+        message = box.get(email)
+        if message is None:
+            missing.append(email)
+            click.secho(
+                f"error: {email}: no unsent welcome email in the outbox; memberkit keeps no "
+                f"password, so 'memberkit members reset {email} --send' gives them a new one "
+                "and sends it",
+                fg="red",
+                err=True,
+            )
+        else:
+            messages.append(message)
+    failed = _deliver(mailing, messages, outbox=True) if messages else 0
+    _finish(failed + len(missing))
+
+
+@members.command("remind")
+@config_option
+@click.option(
+    "--days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(0, 366),
+    help="Remind members whose access ends within this many days.",
+)
+@click.option(
+    "--again", is_flag=True, help="Remind also members already reminded of the same end date."
+)
+@mail_options
+def members_remind(
+    config_file: str | None, days: int, again: bool, send: bool, dry_run: str | None
+) -> None:
+    """List, or email (--send), members whose membership ends within --days days.
+
+    The message is emails/reminder.md. Each member is reminded once for an end date:
+    running this every day reminds nobody twice (--again does).
+    """
+    import datetime as dt
+
+    from . import state as private
+
+    project = _project(config_file)
+    today = dt.date.today()
+    try:
+        mailing = _mailing(project, "reminder", send, dry_run)
+        current = private.load(project.state_dir)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    due = [
+        m
+        for m in sorted(current.members.values(), key=lambda m: (m.expires or "", m.email))
+        if m.expires and today <= dt.date.fromisoformat(m.expires) <= today + dt.timedelta(days)
+    ]
+    reminded = _Reminders(project.state_dir)
+    todo = [m for m in due if again or reminded.get(m.email) != m.expires]
+    if mailing is None:
+        for member in due:
+            left = (dt.date.fromisoformat(member.expires or "") - today).days
+            done = " (reminded)" if reminded.get(member.email) == member.expires else ""
+            click.echo(f"{member.email:<32} ends {member.expires} (in {left} day(s)){done}")
+        click.echo(
+            f"{len(due)} member(s) end within {days} day(s); {len(todo)} not yet reminded. "
+            "Email them with --send, or preview with --dry-run FOLDER.",
+            err=True,
+        )
+        return
+    letters = [mailing.compose(m, {"join_url": project.join_url()}) for m in todo]
+    sent: dict[str, str] = {}
+    failed = _deliver(
+        mailing,
+        letters,
+        outbox=False,
+        sent=lambda email: sent.update({email: current.members[email].expires or ""}),
+    )
+    if sent:
+        with private.locked(project.state_dir):
+            reminded.record(sent, current.members)
+    if not todo:
+        click.echo(f"Nobody to remind: {len(due)} member(s) end within {days} day(s), all told.")
+    _finish(failed)
+
+
+class _Reminders:
+    """Who was reminded of which end date (reminders.json in the state folder)."""
+
+    FILE = "reminders.json"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / self.FILE
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.told: dict[str, str] = (
+            {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+            if isinstance(data, dict)
+            else {}
+        )
+
+    def get(self, email: str) -> str | None:
+        return self.told.get(email)
+
+    def record(self, sent: dict[str, str], members: Any) -> None:
+        from . import state as private
+
+        told = {**self.told, **sent}
+        kept = {email: day for email, day in told.items() if email in members}
+        private.write_private(
+            self.path, (json.dumps(kept, indent=1, sort_keys=True) + "\n").encode()
+        )
+        self.told = kept
 
 
 DEMO_EMAIL = "demo@example.com"
