@@ -435,7 +435,11 @@ def members() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="The member's name, shown after sign-in.")
 @click.option(
-    "--tier", "tiers", multiple=True, help="Tier to grant (repeatable; default: the first tier)."
+    "--tier",
+    "tiers",
+    multiple=True,
+    metavar="TIER",
+    help="Tier to grant (repeatable; default: the first tier).",
 )
 @click.option(
     "--expires", metavar="YYYY-MM-DD", help="Last day of access, today or later (default: none)."
@@ -683,6 +687,7 @@ def _duration(seconds: float) -> str:
     "--tier",
     "tiers",
     multiple=True,
+    metavar="TIER",
     help="Give every imported member this tier (repeatable; default: the row's tier, "
     "else the first tier).",
 )

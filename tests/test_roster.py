@@ -402,3 +402,46 @@ def test_import_is_quiet_without_a_terminal_but_for_a_final_line(
     assert result.returncode == 0, result.stderr
     assert "deriving keys" not in result.stderr
     assert result.stderr.count("Derived the keys of 5 new member(s)") == 1
+
+
+def test_the_publish_workflow_also_rebuilds_every_day() -> None:
+    """Expiries take effect without anyone at the keyboard: a daily build drops them."""
+    import yaml
+
+    from .conftest import ROOT
+
+    workflow = yaml.safe_load((ROOT / ".github/workflows/publish.yml").read_text())
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers["push"] == {"branches": ["main"]} and "workflow_dispatch" in triggers
+    [schedule] = triggers["schedule"]
+    minute, hour, day, month, weekday = schedule["cron"].split()
+    assert (day, month, weekday) == ("*", "*", "*") and minute.isdigit() and hour.isdigit()
+    commands = "\n".join(s.get("run", "") for s in workflow["jobs"]["build"]["steps"])
+    assert "memberkit build" in commands  # the same build, with the state from the secret
+
+
+def test_the_readme_synopsis_matches_the_member_commands() -> None:
+    """Every option of `memberkit members COMMAND --help` is in the README, and back."""
+    import re
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("## Command line") : readme.index("## Publish")]
+    synopsis: dict[str, set[str]] = {}
+    for line in block.splitlines():
+        if line.startswith("memberkit members "):
+            for part in re.split(r" \| (?=[a-z])", line.removeprefix("memberkit members ")):
+                command = part.split()[0]
+                synopsis.setdefault(command, set()).update(re.findall(r"-{1,2}[a-z-]+", part))
+    group = CliRunner().invoke(cli, ["members", "--help"]).output
+    commands = re.findall(r"^  ([a-z]+)  ", group, re.MULTILINE)
+    assert sorted(synopsis) == sorted(commands)
+    for command in commands:
+        shown = CliRunner().invoke(cli, ["members", command, "--help"]).output
+        options = re.findall(r"^  (?:(-\w), )?(--[a-z-]+)", shown, re.MULTILINE)
+        options = [o for o in options if o[1] not in ("--help", "--config-file")]
+        for short, long in options:
+            assert {short, long} & synopsis[command], f"members {command} {long}"
+        named = {name for option in options for name in option if name}
+        assert synopsis[command] <= named, f"members {command}"
