@@ -98,6 +98,18 @@ def bench_python(log: Callable[[str], None]) -> Path:
 # -- corpora and contenders --------------------------------------------------------------
 
 
+def import_seconds(count: int, workers: int | None) -> float:
+    """`memberkit members import` of `count` new members: PBKDF2 at 600,000 iterations
+    each, on every core (workers=None) or on one."""
+    from generator.members import import_csv
+
+    current = private.State.new(mk1.DEFAULT_ITERATIONS)
+    text = "email,name\n" + "".join(f"new{n}@example.com,Member {n}\n" for n in range(count))
+    started = time.perf_counter()
+    import_csv(current, text, known_tiers=["members"], workers=workers)
+    return time.perf_counter() - started
+
+
 def page_text(number: int, meta: str) -> str:
     body = []
     for section in range(6):
@@ -529,6 +541,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,3000", help="synthetic corpora, in pages")
     parser.add_argument("--members", default="10,1000,10000", help="roster sizes to build with")
     parser.add_argument("--sign-ins", type=int, default=15, help="browser measurements")
+    parser.add_argument(
+        "--import-members", type=int, default=1000, help="members imported (PBKDF2 each)"
+    )
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--quick", action="store_true", help="100 pages, 1 run: a smoke run")
     parser.add_argument("--write-readme", action="store_true")
@@ -536,6 +551,7 @@ def main() -> None:
     if options.quick:
         options.runs, options.sizes, options.members, options.sign_ins = 1, "100", "10,1000", 10
         options.small_runs = 1
+        options.import_members = 100
     sizes = [int(size) for size in options.sizes.split(",")]
     started = time.perf_counter()
 
@@ -665,6 +681,19 @@ def main() -> None:
                 )
             )
         make_state(project)  # back to one member with a real 600,000-iteration key
+
+        imports = options.import_members
+        log(f"members: importing {imports:,} on {os.cpu_count()} cores, then on one")
+        rows.append(
+            Row(
+                f"import {imports:,} members",
+                import_seconds(imports, None),
+                import_seconds(imports, 1),
+                "s",
+                None,
+                "one core",
+            )
+        )
 
         if not options.no_browser:
             log("browser: sign-in and instant navigation in Chromium")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +37,27 @@ class _Echo(logging.Handler):
             click.secho(f"warning: {message}", fg="yellow", err=True)
         else:
             click.echo(message, err=True)
+
+
+@contextmanager
+def _plugin_notes(verbose: bool) -> Iterator[None]:
+    """Also show the plugin's notes (a member dropped at expiry, a wait for the state's
+    lock): INFO lines, which `memberkit build` otherwise hides with MkDocs' chatter.
+    Not warnings, so that they never fail a strict build."""
+    if verbose:  # everything is shown already
+        yield
+        return
+    logger = logging.getLogger("mkdocs.plugins.memberkit")
+    handler = _Echo(logging.INFO)
+    handler.addFilter(lambda record: record.levelno < logging.WARNING)
+    saved = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved)
 
 
 def config_option(func: F) -> F:
@@ -80,7 +105,10 @@ def build(
     """Build the site into site/, replacing it only if the build succeeds."""
     from .build import BuildFailed, build_site, console_logging
 
-    with console_logging(_Echo(), logging.DEBUG if verbose else logging.WARNING):
+    with (
+        console_logging(_Echo(), logging.DEBUG if verbose else logging.WARNING),
+        _plugin_notes(verbose),
+    ):
         try:
             result = build_site(config_file, site_dir=site_dir, strict=strict)
         except MemberkitError as error:
@@ -219,7 +247,7 @@ def _site_dir(config_file: str | None) -> Path:
 
 
 class Project:
-    """What the member commands need from mkdocs.yml: tiers, site URL, the state folder."""
+    """What the member commands need from mkdocs.yml: tiers, site, sender, the state folder."""
 
     def __init__(self, config_file: str | None) -> None:
         from .build import BuildFailed, load_site_config
@@ -232,12 +260,29 @@ class Project:
         plugin = config.plugins.get("memberkit")
         if plugin is None:
             raise MemberkitError(f"{path.name}: add '- memberkit' under plugins")
+        self.root = path.parent
         self.tiers: list[str] = list(plugin.config.tiers)
         self.site_url: str = config.site_url or ""
+        self.site_name: str = config.site_name
+        self.mail_from: str = plugin.config.mail_from
+        self.join: str = plugin.config.join_url
         self.state_dir = state_dir(path.parent)
 
     def link_base(self) -> str:
         return self.site_url or "http://127.0.0.1:8000/"
+
+    def login_link(self, email: str, password: str) -> str:
+        from .members import login_link
+
+        return login_link(self.link_base(), email, password)
+
+    def join_url(self) -> str:
+        """join_url of mkdocs.yml as an address: a checkout link, or the join page."""
+        if re.match(r"^[a-z][a-z0-9+.-]*:", self.join):
+            return self.join
+        page = re.sub(r"(^|/)index$", "", self.join.strip("/").removesuffix(".md"))
+        base = self.link_base().rstrip("/") + "/"
+        return base + (page + "/" if page else "")
 
 
 def _project(config_file: str | None) -> Project:
@@ -255,19 +300,134 @@ def _read_password(from_stdin: bool) -> str | None:
 
 
 def _print_login(project: Project, email: str, password: str) -> None:
-    from .members import login_link
-
     click.echo(f"  email:      {email}")
     click.echo(f"  password:   {password}")
-    click.echo(f"  login link: {login_link(project.link_base(), email, password)}")
+    click.echo(f"  login link: {project.login_link(email, password)}")
     if not project.site_url:
         click.echo("  (set site_url in mkdocs.yml to print links to the published site)")
     click.echo("Send these to the member now: the password is not stored and not shown again.")
 
 
+def mail_options(func: F) -> F:
+    func = click.option(
+        "--dry-run",
+        metavar="FOLDER",
+        type=click.Path(file_okay=False),
+        help="Write the emails as .eml files into FOLDER instead of sending them.",
+    )(func)
+    return click.option(
+        "--send",
+        is_flag=True,
+        help="Email each member their login (server: MEMBERKIT_SMTP; template: emails/welcome.md).",
+    )(func)
+
+
+@dataclass
+class Mailing:
+    """How a command delivers its emails: sent through the server, or written as files."""
+
+    project: Project
+    kind: str  # "welcome" or "reminder"
+    sender: str
+    template: Any = None  # mail.Template; None when resending ready messages
+    server: Any = None  # mail.Server; None for a dry run
+    folder: Path | None = None  # the dry run's folder
+
+    def compose(self, member: Any, values: dict[str, str]) -> Any:
+        from .mail import compose
+
+        base = {
+            "name": member.name,
+            "email": member.email,
+            "site_name": self.project.site_name,
+            "site_url": self.project.link_base(),
+            "expires": member.expires or "no end date",
+        }
+        return compose(
+            self.template,
+            {**base, **values},
+            sender=self.sender,
+            to=member.email,
+            name=member.name,
+        )
+
+    def welcome(self, member: Any, password: str) -> Any:
+        link = self.project.login_link(member.email, password)
+        return self.compose(member, {"password": password, "login_link": link})
+
+
+def _mailing(
+    project: Project, kind: str, send: bool, dry_run: str | None, *, template: bool = True
+) -> Mailing | None:
+    """Check everything sending needs before the roster changes: nothing half-done."""
+    from . import mail
+
+    if not send and not dry_run:
+        return None
+    loaded = mail.Template.load(project.root, kind) if template else None
+    if dry_run:
+        folder = Path(dry_run)
+        if not folder.parent.is_dir():
+            raise MemberkitError(f"--dry-run {dry_run}: the folder {folder.parent} does not exist")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        configured = project.mail_from or os.environ.get(mail.FROM_ENV, "")
+        sender = mail.sender(configured or f"{project.site_name} <owner@example.invalid>")
+        return Mailing(project, kind, sender, loaded, folder=folder)
+    return Mailing(project, kind, mail.sender(project.mail_from), loaded, mail.Server.from_env())
+
+
+def _deliver(
+    mailing: Mailing,
+    messages: list[Any],
+    *,
+    outbox: bool,
+    sent: Callable[[str], None] = lambda email: None,
+) -> int:
+    """Send (or write) each message; report each failure. Returns how many failed.
+
+    A welcome (`outbox`) is put in the outbox before it is sent and taken out once
+    the server has it: a failure loses nothing, `memberkit members resend` retries.
+    """
+    from .mail import Outbox, Postman, recipient, write_eml
+
+    if mailing.folder is not None:
+        for message in messages:
+            click.echo(f"Wrote {_shown(write_eml(mailing.folder, message)).rstrip(os.sep)}")
+        return 0
+    box = Outbox(mailing.project.state_dir) if outbox else None
+    failed = 0
+    with Postman(mailing.server) as postman:
+        for message in messages:
+            email = recipient(message)
+            if box:
+                box.put(message)
+            try:
+                postman.send(message)
+            except MemberkitError as error:
+                failed += 1
+                kept = (
+                    f"; it waits in {_shown(box.folder)} until "
+                    f"'memberkit members resend {email}' sends it"
+                    if box
+                    else ""
+                )
+                click.secho(f"error: {email}: not sent: {error}{kept}", fg="red", err=True)
+                continue
+            if box:
+                box.discard(email)
+            sent(email)
+            click.echo(f"Sent the {mailing.kind} email to {email}")
+    return failed
+
+
+def _finish(failed: int, what: str = "email") -> None:
+    if failed:
+        raise click.ClickException(f"{failed} {what}(s) not sent; see above")
+
+
 @cli.group()
 def members() -> None:
-    """Add, list, remove and import members (kept in the private state, .memberkit/)."""
+    """Add, list, remove, import and email members (kept in the private state, .memberkit/)."""
 
 
 @members.command("add")
@@ -275,14 +435,21 @@ def members() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="The member's name, shown after sign-in.")
 @click.option(
-    "--tier", "tiers", multiple=True, help="Tier to grant (repeatable; default: the first tier)."
+    "--tier",
+    "tiers",
+    multiple=True,
+    metavar="TIER",
+    help="Tier to grant (repeatable; default: the first tier).",
 )
-@click.option("--expires", metavar="YYYY-MM-DD", help="Last day of access (default: none).")
+@click.option(
+    "--expires", metavar="YYYY-MM-DD", help="Last day of access, today or later (default: none)."
+)
 @click.option(
     "--password-stdin",
     is_flag=True,
     help="Read the password from standard input instead of generating one.",
 )
+@mail_options
 def members_add(
     config_file: str | None,
     email: str,
@@ -290,44 +457,74 @@ def members_add(
     tiers: tuple[str, ...],
     expires: str | None,
     password_stdin: bool,
+    send: bool,
+    dry_run: str | None,
 ) -> None:
-    """Add a member and print their login once."""
+    """Add a member and print their login once (--send also emails it to them)."""
+    import datetime as dt
+
     from . import state as private
     from .members import check_tiers
 
     project = _project(config_file)
     try:
-        current, created = private.load_or_create(project.state_dir)
+        mailing = _mailing(project, "welcome", send, dry_run)
         granted = check_tiers(tiers or project.tiers[:1], project.tiers)
-        password = _read_password(password_stdin) or private.generate_password()
-        member = current.add(email, password, name=name, tiers=granted, expires=expires)
-        private.save(current, project.state_dir)
+        private.check_expiry(expires, dt.date.today())
+        chosen = _read_password(password_stdin)
+        password = chosen or private.generate_password()
+        with private.locked(project.state_dir):
+            current, created = private.load_or_create(project.state_dir)
+            member = current.add(
+                email, password, name=name, tiers=granted, expires=expires, generated=not chosen
+            )
+            private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     if created:
         click.echo(f"Created the private state in {_shown(project.state_dir)} (keep it out of git)")
     click.echo(f"Added {member.email} ({', '.join(member.tiers)}). Their login:")
     _print_login(project, member.email, password)
+    if mailing:
+        _finish(_deliver(mailing, [mailing.welcome(member, password)], outbox=True))
 
 
 @members.command("reset")
 @config_option
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
-def members_reset(config_file: str | None, email: str, password_stdin: bool) -> None:
-    """Give a member a new password (the old one stops working at the next build)."""
+@mail_options
+def members_reset(
+    config_file: str | None, email: str, password_stdin: bool, send: bool, dry_run: str | None
+) -> None:
+    """Give a member a new password, and the tiers they hold new keys.
+
+    After the next build, the old password, and any browser still signed in with it,
+    open nothing published from then on; other members of those tiers sign in again once.
+    """
     from . import state as private
+    from .mail import Outbox
 
     project = _project(config_file)
     try:
-        current = private.load(project.state_dir)
-        password = _read_password(password_stdin) or private.generate_password()
-        member = current.reset(email, password)
-        private.save(current, project.state_dir)
+        mailing = _mailing(project, "welcome", send, dry_run)
+        chosen = _read_password(password_stdin)
+        password = chosen or private.generate_password()
+        with private.locked(project.state_dir):
+            current = private.load(project.state_dir)
+            member = current.reset(email, password, generated=not chosen)
+            private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"New password for {member.email}:")
+    Outbox(project.state_dir).discard(member.email)  # an unsent welcome holds the old one
+    click.echo(
+        f"New password for {member.email}, and new keys for {', '.join(member.tiers)}: "
+        "rebuild and publish the site, and the old password and any browser signed in "
+        "with it open nothing new (other members sign in again once). Their login:"
+    )
     _print_login(project, member.email, password)
+    if mailing:
+        _finish(_deliver(mailing, [mailing.welcome(member, password)], outbox=True))
 
 
 @members.command("remove")
@@ -336,16 +533,20 @@ def members_reset(config_file: str | None, email: str, password_stdin: bool) -> 
 def members_remove(config_file: str | None, email: str) -> None:
     """Remove a member and rotate the keys of every tier they held."""
     from . import state as private
+    from .mail import Outbox
 
     project = _project(config_file)
     try:
-        current = private.load(project.state_dir)
-        tiers = current.remove(email)
-        private.save(current, project.state_dir)
+        with private.locked(project.state_dir):
+            current = private.load(project.state_dir)
+            gone = current.member(email).email
+            tiers = current.remove(email)
+            private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
+    Outbox(project.state_dir).discard(gone)
     click.echo(
-        f"Removed {email}; new keys for {', '.join(tiers)}. Rebuild and publish the site "
+        f"Removed {gone}; new keys for {', '.join(tiers)}. Rebuild and publish the site "
         "to lock them out; other members sign in again once."
     )
 
@@ -383,19 +584,88 @@ def members_list(config_file: str | None) -> None:
     help="Write to a file instead of standard output.",
 )
 def members_export(config_file: str | None, output: str | None) -> None:
-    """Export members as CSV (email, name, tier, expires): no passwords, no keys."""
+    """Export members as CSV (email, name, tier, expires): no passwords, no keys.
+
+    A cell that starts with =, +, -, @, a tab or a carriage return gets a ' before it,
+    so that a spreadsheet shows it as text instead of running it as a formula.
+    """
     from . import state as private
     from .members import export_csv
 
     project = _project(config_file)
     try:
+        if output:
+            _check_folder(Path(output))
         text = export_csv(private.load(project.state_dir))
+        if output:
+            _write(Path(output), text)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
-    if output:
-        private.write_private(Path(output), text.encode())
-    else:
+    if not output:
         click.echo(text, nl=False)
+
+
+def _check_folder(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise MemberkitError(
+            f"{path}: the folder {path.parent} does not exist; create it or choose another"
+        )
+
+
+def _write(path: Path, text: str) -> None:
+    from . import state as private
+
+    try:
+        private.write_private(path, text.encode())
+    except OSError as error:
+        raise MemberkitError(f"{path}: cannot write it ({error.strerror})") from None
+
+
+class _Progress:
+    """Key derivation's progress on stderr: a counter that updates in place on a
+    terminal (every 1% or every second); elsewhere only the final line."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.shown = (-1, 0.0)  # the percentage shown last, and when
+        self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == 0:
+            self.started, self.total = now, total
+            return
+        if not self.tty:
+            return
+        percent = done * 100 // total
+        if percent == self.shown[0] and now - self.shown[1] < 1 and done < total:
+            return
+        left = (now - self.started) / done * (total - done)
+        eta = f", about {_duration(left)} left" if done < total else ""
+        click.echo(
+            f"\r  deriving keys: {done:,}/{total:,} ({percent}%{eta})\033[K", err=True, nl=False
+        )
+        self.shown = (percent, now)
+
+    def finish(self) -> None:
+        if not self.total:
+            return
+        if self.tty:
+            click.echo("", err=True)
+        cores = os.cpu_count() or 1
+        click.echo(
+            f"Derived the keys of {self.total:,} new member(s) in "
+            f"{_duration(time.monotonic() - self.started)} on {cores} core(s)",
+            err=True,
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
 
 
 @members.command("import")
@@ -407,13 +677,35 @@ def members_export(config_file: str | None, output: str | None) -> None:
     required=True,
     help="Where to write the new members' passwords and login links (CSV, owner-only).",
 )
-def members_import(config_file: str | None, csv_file: str, passwords_out: str) -> None:
-    """Import members from a checkout's CSV export (email, name, tier, expires)."""
-    import csv
-    import io
-
+@click.option(
+    "--columns",
+    metavar="FIELD=Header,...",
+    help="Which columns hold what, for a CSV memberkit does not recognise, e.g. "
+    "'email=Customer Email,name=Full Name,expires=Renews On' (header names, any case).",
+)
+@click.option(
+    "--tier",
+    "tiers",
+    multiple=True,
+    metavar="TIER",
+    help="Give every imported member this tier (repeatable; default: the row's tier, "
+    "else the first tier).",
+)
+@mail_options
+def members_import(
+    config_file: str | None,
+    csv_file: str,
+    passwords_out: str,
+    columns: str | None,
+    tiers: tuple[str, ...],
+    send: bool,
+    dry_run: str | None,
+) -> None:
+    """Import members from a checkout's CSV export: Stripe, Lemon Squeezy, Gumroad,
+    Payhip, memberkit's own format (email, name, tier, expires), or --columns."""
     from . import state as private
-    from .members import import_csv, login_link
+    from .checkout import parse_columns
+    from .members import check_tiers, import_csv, passwords_csv
 
     project = _project(config_file)
     out = Path(passwords_out)
@@ -422,38 +714,210 @@ def members_import(config_file: str | None, csv_file: str, passwords_out: str) -
             f"{out} already exists; choose a new file so no earlier passwords are lost"
         )
     try:
+        _check_folder(out)
+        mapping = parse_columns(columns) if columns else None
+        check_tiers(tiers, project.tiers)
+        mailing = _mailing(project, "welcome", send, dry_run)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    try:
         text = Path(csv_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise click.ClickException(f"{csv_file}: cannot read it ({error})") from None
+    progress = _Progress()
     try:
-        current, _ = private.load_or_create(project.state_dir)
-        report = import_csv(
-            current,
-            text,
-            known_tiers=project.tiers,
-            progress=lambda email: click.echo(f"  deriving keys for {email}", err=True),
-        )
-        if report.added:
-            table = io.StringIO()
-            writer = csv.writer(table, lineterminator="\n")
-            writer.writerow(["email", "password", "login_link"])
-            for email, password in report.added:
-                writer.writerow([email, password, login_link(project.link_base(), email, password)])
-            private.write_private(out, table.getvalue().encode())
-        if report.added or report.updated:
-            private.save(current, project.state_dir)
+        with private.locked(project.state_dir):
+            current, _ = private.load_or_create(project.state_dir)
+            report = import_csv(
+                current,
+                text,
+                known_tiers=project.tiers,
+                extra_tiers=tiers,
+                columns=mapping,
+                progress=progress,
+            )
+            progress.finish()
+            # The passwords first: if they cannot be written, the roster stays as it was
+            # and no member is left with a password nobody knows.
+            if report.added:
+                logins = [(e, p, project.login_link(e, p)) for e, p in report.added]
+                _write(out, passwords_csv(logins))
+            if report.added or report.updated:
+                try:
+                    private.save(current, project.state_dir)
+                except BaseException:
+                    out.unlink(missing_ok=True)  # its passwords open nothing
+                    raise
     except MemberkitError as error:
         raise click.ClickException(f"{csv_file}: {error}") from None
+    for note in report.notes:
+        click.echo(f"note: {csv_file}: {note}", err=True)
     for problem in report.errors:
         click.secho(f"error: {csv_file}: {problem}", fg="red", err=True)
     click.echo(
-        f"Imported {len(report.added)} new and {len(report.updated)} existing member(s)"
+        f"Read {report.source}. Imported {len(report.added)} new and "
+        f"{len(report.updated)} existing member(s)"
         + (f"; passwords in {out}" if report.added else "")
     )
+    failed = 0
+    if mailing and report.added:
+        letters = [mailing.welcome(current.members[e], p) for e, p in report.added]
+        failed = _deliver(mailing, letters, outbox=True)
     if report.errors:
         raise click.ClickException(
             f"{len(report.errors)} row(s) skipped; fix them and import again"
+            + (f"; {failed} email(s) not sent" if failed else "")
         )
+    _finish(failed)
+
+
+@members.command("resend")
+@config_option
+@click.argument("emails", nargs=-1)
+@click.option("--all", "everyone", is_flag=True, help="Every email waiting in the outbox.")
+@click.option(
+    "--dry-run",
+    metavar="FOLDER",
+    type=click.Path(file_okay=False),
+    help="Write the emails as .eml files into FOLDER instead of sending them.",
+)
+def members_resend(
+    config_file: str | None, emails: tuple[str, ...], everyone: bool, dry_run: str | None
+) -> None:
+    """Send the welcome emails that could not be sent (they wait in the outbox).
+
+    memberkit keeps no password: a member whose welcome has left the outbox gets a new
+    one with 'memberkit members reset EMAIL --send'.
+    """
+    from . import mk1
+    from .mail import Outbox
+
+    project = _project(config_file)
+    box = Outbox(project.state_dir)
+    if not emails and not everyone:
+        raise click.UsageError("name the members' emails, or --all")
+    wanted = box.waiting() if everyone else [mk1.normalize_email(e) for e in emails]
+    if not wanted:
+        click.echo("The outbox is empty: every welcome email has been sent.")
+        return
+    try:
+        mailing = _mailing(project, "welcome", True, dry_run, template=False)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    assert mailing is not None
+    messages, missing = [], []
+    for email in wanted:
+        message = box.get(email)
+        if message is None:
+            missing.append(email)
+            click.secho(
+                f"error: {email}: no unsent welcome email in the outbox; memberkit keeps no "
+                f"password, so 'memberkit members reset {email} --send' gives them a new one "
+                "and sends it",
+                fg="red",
+                err=True,
+            )
+        else:
+            messages.append(message)
+    failed = _deliver(mailing, messages, outbox=True) if messages else 0
+    _finish(failed + len(missing))
+
+
+@members.command("remind")
+@config_option
+@click.option(
+    "--days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(0, 366),
+    help="Remind members whose access ends within this many days.",
+)
+@click.option(
+    "--again", is_flag=True, help="Remind also members already reminded of the same end date."
+)
+@mail_options
+def members_remind(
+    config_file: str | None, days: int, again: bool, send: bool, dry_run: str | None
+) -> None:
+    """List, or email (--send), members whose membership ends within --days days.
+
+    The message is emails/reminder.md. Each member is reminded once for an end date:
+    running this every day reminds nobody twice (--again does).
+    """
+    import datetime as dt
+
+    from . import state as private
+
+    project = _project(config_file)
+    today = dt.date.today()
+    try:
+        mailing = _mailing(project, "reminder", send, dry_run)
+        current = private.load(project.state_dir)
+    except MemberkitError as error:
+        raise click.ClickException(str(error)) from None
+    due = [
+        m
+        for m in sorted(current.members.values(), key=lambda m: (m.expires or "", m.email))
+        if m.expires and today <= dt.date.fromisoformat(m.expires) <= today + dt.timedelta(days)
+    ]
+    reminded = _Reminders(project.state_dir)
+    todo = [m for m in due if again or reminded.get(m.email) != m.expires]
+    if mailing is None:
+        for member in due:
+            left = (dt.date.fromisoformat(member.expires or "") - today).days
+            done = " (reminded)" if reminded.get(member.email) == member.expires else ""
+            click.echo(f"{member.email:<32} ends {member.expires} (in {left} day(s)){done}")
+        click.echo(
+            f"{len(due)} member(s) end within {days} day(s); {len(todo)} not yet reminded. "
+            "Email them with --send, or preview with --dry-run FOLDER.",
+            err=True,
+        )
+        return
+    letters = [mailing.compose(m, {"join_url": project.join_url()}) for m in todo]
+    sent: dict[str, str] = {}
+    failed = _deliver(
+        mailing,
+        letters,
+        outbox=False,
+        sent=lambda email: sent.update({email: current.members[email].expires or ""}),
+    )
+    if sent:
+        with private.locked(project.state_dir):
+            reminded.record(sent, current.members)
+    if not todo:
+        click.echo(f"Nobody to remind: {len(due)} member(s) end within {days} day(s), all told.")
+    _finish(failed)
+
+
+class _Reminders:
+    """Who was reminded of which end date (reminders.json in the state folder)."""
+
+    FILE = "reminders.json"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / self.FILE
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.told: dict[str, str] = (
+            {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+            if isinstance(data, dict)
+            else {}
+        )
+
+    def get(self, email: str) -> str | None:
+        return self.told.get(email)
+
+    def record(self, sent: dict[str, str], members: Any) -> None:
+        from . import state as private
+
+        told = {**self.told, **sent}
+        kept = {email: day for email, day in told.items() if email in members}
+        private.write_private(
+            self.path, (json.dumps(kept, indent=1, sort_keys=True) + "\n").encode()
+        )
+        self.told = kept
 
 
 DEMO_EMAIL = "demo@example.com"
@@ -465,12 +929,20 @@ def _demo_member(config_file: str | None, dev_addr: str) -> None:
     from .members import login_link
 
     project = Project(config_file)
-    current, created = private.load_or_create(project.state_dir)
-    if not created and current.members:
-        return
-    password = private.generate_password()
-    current.add(DEMO_EMAIL, password, name="Demo Member", tiers=project.tiers, expires=None)
-    private.save(current, project.state_dir)
+    with private.locked(project.state_dir):
+        current, created = private.load_or_create(project.state_dir)
+        if not created and current.members:
+            return
+        password = private.generate_password()
+        current.add(
+            DEMO_EMAIL,
+            password,
+            name="Demo Member",
+            tiers=project.tiers,
+            expires=None,
+            generated=True,
+        )
+        private.save(current, project.state_dir)
     local = f"http://{dev_addr}/"
     click.echo(f"Created a demo member in {_shown(project.state_dir)} to try the members' area:")
     click.echo(f"  email:      {DEMO_EMAIL}")

@@ -19,6 +19,10 @@ class MemberkitConfig(base.Config):
     join_url = c.Type(str, default="join.md")
     """Where every `memberkit:join` link points: your checkout link, or a page of the site."""
 
+    mail_from = c.Type(str, default="")
+    """The sender of members' emails (`memberkit members ... --send`), e.g.
+    `Ana at Example <ana@example.com>`; empty: MEMBERKIT_MAIL_FROM."""
+
     templates_dir = c.Type(str, default="templates")
     """Folder of document templates, relative to mkdocs.yml."""
 

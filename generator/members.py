@@ -5,17 +5,17 @@ No MkDocs import; the CLI passes in the tiers declared in mkdocs.yml.
 
 from __future__ import annotations
 
-import csv
-import io
+import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import mk1
+from .checkout import OWN_COLUMNS, Entry, read_export, write_csv
 from .errors import MemberkitError
-from .state import State, check_date, check_email, generate_password
+from .state import State, check_email, check_name, derive_keys, generate_password
 
-CSV_COLUMNS = ("email", "name", "tier", "expires")
+CSV_COLUMNS = OWN_COLUMNS
 
 
 def login_link(base_url: str, email: str, password: str) -> str:
@@ -35,9 +35,22 @@ def check_tiers(tiers: Sequence[str], known: Sequence[str]) -> list[str]:
 
 @dataclass
 class ImportReport:
+    source: str = ""  # which kind of export it was read as
     added: list[tuple[str, str]] = field(default_factory=list)  # (email, password)
     updated: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # "line N: ..."
+    errors: list[str] = field(default_factory=list)  # "line N: ...": rows skipped
+    notes: list[str] = field(default_factory=list)  # "line N: ...": rows that grant nothing
+
+
+@dataclass
+class _Joiner:
+    """One email's rows of an export, merged: what the roster gets."""
+
+    line: int
+    email: str
+    name: str
+    tiers: list[str]
+    expires: str | None
 
 
 def import_csv(
@@ -45,63 +58,119 @@ def import_csv(
     text: str,
     *,
     known_tiers: Sequence[str],
-    progress: Callable[[str], None] = lambda email: None,
+    extra_tiers: Sequence[str] = (),
+    columns: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
     """Apply the good rows of a checkout export to `state`; report bad rows by line.
 
-    New members get a generated password; existing ones get the row's name, expiry
-    and any new tier. Nothing is saved here: the caller saves the state once.
+    New members get a generated password (PBKDF2 on every core); existing ones get the
+    row's name, expiry and any new tier. A row that grants nothing (refunded, ended) is
+    a note, not an error. Nothing is saved here: the caller writes the new passwords
+    first, then saves the state once.
     """
-    report = ImportReport()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    if "email" not in header:
-        raise MemberkitError(
-            f"the CSV needs a header row with the columns {', '.join(CSV_COLUMNS)}"
-        )
-    reader.fieldnames = header
-    rows: dict[str, tuple[int, str, list[str], str | None]] = {}
-    for row in reader:
-        line = reader.line_num
-        try:
-            email = check_email((row.get("email") or "").strip())
-            tiers = (row.get("tier") or "").replace(";", " ").split() or [known_tiers[0]]
-            check_tiers(tiers, known_tiers)
-            expires = (row.get("expires") or "").strip() or None
-            if expires:
-                check_date(expires)
-        except MemberkitError as error:
-            report.errors.append(f"line {line}: {error}")
-            continue
-        name = (row.get("name") or "").strip()
-        if email in rows:  # one row per tier is how some checkouts export
-            _, old_name, old_tiers, old_expires = rows[email]
-            rows[email] = (line, name or old_name, old_tiers + tiers, expires or old_expires)
+    today = today or dt.date.today()
+    reading = read_export(text, columns=columns, today=today)
+    report = ImportReport(source=reading.source.name, errors=list(reading.errors))
+    joiners = _merge(reading.entries, state, known_tiers, extra_tiers, report)
+    new: list[_Joiner] = []
+    for joiner in joiners:
+        if joiner.email in state.members:
+            member = state.members[joiner.email]
+            member.name = joiner.name or member.name
+            member.expires = joiner.expires
+            state.ensure_tiers(joiner.tiers)
+            member.tiers = sorted(set(member.tiers) | set(joiner.tiers))
+            report.updated.append(joiner.email)
         else:
-            rows[email] = (line, name, tiers, expires)
-    for email, (line, name, tiers, expires) in rows.items():
-        try:
-            if email in state.members:
-                member = state.members[email]
-                member.name = name or member.name
-                member.expires = expires
-                state.ensure_tiers(tiers)
-                member.tiers = sorted(set(member.tiers) | set(tiers))
-                report.updated.append(email)
-            else:
-                progress(email)
-                password = generate_password()
-                state.add(email, password, name=name, tiers=tiers, expires=expires)
-                report.added.append((email, password))
-        except MemberkitError as error:
-            report.errors.append(f"line {line}: {error}")
+            new.append(joiner)
+    passwords = [generate_password() for _ in new]
+    keys = derive_keys(
+        state.site,
+        [(j.email, p) for j, p in zip(new, passwords, strict=True)],
+        state.iterations,
+        progress=progress,
+        workers=workers,
+    )
+    for joiner, password, derived in zip(new, passwords, keys, strict=True):
+        state.add(
+            joiner.email,
+            password,
+            name=joiner.name,
+            tiers=joiner.tiers,
+            expires=joiner.expires,
+            keys=derived,
+            generated=True,
+        )
+        report.added.append((joiner.email, password))
+    report.errors.sort(key=_line_number)
+    report.notes.sort(key=_line_number)
     return report
 
 
+def _merge(
+    entries: Sequence[Entry],
+    state: State,
+    known_tiers: Sequence[str],
+    extra_tiers: Sequence[str],
+    report: ImportReport,
+) -> list[_Joiner]:
+    """Check each row; merge the rows of one email (one row per charge, or per tier).
+
+    The tiers of an email's rows add up; its expiry is the latest one, and a row
+    without one (no end) wins. An email whose every row grants nothing is a note.
+    """
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        try:
+            email = check_email(entry.email)
+            if not entry.ended:
+                check_name(entry.name)
+                check_tiers([*entry.tiers, *extra_tiers], known_tiers)
+        except MemberkitError as error:
+            report.errors.append(f"line {entry.line}: {error}")
+            continue
+        groups.setdefault(email, []).append(entry)
+    joiners = []
+    for email, rows in groups.items():
+        granting = [row for row in rows if not row.ended]
+        if not granting:
+            last = rows[-1]
+            todo = (
+                f"still a member here: 'memberkit members remove {email}' ends it"
+                if email in state.members
+                else "not imported"
+            )
+            report.notes.append(f"line {last.line}: {email}: {last.ended}; {todo}")
+            continue
+        tiers = {t for row in granting for t in row.tiers} | set(extra_tiers)
+        ends = [row.expires for row in granting]
+        joiners.append(
+            _Joiner(
+                line=granting[0].line,
+                email=email,
+                name=next((r.name.strip() for r in reversed(granting) if r.name.strip()), ""),
+                tiers=sorted(tiers) or [known_tiers[0]],
+                expires=None if None in ends else max(e for e in ends if e),
+            )
+        )
+    return joiners
+
+
+def _line_number(message: str) -> int:
+    return int(message.split(":", 1)[0].removeprefix("line "))
+
+
+def passwords_csv(logins: Sequence[tuple[str, str, str]]) -> str:
+    """New members' logins (email, password, login link): owner-only, never published."""
+    return write_csv(("email", "password", "login_link"), logins)
+
+
 def export_csv(state: State) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for member in sorted(state.members.values(), key=lambda m: m.email):
-        writer.writerow([member.email, member.name, " ".join(member.tiers), member.expires or ""])
-    return buffer.getvalue()
+    rows = [
+        (member.email, member.name, " ".join(member.tiers), member.expires or "")
+        for member in sorted(state.members.values(), key=lambda m: m.email)
+    ]
+    return write_csv(CSV_COLUMNS, rows)

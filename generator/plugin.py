@@ -190,12 +190,18 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def _load_state(self, root: Path) -> None:
         """Read the private state; drop expired members (rotating their tiers)."""
         folder = private.state_dir(root)
-        state = private.load(folder)
-        changed = bool(state.drop_expired(dt.date.today()))
-        missing = [t for t in self.tiers if t not in state.tiers]
-        state.ensure_tiers(missing)
-        if changed or missing:
-            private.save(state, folder)
+        with private.locked(folder, log.info, create=False):  # one writer at a time
+            state = private.load(folder)
+            dropped = state.drop_expired(dt.date.today())
+            missing = [t for t in self.tiers if t not in state.tiers]
+            state.ensure_tiers(missing)
+            if dropped or missing:
+                private.save(state, folder)
+        for member in dropped:
+            log.info(
+                f"dropped expired member {member.email} (ended {member.expires}); "
+                f"new keys for {', '.join(member.tiers)}"
+            )
         self.state = state
         self.sealer = protect.Sealer.from_state(state)
         self.work.use_keys(self.sealer.site, self.sealer.keys)

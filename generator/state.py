@@ -8,16 +8,23 @@ is never overwritten, because the keys in it are what members' logins open.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import errno
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import re
 import secrets
+import sys
 import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +35,21 @@ STATE_ENV = "MEMBERKIT_STATE"
 ITERATIONS_ENV = "MEMBERKIT_PBKDF2_ITERATIONS"
 STATE_DIR = ".memberkit"
 STATE_FILE = "state.json"
+LOCK_FILE = "state.lock"
 FORMAT = "memberkit-state-1"
 MIN_PASSWORD = 12
+#: zxcvbn's score out of 4 a chosen password needs: 3 resists an offline guesser who
+#: pays a slow hash (our PBKDF2) for every guess.
+MIN_SCORE = 3
+#: zxcvbn refuses longer input; the first 72 characters decide.
+_SCORED_LENGTH = 72
+MAX_NAME = 100
+#: After this many seconds of waiting for the lock, say who holds it.
+LOCK_NOTICE_SECONDS = 2.0
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # 31 symbols without look-alikes (no 0/o, 1/l/i): almost 5 bits a character.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-_COMMON = None
 
 
 @dataclass
@@ -110,21 +126,41 @@ class State:
         name: str,
         tiers: Sequence[str],
         expires: str | None,
+        keys: mk1.MemberKeys | None = None,
+        generated: bool = False,
     ) -> Member:
-        """Add a member (PBKDF2 runs here, once, never at build time)."""
+        """Add a member (PBKDF2 runs here, once, never at build time).
+
+        `keys` are the member's derived keys when the caller ran PBKDF2 already (in
+        worker processes, for an import); `generated` skips the strength estimate of a
+        password memberkit drew itself (99 random bits).
+        """
         key = check_email(email)
         if key in self.members:
             raise MemberkitError(
                 f"{key} is already a member; use 'memberkit members reset' for a new password"
             )
-        member = self._make(key, password, name, tiers, expires)
+        member = self._make(key, password, name, tiers, expires, keys, generated)
         self.members[key] = member
         return member
 
-    def reset(self, email: str, password: str) -> Member:
+    def reset(
+        self,
+        email: str,
+        password: str,
+        *,
+        keys: mk1.MemberKeys | None = None,
+        generated: bool = False,
+    ) -> Member:
+        """New credentials for a member, and new keys for every tier they hold.
+
+        Rotating cuts off whoever learnt the old password, and any browser still
+        signed in with it, at the next build: their saved tier keys open nothing new.
+        """
         old = self.member(email)
-        member = self._make(old.email, password, old.name, old.tiers, old.expires)
+        member = self._make(old.email, password, old.name, old.tiers, old.expires, keys, generated)
         self.members[old.email] = member
+        self.rotate(member.tiers)
         return member
 
     def remove(self, email: str) -> list[str]:
@@ -152,23 +188,73 @@ class State:
                 self.tiers[tier] = TierKey.derive(self.secret, tier, 1)
 
     def _make(
-        self, email: str, password: str, name: str, tiers: Sequence[str], expires: str | None
+        self,
+        email: str,
+        password: str,
+        name: str,
+        tiers: Sequence[str],
+        expires: str | None,
+        keys: mk1.MemberKeys | None,
+        generated: bool,
     ) -> Member:
-        check_password(password, email)
+        shown = check_name(name) or email.split("@")[0]
+        if not generated:
+            check_password(password, email, shown)
         if expires is not None:
             check_date(expires)
         if not tiers:
             raise MemberkitError("a member needs at least one tier")
         self.ensure_tiers(tiers)
-        keys = mk1.derive_member_keys(self.site, email, password, self.iterations)
+        if keys is None:
+            keys = mk1.derive_member_keys(self.site, email, password, self.iterations)
         return Member(
             email=email,
-            name=name.strip() or email.split("@")[0],
+            name=shown,
             tiers=sorted(set(tiers)),
             expires=expires,
             lookup=keys.lookup,
             kek=mk1.b64url(keys.kek),
         )
+
+
+def derive_keys(
+    site: str,
+    logins: Sequence[tuple[str, str]],
+    iterations: int,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[mk1.MemberKeys]:
+    """PBKDF2 for many (email, password) pairs, on every core.
+
+    Each run is 600,000 iterations of SHA-256 in C: processes, not threads, keep the
+    cores busy. The keys come back in the order of `logins`; the caller applies them
+    to the state in this process, so only one process ever writes it.
+    """
+    total = len(logins)
+    workers = workers or os.cpu_count() or 1
+    jobs = [(site, email, password, iterations) for email, password in logins]
+    report = progress or (lambda done, total: None)
+    report(0, total)
+    if workers == 1 or total < 2:
+        results = []
+        for number, job in enumerate(jobs, 1):
+            results.append(_derive(job))
+            report(number, total)
+        return results
+    # Small chunks: a worker reports back often enough for a progress line that moves.
+    chunk = max(1, min(32, total // (workers * 16)))
+    results = []
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, total)) as pool:
+        for number, keys in enumerate(pool.map(_derive, jobs, chunksize=chunk), 1):
+            results.append(keys)
+            report(number, total)
+    return results
+
+
+def _derive(job: tuple[str, str, str, int]) -> mk1.MemberKeys:
+    site, email, password, iterations = job
+    return mk1.derive_member_keys(site, email, password, iterations)
 
 
 # -- checks ------------------------------------------------------------------
@@ -182,44 +268,70 @@ def check_email(email: str) -> str:
 
 
 def check_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise MemberkitError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+    if _DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise MemberkitError(f"{value!r} is not a date; write it as YYYY-MM-DD")
 
 
-def _common_passwords() -> frozenset[str]:
-    global _COMMON
-    if _COMMON is None:
-        from importlib import resources
+def check_expiry(value: str | None, today: dt.date) -> str | None:
+    """An expiry the owner sets now: a date, today or later (None: no expiry).
 
-        text = (resources.files("generator") / "assets" / "common-passwords.txt").read_text()
-        _COMMON = frozenset(
-            line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    A date already past would add a member the next build drops at once, rotating
+    every key they hold: almost certainly a typo, so it is refused.
+    """
+    if value is None:
+        return None
+    if check_date(value) < today:
+        raise MemberkitError(
+            f"the expiry date {value} is in the past; give today ({today.isoformat()}) "
+            "or a later date, or none"
         )
-    return _COMMON
+    return value
 
 
-def check_password(password: str, email: str = "") -> None:
-    """Refuse passwords an offline guesser would try first."""
+def check_name(name: str) -> str:
+    """A member's name as shown after sign-in: one line, at most MAX_NAME characters."""
+    name = name.strip()
+    if len(name) > MAX_NAME:
+        raise MemberkitError(
+            f"the name is {len(name)} characters long; names are capped at {MAX_NAME}"
+        )
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        raise MemberkitError(
+            "the name holds a control character (a line break or tab?); write it on one line"
+        )
+    return name
+
+
+def check_password(password: str, email: str = "", name: str = "") -> None:
+    """Refuse passwords an offline guesser would try early.
+
+    zxcvbn estimates the guesses needed against its dictionaries (common passwords,
+    names, words, keyboard patterns, dates) and against the member's own email and
+    name, which a guesser who targets them knows.
+    """
+    from zxcvbn import zxcvbn
+
     normal = mk1.normalize_password(password)
     if len(normal) < MIN_PASSWORD:
         raise MemberkitError(
             f"the password is too short: use at least {MIN_PASSWORD} characters, "
             "or leave it out to get a generated one"
         )
-    lowered = normal.lower()
-    squashed = re.sub(r"[^a-z0-9]", "", lowered)
-    local = email.split("@")[0].lower()
-    if (
-        lowered in _common_passwords()
-        or squashed in _common_passwords()
-        or len(set(normal)) < 5
-        or (len(local) >= 4 and local in lowered)
-    ):
+    local = email.split("@")[0]
+    known = [email, local, *re.split(r"[._+-]", local), name, *name.split()]
+    known.append("".join(name.split()))
+    result = zxcvbn(normal[:_SCORED_LENGTH], user_inputs=[k for k in known if k])
+    if result["score"] < MIN_SCORE:
+        feedback = result["feedback"]
+        hints = " ".join(h for h in (feedback["warning"], *feedback["suggestions"]) if h)
         raise MemberkitError(
-            "the password is too easy to guess (a common password, a repeated pattern or "
-            "the email itself); choose another or leave it out to get a generated one"
+            "the password is too easy to guess"
+            + (f" ({hints.rstrip('.')})" if hints else "")
+            + "; choose another, or leave it out to get a generated one"
         )
 
 
@@ -256,35 +368,106 @@ def load(folder: Path) -> State:
             f"{path}: no private state yet; add a member first (memberkit members add EMAIL)"
             f" or point {STATE_ENV} at it"
         )
+    keep = "restore it from your backup. memberkit will not overwrite it"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError(f"'format' is not {FORMAT!r}")
-        state = State(
-            site=_hex(data["site"], 32, "site"),
-            secret=data["secret"],
-            iterations=int(data["iterations"]),
-            tiers={
-                name: TierKey(int(key["v"]), _key(key["k"], f"tiers.{name}"))
-                for name, key in data["tiers"].items()
-            },
-            members={},
-        )
-        for email, raw in data["members"].items():
-            member = Member(**raw)
-            if member.email != email or not re.fullmatch(r"[0-9a-f]{32}", member.lookup):
-                raise ValueError(f"member {email!r} is damaged")
-            _key(member.kek, f"members.{email}.kek")
-            state.members[email] = member
-        _key(state.secret, "secret")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, mk1.MK1Error) as error:
-        raise MemberkitError(
-            f"{path} is unreadable or damaged ({error}); restore it from your backup. "
-            "memberkit will not overwrite it"
-        ) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise MemberkitError(f"{path} is unreadable or damaged ({error}); {keep}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise MemberkitError(f"{path} is damaged (not valid JSON: {error}); {keep}") from None
+    try:
+        state = _parse(data)
+    except _Damaged as error:
+        raise MemberkitError(f"{path} is damaged: {error}; correct it or {keep}") from None
     if state.iterations < mk1.MIN_ITERATIONS:
         raise MemberkitError(f"{path}: iterations below {mk1.MIN_ITERATIONS} are refused")
     return state
+
+
+class _Damaged(ValueError):
+    """A field of the state file is not what memberkit writes there."""
+
+
+def _parse(data: Any) -> State:
+    """Check every field by name and type: a hand edit gone wrong is named, never guessed."""
+    _fields(data, "the file", State, extra=frozenset({"format"}))
+    if data.get("format") != FORMAT:
+        raise _Damaged(f"format must be {FORMAT!r}")
+    iterations = data["iterations"]
+    if not isinstance(iterations, int) or isinstance(iterations, bool):
+        raise _Damaged("iterations must be a whole number")
+    state = State(
+        site=_hex(data["site"], 32, "site"),
+        secret=_key(data["secret"], "secret"),
+        iterations=iterations,
+    )
+    tiers = data.get("tiers", {})
+    if not isinstance(tiers, dict):
+        raise _Damaged("tiers must be an object of tier name: {v, k}")
+    for name, key in tiers.items():
+        _fields(key, f"tiers.{name}", TierKey)
+        version = key["v"]
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise _Damaged(f"tiers.{name}.v must be a whole number, 1 or more")
+        state.tiers[name] = TierKey(version, _key(key["k"], f"tiers.{name}.k"))
+    members = data.get("members", {})
+    if not isinstance(members, dict):
+        raise _Damaged("members must be an object of email: member")
+    for email, raw in members.items():
+        state.members[email] = _member(email, raw, state.tiers)
+    return state
+
+
+def _member(email: str, raw: Any, tiers: dict[str, TierKey]) -> Member:
+    where = f"members.{email}"
+    _fields(raw, where, Member)
+    if raw["email"] != email:
+        raise _Damaged(f"{where}.email must be {email!r}, the email it is filed under")
+    if not isinstance(raw["name"], str):
+        raise _Damaged(f"{where}.name must be text")
+    held = raw["tiers"]
+    if not isinstance(held, list) or not held or not all(isinstance(t, str) for t in held):
+        raise _Damaged(f'{where}.tiers must be a list of tier names, such as ["members"]')
+    for tier in held:
+        if tier not in tiers:
+            raise _Damaged(f"{where}.tiers names {tier!r}, which has no key under tiers")
+    expires = raw["expires"]
+    if expires is not None and not (isinstance(expires, str) and _is_date(expires)):
+        raise _Damaged(f"{where}.expires must be YYYY-MM-DD or null")
+    _hex(raw["lookup"], 32, f"{where}.lookup")
+    _key(raw["kek"], f"{where}.kek")
+    return Member(**raw)
+
+
+def _fields(value: Any, where: str, shape: type, extra: frozenset[str] = frozenset()) -> None:
+    """`value` is an object with the fields of the dataclass `shape`, and no others."""
+    if not isinstance(value, dict):
+        raise _Damaged(f"{where} must be an object")
+    known = {f.name for f in fields(shape)} | set(extra)
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise _Damaged(
+            f"{where} has an unknown field {unknown[0]!r} (memberkit writes "
+            f"{', '.join(sorted(known))})"
+        )
+    required = [
+        f.name
+        for f in fields(shape)
+        if f.default is MISSING and f.default_factory is MISSING  # type: ignore[misc]
+    ]
+    missing = [name for name in required if name not in value]
+    if missing:
+        raise _Damaged(f"{where} lacks the field {missing[0]!r}")
+
+
+def _is_date(value: str) -> bool:
+    try:
+        check_date(value)
+    except MemberkitError:
+        return False
+    return True
 
 
 def load_or_create(folder: Path) -> tuple[State, bool]:
@@ -295,9 +478,99 @@ def load_or_create(folder: Path) -> tuple[State, bool]:
 
 def save(state: State, folder: Path) -> Path:
     """Write atomically: a temp file in the same folder, then rename over the old one."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    return write_private(folder / STATE_FILE, state.to_json().encode())
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        return write_private(folder / STATE_FILE, state.to_json().encode())
+    except OSError as error:
+        raise MemberkitError(
+            f"{folder / STATE_FILE}: cannot save the private state ({error.strerror}); "
+            "it was left as it was"
+        ) from None
+
+
+# -- one writer at a time ---------------------------------------------------------
+
+_held: dict[Path, int] = {}  # folders this process holds the lock of, and how often
+
+
+@contextmanager
+def locked(
+    folder: Path, notify: Callable[[str], None] | None = None, *, create: bool = True
+) -> Iterator[None]:
+    """Hold the state folder's lock from reading the state to saving it.
+
+    Every read-modify-write of the state (the member commands, and a build that drops
+    expired members) runs inside this, so two of them never both start from the same
+    roster and one's change undone by the other's save. An OS file lock (flock) is
+    released by the kernel when its process ends, however it ends: there is no stale
+    lock to clear by hand. `notify` hears, once, when another command keeps us waiting.
+    Without `create`, a folder that does not exist is not made (there is nothing to
+    guard: loading the state will say so).
+    """
+    folder = folder.resolve()
+    if folder in _held:  # the same process, one level down: it already holds it
+        _held[folder] += 1
+        try:
+            yield
+        finally:
+            _held[folder] -= 1
+        return
+    if not create and not folder.is_dir():
+        yield
+        return
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            # A read-only state (a mounted secret): nobody can write it, nothing to guard.
+            yield
+            return
+        raise MemberkitError(
+            f"{folder}: cannot lock the private state ({error.strerror})"
+        ) from None
+    try:
+        _acquire(descriptor, folder, notify or _to_stderr)
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{os.getpid()} {' '.join(_command())}\n".encode())
+        _held[folder] = 1
+        try:
+            yield
+        finally:
+            del _held[folder]
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _acquire(descriptor: int, folder: Path, notify: Callable[[str], None]) -> None:
+    started, pause, told = time.monotonic(), 0.01, False
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        if not told and time.monotonic() - started >= LOCK_NOTICE_SECONDS:
+            holder = os.pread(descriptor, 300, 0).decode(errors="replace").strip()
+            who = f" (process {holder})" if holder else ""
+            notify(
+                f"waiting for another memberkit command to finish with the private state in "
+                f"{folder}{who}; it goes on as soon as that one is done"
+            )
+            told = True
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+def _command() -> list[str]:
+    name = Path(sys.argv[0]).name if sys.argv else "python"
+    shown = "memberkit" if name in ("memberkit", "__main__.py", "-m") else name
+    return [shown, *sys.argv[1:3]]
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def write_private(path: Path, content: bytes) -> Path:
@@ -318,11 +591,14 @@ def write_private(path: Path, content: bytes) -> Path:
 
 def _hex(value: Any, length: int, what: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(f"[0-9a-f]{{{length}}}", value):
-        raise ValueError(f"{what!r} is not {length} hex characters")
+        raise _Damaged(f"{what} must be {length} lowercase hex characters")
     return value
 
 
 def _key(value: Any, what: str) -> str:
-    if not isinstance(value, str) or len(mk1.unb64url(value)) != mk1.KEY_BYTES:
-        raise ValueError(f"{what!r} is not a 32-byte key")
-    return value
+    try:
+        if isinstance(value, str) and len(mk1.unb64url(value)) == mk1.KEY_BYTES:
+            return value
+    except (ValueError, mk1.MK1Error):
+        pass
+    raise _Damaged(f"{what} must be a 32-byte key in base64url")
