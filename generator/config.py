@@ -5,6 +5,8 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
+from . import seo
+
 
 class MemberkitConfig(base.Config):
     enabled = c.Type(bool, default=True)
@@ -18,6 +20,21 @@ class MemberkitConfig(base.Config):
 
     join_url = c.Type(str, default="join.md")
     """Where every `memberkit:join` link points: your checkout link, or a page of the site."""
+
+    teasers = c.Choice(seo.TEASERS, default="index")
+    """Whether search engines may index the teasers of members' pages (`index`), or
+    not (`noindex`). A page's front matter `noindex: true|false` wins."""
+
+    social_image = c.Optional(c.Type(str))
+    """The picture link previews show (og:image), a file in docs/ or an https:// URL,
+    ideally 1200x630. A page's front matter `image:` wins."""
+
+    feed = c.Type(bool, default=True)
+    """Publish `feed.xml` (Atom): every released page with a `date` in its front matter,
+    public pages in full, members' pages as their teaser. Needs `site_url`."""
+
+    feed_entries = c.Type(int, default=20)
+    """How many of the newest dated pages the feed holds."""
 
     templates_dir = c.Type(str, default="templates")
     """Folder of document templates, relative to mkdocs.yml."""

@@ -19,10 +19,10 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
-from . import access, downloads, hosting, protect, worker
+from . import access, discovery, downloads, hosting, protect, worker
 from . import state as private
 from .config import MemberkitConfig
-from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary
+from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
 from .errors import MemberkitError
 
 log = get_plugin_logger("memberkit")
@@ -83,6 +83,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.placeholders: dict[str, str] = {}  # page URL: where its envelope goes
         self.sealing = 0  # pages handed over for sealing in this build
         self.envelopes: dict[str, str] = {}  # placeholder: envelope
+        self.found: discovery.Discovery | None = None  # head tags, feed, sitemap dates
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -131,6 +132,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.comment_pages = set()
         self.written = None
         self.placeholders, self.envelopes, self.sealing = {}, {}, 0
+        self.found = discovery.Discovery(self.config, config, root)
         if self.policy.comments:
             # After the owner's custom_dir, before Material: our comments partial.
             material = next(
@@ -236,12 +238,27 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 if src_uri == LOGIN_PAGE:
                     inclusion = InclusionLevel.NOT_IN_NAV
                 files.append(kind.generated(config, src_uri, content=content, inclusion=inclusion))
+        assert self.found is not None
+        root = Path(config.config_file_path or "mkdocs.yml")
+        templates = self._library_sources(root.parent)
+        try:
+            self.found.add_files(
+                files,
+                discovery.generated_sources(root, templates, f"{PAGES}/index.md", LOGIN_PAGE),
+            )
+        except MemberkitError as error:
+            raise PluginError(str(error)) from None
         for name in ASSETS:
             source = PACKAGE_DIR / "assets" / name
             files.append(File.generated(config, f"{ASSETS_URL}/{name}", abs_src_path=str(source)))
             # Shipped code, like the theme's: nothing of the owner's is in it.
             self.theme_assets.add(f"{ASSETS_URL}/{name}")
         return files
+
+    def _library_sources(self, root: Path) -> list[tuple[str, Path]]:
+        """(generated page, its template file) for every document template."""
+        folder = (root / self.config.templates_dir).parent
+        return [(page_path(t), folder / t.source) for t in self.library.templates]
 
     def on_page_markdown(
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
@@ -258,8 +275,11 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             path=_display_path(page, config),
             meta=page.meta,
         )
+        assert self.found is not None
         try:
-            self.pages[page.file.src_uri] = check(markdown)
+            rule = self.pages[page.file.src_uri] = check(markdown)
+            shown = _display_path(page, config)
+            self.found.read_page(page, shown, members_only=rule.protected)
         except MemberkitError as error:
             if error.line is not None:  # name the line in the file, front matter included
                 try:
@@ -277,6 +297,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if not self.config.enabled:
             return None
         src = page.file.src_uri
+        assert self.found is not None
         if src.startswith(f"{PAGES}/") and (slug := src[len(PAGES) + 1 : -3]) in (
             self.library.by_slug
         ):
@@ -290,6 +311,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         rule = self.pages.get(src)
         if rule is None or not rule.protected:
             self.work.add_public(html_text)
+            self.found.page_content(page, html_text, members_only=False)
             return html_text
         return self._seal_page(html_text, page, rule)
 
@@ -314,6 +336,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments)
         self.work.add_public(public)
         self.protected_urls.add(page.url)
+        assert self.found is not None
+        self.found.page_content(page, public, members_only=True)
         return public + protect.envelope_element(placeholder)
 
     # The keystore link and the browser module go into <head>, before Material's
@@ -345,10 +369,12 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         else:
             self.work.read_ahead(site, self.written)
         self.written = page.file.dest_uri
+        root = _site_root(page)
+        assert self.found is not None
         return self._finish_page(
             output,
-            _site_root(page),
-            protected=page.url in self.protected_urls,
+            root,
+            head=self.found.head(page, root),
             comments=page.url in self.comment_pages,
         )
 
@@ -362,15 +388,14 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         return self._finish_page(output_content, root if root.endswith("/") else root + "/")
 
     def _finish_page(
-        self, output: str, root: str, *, protected: bool = False, comments: bool = False
+        self, output: str, root: str, *, head: str = "", comments: bool = False
     ) -> str:
-        """Link the keystore and the browser module; add the page's security policy."""
-        head = (
+        """Link the keystore and the browser module; add the page's security policy.
+        `head`: the page's own tags for search engines and link previews."""
+        head += (
             f'<meta name="mk1-keystore" content="{root}{protect.KEYSTORE_PATH}">'
             f'<script src="{root}{ASSETS_URL}/memberkit.js"></script>'
         )
-        if protected:
-            head = '<meta name="robots" content="noindex">' + head
         if self.preview is not None:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
         output = output.replace("</head>", head + "</head>", 1)
@@ -396,6 +421,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         (site / protect.KEYSTORE_PATH).write_bytes(keystore)
         if self.config.headers:
             self._write_host_files(site, config)
+        assert self.found is not None
+        self.found.write_feed(site)  # before the leak check, which reads it
         try:
             # The helper answers with the search shards (sealed while the pages were
             # written), then reads the site while they are written here: ciphertext,
@@ -434,7 +461,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         return join_file.url_relative_to(page.file)
 
     def _write_host_files(self, site: Path, config: MkDocsConfig) -> None:
-        self.policy.protected = set(self.protected_urls)
+        assert self.found is not None
+        self.policy.noindex = set(self.found.noindex)
         (site / "_headers").write_text(self.policy.netlify_headers())
         robots = site / "robots.txt"
         if not robots.exists():  # the owner's own docs/robots.txt wins
