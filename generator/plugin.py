@@ -19,7 +19,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
-from . import access, discovery, downloads, hosting, protect, worker
+from . import access, discovery, downloads, hosting, join, protect, worker
 from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
@@ -27,8 +27,6 @@ from .errors import MemberkitError
 
 log = get_plugin_logger("memberkit")
 
-#: Write `[Join](memberkit:join)` anywhere, snippets included, to link to the join URL.
-JOIN_LINK = 'href="memberkit:join"'
 #: The browser module and its stylesheet, shipped in the package, served by the site.
 ASSETS = ("memberkit.js", "memberkit.css")
 ASSETS_URL = "assets/memberkit"
@@ -52,6 +50,8 @@ hide: [navigation, toc]
 # Sign in
 
 <div data-mk1-signin></div>
+
+<div data-mk1-join></div>
 """
 
 
@@ -133,6 +133,15 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.written = None
         self.placeholders, self.envelopes, self.sealing = {}, {}, 0
         self.found = discovery.Discovery(self.config, config, root)
+        problem = join.checkout_problem(
+            self.config.join_url, self.config.checkout_url, config.site_url
+        )
+        if problem is not None:
+            level, message = problem
+            if level == "warning":
+                log.warning(message)
+            else:  # an example site: say it only where the owner asks to hear more (-v)
+                log.info(message)
         if self.policy.comments:
             # After the owner's custom_dir, before Material: our comments partial.
             material = next(
@@ -305,15 +314,25 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             html_text = html_text.replace(
                 WIDGET_MARK.format(slug=slug), self.library.widget(slug, root, sealed=True)
             )
-        if JOIN_LINK in html_text:
+        if join.JOIN_LINK in html_text:
             url = html.escape(self._join_url(page, files))
-            html_text = html_text.replace(JOIN_LINK, f'href="{url}"')
+            html_text = html_text.replace(join.JOIN_LINK, f'href="{url}"')
+        if join.CHECKOUT_LINK in html_text:
+            url = html.escape(self._link(self.config.checkout_url, "checkout_url", page, files))
+            html_text = html_text.replace(join.CHECKOUT_LINK, f'href="{url}"')
+        if join.BOX_MARK in html_text:
+            html_text = html_text.replace(join.BOX_MARK, self._join_box(page, files))
         rule = self.pages.get(src)
         if rule is None or not rule.protected:
             self.work.add_public(html_text)
             self.found.page_content(page, html_text, members_only=False)
             return html_text
-        return self._seal_page(html_text, page, rule)
+        sealed = self._seal_page(html_text, page, rule)
+        # Beside the sealed part, public: what joining costs and how, for visitors and
+        # crawlers alike, with or without JavaScript.
+        box = self._join_box(page, files)
+        self.work.add_public(box)
+        return sealed + box
 
     def _seal_page(self, html_text: str, page: Page, rule: access.PageAccess) -> str:
         """Keep the teaser; replace the rest, and its part of the TOC, by an envelope."""
@@ -449,16 +468,37 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.work.close()
 
     def _join_url(self, page: Page, files: Files) -> str:
+        """The join page; on the join page itself, the checkout."""
         target: str = self.config.join_url
-        if "://" in target or target.startswith(("mailto:", "/")):
+        if (
+            not join.is_address(target)
+            and files.get_file_from_path(target.partition("#")[0]) is page.file
+        ):
+            return self._link(self.config.checkout_url, "checkout_url", page, files)
+        return self._link(target, "join_url", page, files)
+
+    def _join_box(self, page: Page, files: Files) -> str:
+        contact: str = self.config.help_contact
+        help_url = (
+            self._link(contact, "help_contact", page, files)
+            if contact
+            else self._link(self.config.join_url, "join_url", page, files)
+        )
+        return join.join_box(self.config.join_text, self._join_url(page, files), help_url)
+
+    def _link(self, target: str, setting: str, page: Page, files: Files) -> str:
+        """A setting's address as a link from `page`: a URL as it is, a page of docs/
+        relative to it."""
+        if join.is_address(target):
             return target
-        join_file = files.get_file_from_path(target)
-        if join_file is None:
+        source, hash_, fragment = target.partition("#")
+        linked = files.get_file_from_path(source)
+        if linked is None:
             raise PluginError(
-                f"mkdocs.yml: plugins.memberkit.join_url is {target!r}, which is neither a URL "
-                "nor a page in docs/; set it to your checkout link (https://...)"
+                f"mkdocs.yml: plugins.memberkit.{setting} is {target!r}, which is neither a URL "
+                "nor a page in docs/; set it to an https:// address or a page such as join.md"
             )
-        return join_file.url_relative_to(page.file)
+        return linked.url_relative_to(page.file) + hash_ + fragment
 
     def _write_host_files(self, site: Path, config: MkDocsConfig) -> None:
         assert self.found is not None
