@@ -1,10 +1,10 @@
 """How visitors find the site: each page's head tags, the feed, the sitemap's dates.
 
 The plugin hands every page over twice: its front matter when MkDocs has read it
-(`read_page`: dates, feed and index choices, checked), and its public HTML
+(`read_page`: dates, release, feed and index choices, checked), and its public HTML
 once it is known (`page_content`: the description and the feed entry, made from what
 a visitor may read and nothing else). The work itself is done by the core modules
-`seo`, `feed` and `dates`; this object keeps what a build learned.
+`seo`, `feed`, `dates` and `schedule`; this object keeps what a build learned.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from . import dates, feed, seo
+from . import dates, feed, schedule, seo
 from .config import MemberkitConfig
 
 
@@ -29,6 +29,7 @@ class _Front:
 
     published: dt.date | None
     modified: dt.date | None
+    unreleased: dt.date | None
     in_feed: bool
     image: str | None
     description: str
@@ -38,12 +39,15 @@ class _Front:
 class Discovery:
     """What one build tells search engines, link previews and feed readers."""
 
-    def __init__(self, settings: MemberkitConfig, config: MkDocsConfig, root: Path) -> None:
+    def __init__(
+        self, settings: MemberkitConfig, config: MkDocsConfig, root: Path, today: dt.date
+    ) -> None:
         self.site_name = config.site_name
         self.site_url: str | None = config.site_url or None
         self.site_description = config.site_description or ""
         self.author: str | None = config.site_author or None
         self.settings = settings
+        self.today = today
         self.sources = dates.SourceDates(root)
         self.generated: dict[str, list[Path]] = {}  # generated page: the files it is made of
         self.image: str | None = None  # the site's social image
@@ -70,12 +74,13 @@ class Discovery:
     def _exists(self, path: str) -> bool:
         return self.files is not None and self.files.get_file_from_path(path) is not None
 
-    def read_page(self, page: Page, path: str, *, members_only: bool) -> None:
-        """Check the page's front matter and date it in the sitemap. `path` names the
-        file in errors."""
+    def read_page(self, page: Page, path: str, *, members_only: bool) -> dt.date | None:
+        """Check the page's front matter and date it in the sitemap. Returns its release
+        date when it is not released yet. `path` names the file in errors."""
         meta = page.meta
         published = dates.front_matter_date(meta, "date", path)
         updated = dates.front_matter_date(meta, "updated", path)
+        unreleased = schedule.unreleased(meta, path, self.today)
         in_feed = feed.wanted(meta, path)
         image = self.image
         if "image" in meta:
@@ -90,6 +95,7 @@ class Discovery:
             meta,
             members_only=members_only,
             teasers=self.settings.teasers,
+            unreleased=unreleased is not None,
             path=path,
         )
         modified = updated or published or self._source_date(page)
@@ -98,6 +104,7 @@ class Discovery:
         self.front[page.file.src_uri] = _Front(
             published=published,
             modified=modified,
+            unreleased=unreleased,
             in_feed=in_feed,
             image=image,
             description=str(meta.get("description") or ""),
@@ -105,6 +112,7 @@ class Discovery:
         )
         if noindex:
             self.noindex.add(page.url)
+        return unreleased
 
     def _source_date(self, page: Page) -> dt.date | None:
         if page.file.abs_src_path:
@@ -115,7 +123,12 @@ class Discovery:
         """The page's public HTML is known: its description, head tags and feed entry."""
         front = self.front[page.file.src_uri]
         title = page.title or self.site_name
-        description = front.description or seo.first_paragraph(public_html) or self.site_description
+        if front.unreleased is not None:
+            description = schedule.notice(front.unreleased)
+        else:
+            description = (
+                front.description or seo.first_paragraph(public_html) or self.site_description
+            )
         url = page.canonical_url or None
         self.facts[page.url] = seo.PageFacts(
             title=title,
@@ -123,7 +136,7 @@ class Discovery:
             site_name=self.site_name,
             url=url,
             image=front.image,
-            members_only=members_only,
+            members_only=members_only and front.unreleased is None,
             article=front.published is not None,
             noindex=front.noindex,
             published=front.published,
@@ -132,7 +145,13 @@ class Discovery:
         )
         # Material writes the description tag from page.meta as it is: escaped here.
         page.meta["description"] = html.escape(description, quote=True)
-        if self.settings.feed and url is not None and front.published is not None and front.in_feed:
+        if (
+            self.settings.feed
+            and url is not None
+            and front.published is not None
+            and front.unreleased is None
+            and front.in_feed
+        ):
             self.entries.append(
                 feed.FeedEntry(
                     title=title,

@@ -16,10 +16,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
-from mkdocs.structure.toc import AnchorLink
+from mkdocs.structure.toc import AnchorLink, get_toc
 from mkdocs.utils import get_relative_url
 
-from . import access, discovery, downloads, hosting, join, protect, worker
+from . import access, discovery, downloads, hosting, join, protect, schedule, worker
 from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
@@ -84,6 +84,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.sealing = 0  # pages handed over for sealing in this build
         self.envelopes: dict[str, str] = {}  # placeholder: envelope
         self.found: discovery.Discovery | None = None  # head tags, feed, sitemap dates
+        self.unreleased: dict[str, dt.date] = {}  # src_uri: its release date
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -132,7 +133,12 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.comment_pages = set()
         self.written = None
         self.placeholders, self.envelopes, self.sealing = {}, {}, 0
-        self.found = discovery.Discovery(self.config, config, root)
+        try:
+            today = schedule.today()
+        except MemberkitError as error:
+            raise PluginError(str(error)) from None
+        self.found = discovery.Discovery(self.config, config, root, today)
+        self.unreleased = {}
         problem = join.checkout_problem(
             self.config.join_url, self.config.checkout_url, config.site_url
         )
@@ -288,7 +294,10 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         try:
             rule = self.pages[page.file.src_uri] = check(markdown)
             shown = _display_path(page, config)
-            self.found.read_page(page, shown, members_only=rule.protected)
+            held = self.found.read_page(page, shown, members_only=rule.protected)
+            if held is not None:  # not released yet: out of search too
+                self.unreleased[page.file.src_uri] = held
+                page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
         except MemberkitError as error:
             if error.line is not None:  # name the line in the file, front matter included
                 try:
@@ -307,6 +316,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             return None
         src = page.file.src_uri
         assert self.found is not None
+        if src in self.unreleased:
+            return self._hold_back(html_text, page, self.unreleased[src])
         if src.startswith(f"{PAGES}/") and (slug := src[len(PAGES) + 1 : -3]) in (
             self.library.by_slug
         ):
@@ -333,6 +344,21 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         box = self._join_box(page, files)
         self.work.add_public(box)
         return sealed + box
+
+    def _hold_back(self, html_text: str, page: Page, day: dt.date) -> str:
+        """A page before its release date: its title and the date, nothing more. Its
+        content is held as protected, so that the leak check fails the build wherever
+        it would show up."""
+        assert self.found is not None
+        _, content = protect.split_page(html_text, has_divider=False, description="")
+        self.work.add_secret(content)
+        if description := str(page.meta.get("description") or ""):
+            self.work.add_secret(f"<p>{html.escape(description)}</p>")
+        page.toc = get_toc([])
+        notice = schedule.notice_html(page.title or "", day)
+        self.work.add_public(notice)
+        self.found.page_content(page, notice, members_only=False)
+        return notice
 
     def _seal_page(self, html_text: str, page: Page, rule: access.PageAccess) -> str:
         """Keep the teaser; replace the rest, and its part of the TOC, by an envelope."""

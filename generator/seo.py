@@ -69,11 +69,14 @@ def shorten(text: str, limit: int = DESCRIPTION_CHARS) -> str:
     return cut + "…"
 
 
-def noindex(meta: Mapping[str, Any], *, members_only: bool, teasers: str, path: str) -> bool:
+def noindex(
+    meta: Mapping[str, Any], *, members_only: bool, teasers: str, unreleased: bool, path: str
+) -> bool:
     """Whether a page asks search engines to leave it out.
 
-    Front matter `noindex: true|false` decides for its page. Otherwise a members' page
-    (its teaser) is left out only when the site chose `teasers: noindex`.
+    Front matter `noindex: true|false` decides for its page. Otherwise a page waiting
+    for its release date is left out, and a members' page (its teaser) only when the
+    site chose `teasers: noindex`.
     """
     value = meta.get("noindex")
     if value is not None:
@@ -82,7 +85,7 @@ def noindex(meta: Mapping[str, Any], *, members_only: bool, teasers: str, path: 
                 f"front matter 'noindex' is {value!r}; write true or false", path=path
             )
         return value
-    return members_only and teasers == "noindex"
+    return unreleased or (members_only and teasers == "noindex")
 
 
 def image_url(

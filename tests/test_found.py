@@ -120,7 +120,7 @@ def test_head_tags_for_a_plain_page_with_an_image() -> None:
 
 def test_noindex_choices() -> None:
     def choose(meta: dict[str, object], **kwargs: object) -> bool:
-        options = {"members_only": False, "teasers": "index", **kwargs}
+        options = {"members_only": False, "teasers": "index", "unreleased": False, **kwargs}
         return seo.noindex(meta, path="docs/x.md", **options)  # type: ignore[arg-type]
 
     assert choose({}) is False
@@ -128,6 +128,7 @@ def test_noindex_choices() -> None:
     assert choose({}, members_only=True, teasers="noindex") is True
     assert choose({"noindex": False}, members_only=True, teasers="noindex") is False
     assert choose({"noindex": True}) is True
+    assert choose({}, unreleased=True) is True
     with pytest.raises(MemberkitError, match=r"docs/x.md: front matter 'noindex' is 'yes'"):
         choose({"noindex": "yes"})
 
