@@ -1,4 +1,4 @@
-"""Scheduled release: a page is only its title and date until its day."""
+"""Scheduled release, and `memberkit report`: what each tier gets and what is coming."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from generator import mk1, schedule
 from generator.access import split_teaser
 from generator.errors import MemberkitError
 
-from .conftest import run_memberkit, tier_keys
+from .conftest import copy_project, run_memberkit, tier_keys
 from .test_found import ATOM, head, meta, set_front_matter
 from .test_protection import every_text, protected_sentences
 
@@ -150,4 +150,51 @@ def test_a_bad_release_date_names_the_file_and_line(project: Path) -> None:
     result = run_memberkit("build", cwd=project)
     assert result.returncode == 1
     assert f"docs/{GUIDE}.md:2: front matter 'available' is '2027-02-30'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- memberkit report -----------------------------------------------------------
+
+
+def test_report_lists_what_each_tier_gets_without_keys_or_a_build(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project", with_state=False)
+    set_front_matter(project / "docs" / f"{GUIDE}.md", f"available: {RELEASE}")
+    (project / "docs/guides/preview.md").write_text(
+        "---\ntitle: Preview\ndescription: Coming.\n---\n\n# Preview\n\nText.\n"
+    )
+    result = run_memberkit("report", cwd=project, env={schedule.TODAY_ENV: "2027-01-01"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "docs/guides/task-briefs.md  members  teaser" in lines
+    assert f"docs/{GUIDE}.md  members  teaser  available {RELEASE}" in lines
+    assert "docs/guides/preview.md  members  title-only" in lines
+    assert "docs/three-mistakes.md  public  full" in lines
+    pages = lines[
+        lines.index("[pages] path  who reads all of it  what visitors see  release date") + 1 :
+    ]
+    pages = pages[: pages.index("")]
+    assert pages == sorted(pages) and len(pages) == 12
+    assert (
+        "templates/weekly-report.md  members  downloads/weekly-report.docx "
+        "downloads/weekly-report.md downloads/weekly-report.txt"
+    ) in lines
+    assert "members: 7 pages, 12 templates, 40 downloads and a zip of all templates" in lines
+    scheduled = lines[lines.index("[scheduled] release date  page  who reads all of it") + 1 :]
+    assert scheduled == [f"{RELEASE}  docs/{GUIDE}.md  members"]
+    # Nothing was built and no private state was made.
+    assert not (project / "site").exists() and not (project / ".memberkit").exists()
+    # The same sources give the same text; on the release day nothing is waiting.
+    again = run_memberkit("report", cwd=project, env={schedule.TODAY_ENV: "2027-01-01"})
+    assert again.stdout == result.stdout
+    later = run_memberkit("report", cwd=project, env={schedule.TODAY_ENV: RELEASE})
+    assert later.stdout.splitlines()[-1] == "(none)"
+
+
+def test_report_names_a_broken_page(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project", with_state=False)
+    about = project / "docs/about.md"
+    about.write_text(about.read_text().replace("access: public", "access: vip"))
+    result = run_memberkit("report", cwd=project)
+    assert result.returncode == 1
+    assert "docs/about.md: front matter 'access' is 'vip'" in result.stderr
     assert "Traceback" not in result.stderr
