@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from mkdocs.structure.pages import Page
 
 from . import dates, feed, schedule, seo
 from .config import MemberkitConfig
+
+_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,8 @@ class Discovery:
     def page_content(self, page: Page, public_html: str, *, members_only: bool) -> None:
         """The page's public HTML is known: its description, head tags and feed entry."""
         front = self.front[page.file.src_uri]
-        title = page.title or self.site_name
+        # As text: a title taken from the page's heading may hold markup or entities.
+        title = html.unescape(_TAG.sub("", page.title or "")).strip() or self.site_name
         if front.unreleased is not None:
             description = schedule.notice(front.unreleased)
         else:
@@ -137,7 +141,7 @@ class Discovery:
             url=url,
             image=front.image,
             members_only=members_only and front.unreleased is None,
-            article=front.published is not None,
+            article=front.published is not None and front.unreleased is None,
             noindex=front.noindex,
             published=front.published,
             modified=front.modified,

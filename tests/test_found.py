@@ -307,6 +307,18 @@ def test_description_falls_back_to_the_teasers_first_paragraph(project: Path) ->
     ]
 
 
+def test_a_title_from_the_heading_is_plain_text_in_previews(project: Path) -> None:
+    guide = project / "docs/guides/task-briefs.md"
+    text = re.sub(r"(?m)^title: .*\n", "", guide.read_text(encoding="utf-8"), count=1)
+    old = "# Writing task briefs that cannot be misread\n"
+    guide.write_text(text.replace(old, "# Task *briefs* & `specs`\n", 1), "utf-8")
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    tags = head(project / "site/guides/task-briefs/index.html")
+    assert meta(tags, "og:title") == ["Task briefs &amp; specs"]
+    assert json_ld(tags)[0]["headline"] == "Task briefs & specs"
+
+
 def test_an_owner_can_keep_teasers_out_of_search_engines(project: Path) -> None:
     set_plugin_option(project, "      teasers: noindex")
     set_front_matter(project / "docs/guides/task-briefs.md", "noindex: false")

@@ -15,7 +15,7 @@ from generator.access import split_teaser
 from generator.errors import MemberkitError
 
 from .conftest import copy_project, run_memberkit, tier_keys
-from .test_found import ATOM, head, meta, set_front_matter
+from .test_found import ATOM, head, json_ld, meta, set_front_matter
 from .test_protection import every_text, protected_sentences
 
 GUIDE = "guides/onboarding-first-30-days"
@@ -98,6 +98,7 @@ def test_a_scheduled_guide_is_only_its_title_and_date_until_its_day(project: Pat
         assert not readable(site, sentence), f"{sentence!r} is in the site before its day"
     assert meta(head(page), "robots") == ["noindex"]
     assert meta(head(page), "description") == ["Available on 15 January 2027."]
+    assert meta(head(page), "og:type") == ["website"] and json_ld(head(page)) == []
     index = json.loads((site / "search/search_index.json").read_text())
     assert not [d for d in index["docs"] if d["location"].startswith(f"{GUIDE}/")]
     assert not [d for d in members_search(project) if d["location"].startswith(f"{GUIDE}/")]
