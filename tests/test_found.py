@@ -267,7 +267,8 @@ def test_every_page_has_link_preview_tags_made_of_public_text(bundled_site: Path
         assert meta(tags, "og:url") == [url], page
         assert meta(tags, "og:site_name") == ["Outsource Without Regret"]
         assert len(meta(tags, "og:title")) == 1 and len(meta(tags, "og:description")) == 1
-        assert meta(tags, "twitter:card") == ["summary"]
+        assert meta(tags, "og:image") == ["https://members.example.com/assets/social.jpg"]
+        assert meta(tags, "twitter:card") == ["summary_large_image"]
         # Material writes these once; nothing here writes them again.
         assert tags.count('<meta name="description"') == 1
         assert tags.count('rel="canonical"') == 1
@@ -340,7 +341,8 @@ def test_an_owner_can_keep_teasers_out_of_search_engines(project: Path) -> None:
 def test_social_image_from_the_settings_or_the_page(project: Path) -> None:
     (project / "docs/assets/social.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (project / "docs/assets/briefs.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    set_plugin_option(project, "      social_image: assets/social.png")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("assets/social.jpg", "assets/social.png"))
     set_front_matter(project / "docs/guides/task-briefs.md", "image: assets/briefs.png")
     result = run_memberkit("build", cwd=project)
     assert result.returncode == 0, result.stderr
