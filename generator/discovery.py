@@ -22,6 +22,7 @@ from mkdocs.structure.pages import Page
 
 from . import dates, feed, schedule, seo
 from .config import MemberkitConfig
+from .errors import MemberkitError
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -49,6 +50,12 @@ class Discovery:
         self.site_url: str | None = config.site_url or None
         self.site_description = config.site_description or ""
         self.author: str | None = config.site_author or None
+        if settings.feed_entries < 1:
+            raise MemberkitError(
+                f"plugins.memberkit.feed_entries is {settings.feed_entries}: give 1 or more, "
+                "or turn the feed off with feed: false",
+                path="mkdocs.yml",
+            )
         self.settings = settings
         self.today = today
         self.sources = dates.SourceDates(root)
@@ -64,15 +71,15 @@ class Discovery:
         """The site's files are known: check the social image; note what each generated
         page is made of (its date in the sitemap is theirs)."""
         self.generated = generated
+        self.files = files
         if self.settings.social_image is not None:
             self.image = seo.image_url(
                 self.settings.social_image,
                 site_url=self.site_url,
-                exists=lambda p: files.get_file_from_path(p) is not None,
+                exists=self._exists,
                 field="plugins.memberkit.social_image",
                 path="mkdocs.yml",
             )
-        self.files = files
 
     def _exists(self, path: str) -> bool:
         return self.files is not None and self.files.get_file_from_path(path) is not None

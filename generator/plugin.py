@@ -134,10 +134,9 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.written = None
         self.placeholders, self.envelopes, self.sealing = {}, {}, 0
         try:
-            today = schedule.today()
+            self.found = discovery.Discovery(self.config, config, root, schedule.today())
         except MemberkitError as error:
             raise PluginError(str(error)) from None
-        self.found = discovery.Discovery(self.config, config, root, today)
         self.unreleased = {}
         problem = join.checkout_problem(
             self.config.join_url, self.config.checkout_url, config.site_url

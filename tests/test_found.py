@@ -423,7 +423,12 @@ def test_pages_choose_to_stay_out_of_the_feed_and_the_owner_can_turn_it_off(
     assert result.returncode == 0, result.stderr
     ids = {e.findtext(f"{ATOM}id") for e in read_feed(project / "site").iter(f"{ATOM}entry")}
     assert len(ids) == len(GUIDES) and not any("task-briefs" in (i or "") for i in ids)
-    set_plugin_option(project, "      feed: false")
+    set_plugin_option(project, "      feed_entries: 0")
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 1
+    assert "mkdocs.yml: plugins.memberkit.feed_entries is 0: give 1 or more" in result.stderr
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("feed_entries: 0", "feed: false"))
     result = run_memberkit("build", cwd=project)
     assert result.returncode == 0, result.stderr
     assert not (project / "site/feed.xml").exists()
