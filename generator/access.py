@@ -6,6 +6,8 @@ back a `PageAccess` or a `MemberkitError` that names the file and says how to fi
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*\r?$
 # libyaml's loader when the platform has it: the same results, several times faster.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TIER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ def read_front_matter(text: str, path: str) -> dict[str, Any]:
             path=path,
             line=line,
         ) from None
+    except ValueError as error:  # a date YAML recognises but the calendar does not
+        raise _impossible_value(match.group(1) or "", path, error) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -99,6 +104,26 @@ def read_front_matter(text: str, path: str) -> dict[str, Any]:
             "front matter must be a mapping of 'key: value' lines", path=path, line=2
         )
     return data
+
+
+def _impossible_value(block: str, path: str, error: ValueError) -> MemberkitError:
+    """Name the field (and its line) of a date such as 2027-13-45."""
+    with contextlib.suppress(yaml.YAMLError):
+        raw = yaml.load(block, Loader=yaml.BaseLoader)  # every value as written
+        for key, value in raw.items() if isinstance(raw, dict) else ():
+            if isinstance(value, str) and _DATE_LIKE.match(value):
+                try:
+                    dt.date.fromisoformat(value[:10])
+                except ValueError:
+                    found = re.search(rf"^{re.escape(key)}\s*:", block, re.MULTILINE)
+                    line = block.count("\n", 0, found.start()) + 2 if found else None
+                    return MemberkitError(
+                        f"front matter {key!r} is {value!r}, which is not a date ({error}); "
+                        "write it as YYYY-MM-DD, e.g. 2027-01-15",
+                        path=path,
+                        line=line,
+                    )
+    return MemberkitError(f"front matter holds an impossible value ({error})", path=path, line=1)
 
 
 def body_start(text: str) -> int:

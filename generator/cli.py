@@ -232,6 +232,67 @@ def nginx(
     click.echo(block, nl=False)
 
 
+@cli.command()
+@config_option
+def report(config_file: str | None) -> None:
+    """Print what each tier gets and what is scheduled, to review before publishing.
+
+    Reads mkdocs.yml and the front matter only: no build, no private state. Keep it in
+    git to see what a change does: memberkit report > access.txt; git diff access.txt
+    """
+    from mkdocs.structure.files import get_files
+
+    from .access import validate_tiers
+    from .build import BuildFailed, console_logging, load_site_config
+    from .documents.model import load_library
+    from .report import page_line, render
+    from .schedule import today
+
+    with console_logging(_Echo(), logging.WARNING):
+        try:
+            path, config = load_site_config(config_file)
+            plugin = config.plugins.get("memberkit")
+            if plugin is None:
+                raise MemberkitError(f"{path.name}: add '- memberkit' under plugins")
+            settings = plugin.config
+            tiers = validate_tiers(settings.tiers)
+            docs = Path(config.docs_dir)
+            pages = []
+            for file in sorted(get_files(config), key=lambda f: f.src_uri):
+                if (
+                    not file.is_documentation_page()
+                    or file.inclusion.is_excluded()
+                    or file.abs_src_path is None
+                ):
+                    continue
+                shown = f"{docs.name}/{file.src_uri}"
+                try:
+                    text = Path(file.abs_src_path).read_text(encoding="utf-8-sig")
+                except (OSError, UnicodeDecodeError) as error:
+                    raise MemberkitError(f"cannot read the file: {error}", path=shown) from None
+                pages.append(
+                    page_line(
+                        text,
+                        file.src_uri,
+                        path=shown,
+                        tiers=tiers,
+                        folder_defaults=settings.access,
+                    )
+                )
+            folder = path.parent / settings.templates_dir
+            templates, _ = (
+                load_library(folder, tiers=tiers, default_access=settings.templates_access)
+                if folder.is_dir()
+                else ([], [])
+            )
+            text = render(pages, templates, tiers=tiers, today=today())
+        except MemberkitError as error:
+            raise click.ClickException(str(error)) from None
+        except BuildFailed as error:
+            raise click.ClickException(f"{_shown(config_file or 'mkdocs.yml')}: {error}") from None
+    click.echo(text, nl=False)
+
+
 def _site_dir(config_file: str | None) -> Path:
     from .build import BuildFailed, load_site_config
 

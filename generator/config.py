@@ -5,6 +5,8 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
+from . import join, seo
+
 
 class MemberkitConfig(base.Config):
     enabled = c.Type(bool, default=True)
@@ -17,7 +19,35 @@ class MemberkitConfig(base.Config):
     """Folder defaults, e.g. `{guides/: members}`; a page's `access` front matter wins."""
 
     join_url = c.Type(str, default="join.md")
-    """Where every `memberkit:join` link points: your checkout link, or a page of the site."""
+    """Where every `memberkit:join` link points: your join page (a page of the site), or
+    your checkout link. On the join page itself, join links go to `checkout_url`."""
+
+    checkout_url = c.Type(str, default=join.CHECKOUT_PLACEHOLDER)
+    """Your checkout link (Stripe, Gumroad, Lemon Squeezy...): where the join page's
+    button goes. The build warns while it is the placeholder and `site_url` is real."""
+
+    join_text = c.Type(str, default=join.DEFAULT_JOIN_TEXT)
+    """The line above the join button where a visitor meets members' content and on the
+    sign-in page, e.g. "Join for $19/month: every guide and template." Plain text."""
+
+    help_contact = c.Type(str, default="")
+    """Where "Forgot your password?" points: `mailto:you@example.com`, a URL or a page of
+    the site. Empty: the join page (`join_url`)."""
+
+    teasers = c.Choice(seo.TEASERS, default="index")
+    """Whether search engines may index the teasers of members' pages (`index`), or
+    not (`noindex`). A page's front matter `noindex: true|false` wins."""
+
+    social_image = c.Optional(c.Type(str))
+    """The picture link previews show (og:image), a file in docs/ or an https:// URL,
+    ideally 1200x630. A page's front matter `image:` wins."""
+
+    feed = c.Type(bool, default=True)
+    """Publish `feed.xml` (Atom): every released page with a `date` in its front matter,
+    public pages in full, members' pages as their teaser. Needs `site_url`."""
+
+    feed_entries = c.Type(int, default=20)
+    """How many of the newest dated pages the feed holds."""
 
     mail_from = c.Type(str, default="")
     """The sender of members' emails (`memberkit members ... --send`), e.g.

@@ -16,19 +16,17 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
-from mkdocs.structure.toc import AnchorLink
+from mkdocs.structure.toc import AnchorLink, get_toc
 from mkdocs.utils import get_relative_url
 
-from . import access, downloads, hosting, protect, worker
+from . import access, discovery, downloads, hosting, join, protect, schedule, worker
 from . import state as private
 from .config import MemberkitConfig
-from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary
+from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
 from .errors import MemberkitError
 
 log = get_plugin_logger("memberkit")
 
-#: Write `[Join](memberkit:join)` anywhere, snippets included, to link to the join URL.
-JOIN_LINK = 'href="memberkit:join"'
 #: The package's own files (assets, theme partials): a folder, as pip installs it.
 PACKAGE_DIR = Path(__file__).parent
 #: The browser code (boot.js, then native modules from main.js) and the stylesheet,
@@ -53,6 +51,8 @@ hide: [navigation, toc]
 # Sign in
 
 <div data-mk1-signin></div>
+
+<div data-mk1-join></div>
 """
 
 
@@ -84,6 +84,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.placeholders: dict[str, str] = {}  # page URL: where its envelope goes
         self.sealing = 0  # pages handed over for sealing in this build
         self.envelopes: dict[str, str] = {}  # placeholder: envelope
+        self.found: discovery.Discovery | None = None  # head tags, feed, sitemap dates
+        self.unreleased: dict[str, dt.date] = {}  # src_uri: its release date
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -132,6 +134,20 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.comment_pages = set()
         self.written = None
         self.placeholders, self.envelopes, self.sealing = {}, {}, 0
+        try:
+            self.found = discovery.Discovery(self.config, config, root, schedule.today())
+        except MemberkitError as error:
+            raise PluginError(str(error)) from None
+        self.unreleased = {}
+        problem = join.checkout_problem(
+            self.config.join_url, self.config.checkout_url, config.site_url
+        )
+        if problem is not None:
+            level, message = problem
+            if level == "warning":
+                log.warning(message)
+            else:  # an example site: say it only where the owner asks to hear more (-v)
+                log.debug(message)
         if self.policy.comments:
             # After the owner's custom_dir, before Material: our comments partial.
             material = next(
@@ -243,12 +259,27 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 if src_uri == LOGIN_PAGE:
                     inclusion = InclusionLevel.NOT_IN_NAV
                 files.append(kind.generated(config, src_uri, content=content, inclusion=inclusion))
+        assert self.found is not None
+        root = Path(config.config_file_path or "mkdocs.yml")
+        templates = self._library_sources(root.parent)
+        try:
+            self.found.add_files(
+                files,
+                discovery.generated_sources(root, templates, f"{PAGES}/index.md", LOGIN_PAGE),
+            )
+        except MemberkitError as error:
+            raise PluginError(str(error)) from None
         for source in sorted(ASSETS_DIR.iterdir()):
             name = source.name
             files.append(File.generated(config, f"{ASSETS_URL}/{name}", abs_src_path=str(source)))
             # Shipped code, like the theme's: nothing of the owner's is in it.
             self.theme_assets.add(f"{ASSETS_URL}/{name}")
         return files
+
+    def _library_sources(self, root: Path) -> list[tuple[str, Path]]:
+        """(generated page, its template file) for every document template."""
+        folder = (root / self.config.templates_dir).parent
+        return [(page_path(t), folder / t.source) for t in self.library.templates]
 
     def on_page_markdown(
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
@@ -265,8 +296,14 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             path=_display_path(page, config),
             meta=page.meta,
         )
+        assert self.found is not None
         try:
-            self.pages[page.file.src_uri] = check(markdown)
+            rule = self.pages[page.file.src_uri] = check(markdown)
+            shown = _display_path(page, config)
+            held = self.found.read_page(page, shown, members_only=rule.protected)
+            if held is not None:  # not released yet: out of search too
+                self.unreleased[page.file.src_uri] = held
+                page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
         except MemberkitError as error:
             if error.line is not None:  # name the line in the file, front matter included
                 try:
@@ -284,6 +321,9 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if not self.config.enabled:
             return None
         src = page.file.src_uri
+        assert self.found is not None
+        if src in self.unreleased:
+            return self._hold_back(html_text, page, self.unreleased[src])
         if src.startswith(f"{PAGES}/") and (slug := src[len(PAGES) + 1 : -3]) in (
             self.library.by_slug
         ):
@@ -291,14 +331,40 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             html_text = html_text.replace(
                 WIDGET_MARK.format(slug=slug), self.library.widget(slug, root, sealed=True)
             )
-        if JOIN_LINK in html_text:
+        if join.JOIN_LINK in html_text:
             url = html.escape(self._join_url(page, files))
-            html_text = html_text.replace(JOIN_LINK, f'href="{url}"')
+            html_text = html_text.replace(join.JOIN_LINK, f'href="{url}"')
+        if join.CHECKOUT_LINK in html_text:
+            url = html.escape(self._link(self.config.checkout_url, "checkout_url", page, files))
+            html_text = html_text.replace(join.CHECKOUT_LINK, f'href="{url}"')
+        if join.BOX_MARK in html_text:
+            html_text = html_text.replace(join.BOX_MARK, self._join_box(page, files))
         rule = self.pages.get(src)
         if rule is None or not rule.protected:
             self.work.add_public(html_text)
+            self.found.page_content(page, html_text, members_only=False)
             return html_text
-        return self._seal_page(html_text, page, rule)
+        sealed = self._seal_page(html_text, page, rule)
+        # Beside the sealed part, public: what joining costs and how, for visitors and
+        # crawlers alike, with or without JavaScript.
+        box = self._join_box(page, files)
+        self.work.add_public(box)
+        return sealed + box
+
+    def _hold_back(self, html_text: str, page: Page, day: dt.date) -> str:
+        """A page before its release date: its title and the date, nothing more. Its
+        content is held as protected, so that the leak check fails the build wherever
+        it would show up."""
+        assert self.found is not None
+        _, content = protect.split_page(html_text, has_divider=False, description="")
+        self.work.add_secret(content)
+        if description := str(page.meta.get("description") or ""):
+            self.work.add_secret(f"<p>{html.escape(description)}</p>")
+        page.toc = get_toc([])
+        notice = schedule.notice_html(page.title or "", day)
+        self.work.add_public(notice)
+        self.found.page_content(page, notice, members_only=False)
+        return notice
 
     def _seal_page(self, html_text: str, page: Page, rule: access.PageAccess) -> str:
         """Keep the teaser; replace the rest, and its part of the TOC, by an envelope."""
@@ -321,6 +387,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments)
         self.work.add_public(public)
         self.protected_urls.add(page.url)
+        assert self.found is not None
+        self.found.page_content(page, public, members_only=True)
         return public + protect.envelope_element(placeholder)
 
     # The keystore link and the browser code go into <head>: boot.js before Material's
@@ -352,10 +420,12 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         else:
             self.work.read_ahead(site, self.written)
         self.written = page.file.dest_uri
+        root = _site_root(page)
+        assert self.found is not None
         return self._finish_page(
             output,
-            _site_root(page),
-            protected=page.url in self.protected_urls,
+            root,
+            head=self.found.head(page, root),
             comments=page.url in self.comment_pages,
         )
 
@@ -369,16 +439,15 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         return self._finish_page(output_content, root if root.endswith("/") else root + "/")
 
     def _finish_page(
-        self, output: str, root: str, *, protected: bool = False, comments: bool = False
+        self, output: str, root: str, *, head: str = "", comments: bool = False
     ) -> str:
-        """Link the keystore and the browser module; add the page's security policy."""
-        head = (
+        """Link the keystore and the browser module; add the page's security policy.
+        `head`: the page's own tags for search engines and link previews."""
+        head += (
             f'<meta name="mk1-keystore" content="{root}{protect.KEYSTORE_PATH}">'
             f'<script src="{root}{ASSETS_URL}/boot.js"></script>'
             f'<script type="module" src="{root}{ASSETS_URL}/main.js"></script>'
         )
-        if protected:
-            head = '<meta name="robots" content="noindex">' + head
         if self.preview is not None:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
         output = output.replace("</head>", head + "</head>", 1)
@@ -404,6 +473,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         (site / protect.KEYSTORE_PATH).write_bytes(keystore)
         if self.config.headers:
             self._write_host_files(site, config)
+        assert self.found is not None
+        self.found.write_feed(site)  # before the leak check, which reads it
         try:
             # The helper answers with the search shards (sealed while the pages were
             # written), then reads the site while they are written here: ciphertext,
@@ -430,19 +501,41 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.work.close()
 
     def _join_url(self, page: Page, files: Files) -> str:
+        """The join page; on the join page itself, the checkout."""
         target: str = self.config.join_url
-        if "://" in target or target.startswith(("mailto:", "/")):
+        if (
+            not join.is_address(target)
+            and files.get_file_from_path(target.partition("#")[0]) is page.file
+        ):
+            return self._link(self.config.checkout_url, "checkout_url", page, files)
+        return self._link(target, "join_url", page, files)
+
+    def _join_box(self, page: Page, files: Files) -> str:
+        contact: str = self.config.help_contact
+        help_url = (
+            self._link(contact, "help_contact", page, files)
+            if contact
+            else self._link(self.config.join_url, "join_url", page, files)
+        )
+        return join.join_box(self.config.join_text, self._join_url(page, files), help_url)
+
+    def _link(self, target: str, setting: str, page: Page, files: Files) -> str:
+        """A setting's address as a link from `page`: a URL as it is, a page of docs/
+        relative to it."""
+        if join.is_address(target):
             return target
-        join_file = files.get_file_from_path(target)
-        if join_file is None:
+        source, hash_, fragment = target.partition("#")
+        linked = files.get_file_from_path(source)
+        if linked is None:
             raise PluginError(
-                f"mkdocs.yml: plugins.memberkit.join_url is {target!r}, which is neither a URL "
-                "nor a page in docs/; set it to your checkout link (https://...)"
+                f"mkdocs.yml: plugins.memberkit.{setting} is {target!r}, which is neither a URL "
+                "nor a page in docs/; set it to an https:// address or a page such as join.md"
             )
-        return join_file.url_relative_to(page.file)
+        return linked.url_relative_to(page.file) + hash_ + fragment
 
     def _write_host_files(self, site: Path, config: MkDocsConfig) -> None:
-        self.policy.protected = set(self.protected_urls)
+        assert self.found is not None
+        self.policy.noindex = set(self.found.noindex)
         (site / "_headers").write_text(self.policy.netlify_headers())
         robots = site / "robots.txt"
         if not robots.exists():  # the owner's own docs/robots.txt wins

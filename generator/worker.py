@@ -51,6 +51,11 @@ class Inline:
     def add_public(self, fragment: str) -> None:
         self.leaks.add_public(fragment)
 
+    def add_secret(self, fragment: str) -> None:
+        """Text that must be in no file of the site, and in no search (a page before its
+        release date): the leak check holds it as protected."""
+        self.leaks.add_protected(fragment)
+
     def add_protected(self, tier: str, url: str, title: str, fragment: str) -> None:
         self.leaks.add_protected(fragment)
         self.entries.setdefault(tier, []).extend(searchtext.search_entries(url, title, fragment))
@@ -127,6 +132,9 @@ class Background:
 
     def add_public(self, fragment: str) -> None:
         self._send("add_public", fragment)
+
+    def add_secret(self, fragment: str) -> None:
+        self._send("add_secret", fragment)
 
     def protect(
         self, placeholder: str, tier: str, url: str, title: str, fragments: dict[str, str]

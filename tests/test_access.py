@@ -42,6 +42,15 @@ def test_broken_yaml_reports_its_line() -> None:
     assert caught.value.line is not None and caught.value.line >= 3
 
 
+def test_a_day_the_calendar_does_not_have_names_its_field_and_line() -> None:
+    text = "---\ntitle: T\navailable: 2027-02-30\n---\n# T\n"
+    with pytest.raises(MemberkitError) as caught:
+        access.read_front_matter(text, "docs/x.md")
+    assert str(caught.value).startswith(
+        "docs/x.md:3: front matter 'available' is '2027-02-30', which is not a date"
+    )
+
+
 def test_unclosed_front_matter_is_an_error() -> None:
     with pytest.raises(MemberkitError, match="no closing"):
         check("---\naccess: members\n# A\n")

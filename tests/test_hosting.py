@@ -42,7 +42,7 @@ def test_inline_script_hashes_skip_external_and_json_scripts() -> None:
 
 
 def test_headers_file_round_trips_into_nginx() -> None:
-    policy = hosting.HostPolicy(script_hashes={"'sha256-abc='"}, protected={"guides/x/"})
+    policy = hosting.HostPolicy(script_hashes={"'sha256-abc='"}, noindex={"guides/x/"})
     text = policy.netlify_headers()
     rules = dict(hosting.parse_headers(text))
     assert dict(rules["/*"])["X-Content-Type-Options"] == "nosniff"
@@ -59,7 +59,7 @@ def test_headers_file_round_trips_into_nginx() -> None:
     reason="nginx is not installed (CI installs it; sudo apt-get install nginx)",
 )
 def test_generated_nginx_block_is_valid_nginx(tmp_path: Path) -> None:
-    text = hosting.HostPolicy(protected={"guides/x/"}).netlify_headers()
+    text = hosting.HostPolicy(noindex={"guides/x/"}).netlify_headers()
     block = hosting.nginx_server(text, str(tmp_path), "127.0.0.1:8080")
     conf = tmp_path / "nginx.conf"
     conf.write_text(

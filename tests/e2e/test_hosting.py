@@ -35,13 +35,14 @@ def test_keystore_is_never_cached_stale(served_site: str) -> None:
     assert headers["Cache-Control"] == "no-cache"
 
 
-def test_members_pages_are_noindex_public_ones_are_not(served_site: str) -> None:
-    _, protected, _ = fetch(served_site + "guides/task-briefs/")
-    assert protected["X-Robots-Tag"] == "noindex"
+def test_teasers_are_indexable_encrypted_files_are_not(served_site: str) -> None:
+    _, teaser, _ = fetch(served_site + "guides/task-briefs/")
+    assert "X-Robots-Tag" not in teaser
     _, public, _ = fetch(served_site + "three-mistakes/")
     assert "X-Robots-Tag" not in public
-    _, envelope, _ = fetch(served_site + "downloads/task-brief.docx.mk1")
-    assert envelope["X-Robots-Tag"] == "noindex"
+    for private in ("downloads/task-brief.docx.mk1", "search/members.json.mk1"):
+        _, envelope, _ = fetch(served_site + private)
+        assert envelope["X-Robots-Tag"] == "noindex"
 
 
 def test_robots_404_and_sitemap(served_site: str) -> None:

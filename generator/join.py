@@ -1,0 +1,91 @@
+"""Inviting visitors to join: the join box and where join links go.
+
+Join links lead to the join page, where the price and what members get are shown;
+the join page's own join button leads to the checkout. Where a visitor meets a sealed
+part, and on the sign-in page, a small public box says what joining costs, offers the
+join button and says where to ask for a new password. It is plain HTML in the page,
+there without JavaScript and readable by crawlers. No MkDocs import.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Literal
+from urllib.parse import urlsplit
+
+#: The checkout link until the owner sets theirs: the build warns about it.
+CHECKOUT_PLACEHOLDER = "https://example.com/checkout"
+DEFAULT_JOIN_TEXT = "Not a member yet? Join to read every guide in full."
+#: Write `[Join](memberkit:join)` anywhere, snippets included: the join page, or the
+#: checkout on the join page itself. `memberkit:checkout` is always the checkout.
+JOIN_LINK = 'href="memberkit:join"'
+CHECKOUT_LINK = 'href="memberkit:checkout"'
+#: Where the join box goes on a page of the owner's (the sign-in page has one).
+BOX_MARK = "<div data-mk1-join></div>"
+BUTTON = "Join now"
+
+_PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
+_PLACEHOLDER_SUFFIXES = (".example", ".test", ".invalid", ".localhost")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+
+
+def is_address(target: str) -> bool:
+    """A URL, mailto: or absolute path, rather than a page of docs/ (`join.md`)."""
+    return "://" in target or target.startswith(("mailto:", "/"))
+
+
+def is_placeholder(url: str) -> bool:
+    """An address on a domain kept for examples (RFC 2606): nobody's real checkout."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return (
+        any(host == d or host.endswith("." + d) for d in _PLACEHOLDER_DOMAINS)
+        or host.endswith(_PLACEHOLDER_SUFFIXES)
+        or host in ("example", "invalid", "test")
+    )
+
+
+def is_published(site_url: str | None) -> bool:
+    """Whether `site_url` is a real public address (not an example one, not local)."""
+    if not site_url:
+        return False
+    host = (urlsplit(site_url).hostname or "").lower()
+    return not is_placeholder(site_url) and host not in _LOCAL_HOSTS
+
+
+def checkout_setting(join_url: str) -> str:
+    """The setting that holds the checkout link: `join_url` when it is an address."""
+    return "join_url" if is_address(join_url) else "checkout_url"
+
+
+def checkout_problem(
+    join_url: str, checkout_url: str, site_url: str | None
+) -> tuple[Literal["warning", "info"], str] | None:
+    """(level, message) when the checkout link is still a placeholder.
+
+    A warning once `site_url` is a real address: the site is about to go out with a
+    join button that sells nothing. Before that (the bundled example site, a local
+    preview) a note, so that the example builds in strict mode.
+    """
+    setting = checkout_setting(join_url)
+    checkout = join_url if setting == "join_url" else checkout_url
+    if not is_placeholder(checkout):
+        return None
+    level: Literal["warning", "info"] = "warning" if is_published(site_url) else "info"
+    return level, (
+        f"mkdocs.yml: plugins.memberkit.{setting} is still the placeholder {checkout}: "
+        "set it to your checkout link (Stripe, Gumroad, Lemon Squeezy...) before you publish"
+    )
+
+
+def join_box(text: str, join_href: str, help_href: str) -> str:
+    """The public box beside a sealed part and on the sign-in page."""
+    return (
+        # Not in the site search: it would answer every search for "join" or "password".
+        '<aside class="mk1-join" aria-label="Membership" data-search-exclude>'
+        f'<p class="mk1-join__text">{html.escape(text)}</p>'
+        f'<p class="mk1-join__action"><a class="md-button md-button--primary" '
+        f'href="{html.escape(join_href)}">{BUTTON}</a></p>'
+        f'<p class="mk1-join__help">Forgot your password? <a href="{html.escape(help_href)}">'
+        "Ask for a new one</a>.</p>"
+        "</aside>"
+    )

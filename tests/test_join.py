@@ -1,0 +1,160 @@
+"""Visitors are invited to join: the join box, the join page, the checkout link."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from generator import join
+
+from .conftest import run_memberkit
+from .test_found import set_plugin_option
+
+JOIN_TEXT = "Join for $19 a month: all six guides in full and twelve ready-made documents."
+
+
+def join_box(page: Path) -> str:
+    text = page.read_text(encoding="utf-8")
+    found = re.findall(r'<aside class="mk1-join".*?</aside>', text, re.DOTALL)
+    assert len(found) == 1, f"{page} has {len(found)} join boxes"
+    return found[0]
+
+
+def hrefs(fragment: str) -> list[str]:
+    return re.findall(r'href="([^"]*)"', fragment)
+
+
+def set_site_url(project: Path, url: str) -> None:
+    config = project / "mkdocs.yml"
+    text, found = re.subn(r"(?m)^site_url: .*$", f"site_url: {url}", config.read_text())
+    assert found == 1
+    config.write_text(text)
+
+
+def test_join_box_is_escaped_plain_html() -> None:
+    box = join.join_box('Join for <b>$19</b> & "more"', "../join/?a=1&b=2", "mailto:x@y.example")
+    assert "Join for &lt;b&gt;$19&lt;/b&gt; &amp; &quot;more&quot;" in box
+    assert hrefs(box) == ["../join/?a=1&amp;b=2", "mailto:x@y.example"]
+    assert ">Join now</a>" in box and "Forgot your password?" in box
+
+
+@pytest.mark.parametrize(
+    ("url", "placeholder"),
+    [
+        ("https://example.com/checkout", True),
+        ("https://buy.example.org/x", True),
+        ("https://shop.test/x", True),
+        ("https://buy.stripe.com/abc", False),
+        ("https://myexample.com/x", False),
+    ],
+)
+def test_placeholder_addresses(url: str, placeholder: bool) -> None:
+    assert join.is_placeholder(url) is placeholder
+
+
+def test_the_placeholder_checkout_warns_once_the_site_has_its_real_address() -> None:
+    placeholder = join.CHECKOUT_PLACEHOLDER
+    level, message = join.checkout_problem("join.md", placeholder, "https://shop.biz/") or ("", "")
+    assert level == "warning" and "plugins.memberkit.checkout_url is still" in message
+    assert join.checkout_problem("join.md", placeholder, "https://members.example.com/")[0] == (  # type: ignore[index]
+        "info"
+    )
+    assert join.checkout_problem("join.md", placeholder, "http://127.0.0.1:8000/")[0] == "info"  # type: ignore[index]
+    assert join.checkout_problem("join.md", "https://buy.stripe.com/x", "https://shop.biz/") is None
+    # With no join page, the join link is the checkout itself, and the warning says so.
+    level, message = join.checkout_problem(placeholder, "", "https://shop.biz/") or ("", "")
+    assert "plugins.memberkit.join_url is still" in message
+    assert join.checkout_problem("https://buy.stripe.com/x", placeholder, "https://a.biz/") is None
+
+
+def test_members_parts_come_with_a_public_join_box(bundled_site: Path) -> None:
+    page = bundled_site / "guides/task-briefs/index.html"
+    text = page.read_text(encoding="utf-8")
+    box = join_box(page)
+    # Right after the sealed part, outside it: the browser replaces only the sealed part.
+    assert re.search(r"</noscript></div>\s*<aside class=\"mk1-join\"", text)
+    assert JOIN_TEXT in box
+    assert hrefs(box) == ["../../join/", "../../join/#forgot-your-password"]
+    template = join_box(bundled_site / "templates/weekly-report/index.html")
+    assert hrefs(template) == ["../../join/", "../../join/#forgot-your-password"]
+    sign_in = join_box(bundled_site / "login/index.html")
+    assert hrefs(sign_in) == ["../join/", "../join/#forgot-your-password"]
+    assert re.search(
+        r"data-mk1-signin>\s*</div>\s*<aside", (bundled_site / "login/index.html").read_text()
+    )
+    for public in ("index.html", "three-mistakes/index.html", "join/index.html"):
+        assert 'class="mk1-join"' not in (bundled_site / public).read_text(encoding="utf-8")
+    # Crawlers read it; the site's own search does not answer with it on every page.
+    index = (bundled_site / "search/search_index.json").read_text(encoding="utf-8")
+    assert JOIN_TEXT not in index and "Ask for a new one" not in index
+
+
+def test_the_join_page_sells_and_its_button_goes_to_the_checkout(bundled_site: Path) -> None:
+    page = (bundled_site / "join/index.html").read_text(encoding="utf-8")
+    article = page[page.index("<article") : page.index("</article>")]
+    assert "$19 a month" in article and "What members get" in article
+    assert 'id="forgot-your-password"' in article
+    buttons = re.findall(r'<a class="md-button md-button--primary" href="([^"]*)"', article)
+    assert buttons and set(buttons) == {join.CHECKOUT_PLACEHOLDER}
+    assert 'href="./"' not in article and 'href="."' not in article
+    # Everywhere else, join links lead to the join page.
+    home = (bundled_site / "index.html").read_text(encoding="utf-8")
+    assert 'href="join/">Join the membership' in home
+    assert join.CHECKOUT_PLACEHOLDER not in home
+
+
+def test_the_placeholder_checkout_fails_a_strict_build_for_a_real_address(project: Path) -> None:
+    set_site_url(project, "https://members.outsource-without-regret.biz/")
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 1
+    assert (
+        "warning: memberkit: mkdocs.yml: plugins.memberkit.checkout_url is still the placeholder "
+        "https://example.com/checkout"
+    ) in result.stderr
+    config = project / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "checkout_url: https://example.com/checkout", "checkout_url: https://buy.stripe.com/x"
+        )
+    )
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    page = (project / "site/join/index.html").read_text(encoding="utf-8")
+    assert 'href="https://buy.stripe.com/x"' in page
+
+
+def test_join_text_help_contact_and_a_checkout_as_the_join_link(project: Path) -> None:
+    config = project / "mkdocs.yml"
+    text = config.read_text()
+    text = re.sub(r"(?m)^      join_text: .*$", '      join_text: "Members: $5/week."', text)
+    text = re.sub(r"(?m)^      help_contact: .*$", "      help_contact: mailto:help@shop.biz", text)
+    config.write_text(text.replace("join_url: join.md", "join_url: https://buy.stripe.com/x"))
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    box = join_box(project / "site/guides/task-briefs/index.html")
+    assert "Members: $5/week." in box
+    assert hrefs(box) == ["https://buy.stripe.com/x", "mailto:help@shop.biz"]
+    home = (project / "site/index.html").read_text(encoding="utf-8")
+    assert 'href="https://buy.stripe.com/x">Join the membership' in home
+
+
+def test_help_contact_defaults_to_the_join_page(project: Path) -> None:
+    config = project / "mkdocs.yml"
+    config.write_text(re.sub(r"(?m)^      help_contact: .*\n", "", config.read_text()))
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    box = join_box(project / "site/guides/task-briefs/index.html")
+    assert hrefs(box) == ["../../join/", "../../join/"]
+
+
+def test_a_help_contact_that_is_no_page_is_an_error(project: Path) -> None:
+    set_plugin_option(project, "      help_contact: contact.md")
+    config = project / "mkdocs.yml"
+    config.write_text(re.sub(r"(?m)^      help_contact: join.md.*\n", "", config.read_text()))
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 1
+    assert "plugins.memberkit.help_contact is 'contact.md', which is neither a URL" in (
+        result.stderr
+    )
