@@ -135,14 +135,43 @@ def body_start(text: str) -> int:
     return end + 1 if text[end : end + 1] == "\n" else end
 
 
+#: Folder defaults that name the whole site: `access: {/: members}` makes every page
+#: members-only but those whose front matter says `access: public`.
+WHOLE_SITE = ("", "/", ".", "./", "*")
+
+
 def default_tier(src_uri: str, folder_defaults: Mapping[str, str]) -> str:
     """The tier a page gets when its front matter does not say: longest folder wins."""
     best, best_len = PUBLIC, -1
     for folder, tier in folder_defaults.items():
-        prefix = folder.strip("/") + "/"
+        prefix = "" if folder.strip() in WHOLE_SITE else folder.strip("/") + "/"
         if src_uri.startswith(prefix) and len(prefix) > best_len:
             best, best_len = tier, len(prefix)
     return best
+
+
+_TOP_KEY = re.compile(r"^([^\s#:'\"-][^:\n]*?|'[^'\n]*'|\"[^\"\n]*\")[ \t]*:(?:[ \t]|$)", re.M)
+
+
+def duplicate_key(text: str, path: str) -> None:
+    """Refuse a front matter key written twice: YAML keeps the last one silently, and
+    a second `access:` under a first one would publish a paid page in full."""
+    match = _FRONT_MATTER.match(text)
+    if not match or not match.group(1):
+        return
+    block = match.group(1)
+    seen: set[str] = set()
+    for key in _TOP_KEY.finditer(block):
+        name = key.group(1).strip("'\"")
+        if name in seen:
+            line = block.count("\n", 0, key.start()) + 2
+            raise MemberkitError(
+                f"front matter has {name!r} twice; YAML would keep only the last one. "
+                "Keep one of them",
+                path=path,
+                line=line,
+            )
+        seen.add(name)
 
 
 def page_access(
@@ -198,9 +227,39 @@ def split_teaser(markdown: str) -> tuple[str, str | None]:
     return markdown, None
 
 
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.MULTILINE)
+
+
 def _dividers(text: str) -> Iterator[tuple[int, int]]:
-    """(start of its line, end) of every divider standing alone on its line."""
+    """(start of its line, end) of every divider standing alone on its line, indented
+    by three spaces at most (four make a code block), outside fenced code: a tutorial
+    may show the divider in code."""
+    fences = _fences(text) if "``" in text or "~~" in text else []
     for match in _DIVIDER.finditer(text):
         line = text.rfind("\n", 0, match.start()) + 1
-        if not text[line : match.start()].strip(" \t"):
-            yield line, match.end()
+        lead = text[line : match.start()]
+        if lead.strip(" ") or len(lead) > 3:
+            continue
+        if any(start <= line < end for start, end in fences):
+            continue
+        yield line, match.end()
+
+
+def _fences(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of fenced code blocks: a fence closes at a line of the same
+    character, at least as long; an unclosed one runs to the end."""
+    blocks = []
+    opened: tuple[int, str] | None = None
+    for match in _FENCE.finditer(text):
+        fence = match.group(1)
+        if opened is None:
+            opened = (match.start(), fence)
+        elif fence[0] == opened[1][0] and len(fence) >= len(opened[1]):
+            end = text.find("\n", match.end())
+            if not text[match.end() : end if end != -1 else len(text)].strip():
+                # a closing fence has nothing after it
+                blocks.append((opened[0], match.end()))
+                opened = None
+    if opened is not None:
+        blocks.append((opened[0], len(text)))
+    return blocks

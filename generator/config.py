@@ -73,3 +73,12 @@ class MemberkitConfig(base.Config):
     comments = c.DictOfItems(c.Type(str), default={})
     """giscus comments on public pages with `comments: true`: repo, repo_id, category,
     category_id (from giscus.app). Empty: no comments anywhere."""
+
+    csp_sources = c.DictOfItems(c.ListOfItems(c.Type(str)), default={})
+    """Sources to allow besides what the site is found to load, by directive, e.g.
+    `{img-src: [https://images.example.com], connect-src: [https://api.example.com]}`
+    (what a script fetches cannot be seen in the pages)."""
+
+    csp_forbid = c.ListOfItems(c.Type(str), default=[])
+    """Hosts or origins the policy never allows, even where a page loads from them
+    (the browser then refuses them); the build names where they are used."""

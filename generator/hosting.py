@@ -20,6 +20,91 @@ _SRC = re.compile(r"\bsrc=")
 _DATA_BLOCK = re.compile(r"\btype=[\"']?application/(?:ld\+)?json\b")
 
 
+_TAG_URLS = re.compile(
+    r"<(script|img|source|iframe|link|video|audio|track|input)\b([^>]*)>", re.IGNORECASE
+)
+_ATTRIBUTE = re.compile(r"""([a-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_OUTSIDE = re.compile(r"^(?:(https?|wss?):)?//([^/?#\s\\]+)", re.IGNORECASE)
+#: What a tag loads with each attribute, by directive (link tags: by their rel).
+_LOADS = {
+    "script": {"src": "script-src"},
+    "img": {"src": "img-src", "srcset": "img-src"},
+    "input": {"src": "img-src"},
+    "source": {"src": "media-src", "srcset": "img-src"},
+    "video": {"src": "media-src", "poster": "img-src"},
+    "audio": {"src": "media-src"},
+    "track": {"src": "media-src"},
+    "iframe": {"src": "frame-src"},
+}
+_LINK_RELS = {
+    "stylesheet": "style-src",
+    "icon": "img-src",
+    "apple-touch-icon": "img-src",
+    "manifest": "manifest-src",
+    "modulepreload": "script-src",
+}
+_PRELOAD_AS = {"script": "script-src", "style": "style-src", "font": "font-src", "image": "img-src"}
+#: What a library loaded from another host fetches from there too: the fonts of a
+#: stylesheet on Google Fonts; the parts, fonts and data of a script (MathJax loads its
+#: components and fonts from the CDN it came from).
+_FOLLOWS = {
+    "https://fonts.googleapis.com": {"font-src": "https://fonts.gstatic.com"},
+}
+
+
+def origin(url: str) -> str | None:
+    """`https://host[:port]` of a URL on another host (protocol-relative: https)."""
+    match = _OUTSIDE.match(url.strip())
+    if not match:
+        return None
+    scheme = (match.group(1) or "https").lower()
+    host = match.group(2).rsplit("@", 1)[-1].lower()
+    return f"{scheme}://{host}"
+
+
+def loaded_sources(page: str) -> dict[str, set[str]]:
+    """The other hosts a page's markup loads from, by CSP directive: the src of its
+    scripts, images, frames and media, its stylesheets, icons and preloads."""
+    found: dict[str, set[str]] = {}
+    for tag in _TAG_URLS.finditer(page):
+        name = tag.group(1).lower()
+        attributes = {
+            m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
+            for m in _ATTRIBUTE.finditer(tag.group(2))
+        }
+        if name == "link":
+            rels = attributes.get("rel", "").lower().split()
+            directive = next((_LINK_RELS[r] for r in rels if r in _LINK_RELS), None)
+            if "preload" in rels:
+                directive = _PRELOAD_AS.get(attributes.get("as", "").lower(), directive)
+            loads = {"href": directive} if directive else {}
+        else:
+            loads = _LOADS.get(name, {})
+        for attribute, directive in loads.items():
+            for url in _urls(attributes.get(attribute, ""), srcset=attribute == "srcset"):
+                if (host := origin(url)) is not None:
+                    found.setdefault(directive, set()).add(host)
+    return found
+
+
+def _urls(value: str, *, srcset: bool) -> list[str]:
+    if not srcset:
+        return [value] if value else []
+    return [part.strip().split()[0] for part in value.split(",") if part.strip()]
+
+
+def widen(sources: dict[str, set[str]], found: dict[str, set[str]]) -> None:
+    """Add what a page loads to the site's sources, with what those hosts load in turn."""
+    for directive, hosts in found.items():
+        sources.setdefault(directive, set()).update(hosts)
+        for host in hosts:
+            for other, its_host in _FOLLOWS.get(host, {}).items():
+                sources.setdefault(other, set()).add(its_host)
+            if directive == "script-src":
+                sources.setdefault("connect-src", set()).add(host)
+                sources.setdefault("font-src", set()).add(host)
+
+
 def inline_script_hashes(page: str) -> set[str]:
     """CSP hashes of the page's inline scripts that run (JSON and JSON-LD data do not).
 
@@ -51,37 +136,96 @@ def _script_hash(body: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode() + "'"
 
 
+#: The fetch directives a site's own policy may widen, in the order they are written.
+FETCH_DIRECTIVES = (
+    "script-src",
+    "style-src",
+    "img-src",
+    "font-src",
+    "connect-src",
+    "media-src",
+    "frame-src",
+    "worker-src",
+    "manifest-src",
+)
+#: What every directive allows before the site adds to it. Images, fonts, fetches and
+#: workers: this site, data: and blob: URLs (icons; the search index merged with the
+#: member's entries; Material's search worker), all under default-src while the site
+#: loads nothing from elsewhere: one directive keeps the per-page <meta> short.
+_DEFAULT = "'self' data: blob:"
+_BASE = {
+    "script-src": "'self'",
+    # Material sets style attributes from its scripts; no inline *script* is allowed.
+    "style-src": "'self' 'unsafe-inline'",
+    "frame-src": "'none'",
+}
+_SOURCE = re.compile(
+    r"^(?:'self'|'none'|data:|blob:|https?:|wss?:|'sha(?:256|384|512)-[A-Za-z0-9+/=]+'"
+    r"|(?:(?:https?|wss?)://)?(?:\*\.)?[A-Za-z0-9.-]+(?::\d+|:\*)?(?:/[^\s;,']*)?)$"
+)
+
+
+def check_source(directive: str, source: str) -> str | None:
+    """Why `source` cannot stand in `directive`, or None: for the owner's settings."""
+    if directive not in FETCH_DIRECTIVES:
+        return f"{directive!r} is not a directive memberkit writes; use one of: " + ", ".join(
+            FETCH_DIRECTIVES
+        )
+    if source in ("'unsafe-inline'", "'unsafe-eval'", "*") and directive == "script-src":
+        return f"{source} in script-src would let any injected script run"
+    if not _SOURCE.match(source):
+        return (
+            f"{source!r} is not a source: write a host (cdn.example.com), an origin "
+            "(https://cdn.example.com) or a scheme (data:)"
+        )
+    return None
+
+
 @dataclass
 class HostPolicy:
-    """Security headers for the whole site, and the paths that need their own."""
+    """Security headers for the whole site, and the paths that need their own.
+
+    The Content-Security-Policy allows this site, and of other hosts exactly what the
+    built site loads (`sources`, per directive: see `loaded_sources`) plus what the
+    owner adds; inline scripts only by hash.
+    """
 
     script_hashes: set[str] = field(default_factory=set)
     noindex: set[str] = field(default_factory=set)  # page URLs kept out of search: guides/x/
     keystore: str = "mk1/keystore.json"
     comments: bool = False
+    sources: dict[str, set[str]] = field(default_factory=dict)  # directive: origins
 
     def csp(self, *, for_meta: bool = False) -> str:
-        scripts = " ".join(["'self'", *sorted(self.script_hashes)])
-        frames = "'none'"
+        sources = {d: set(found) for d, found in self.sources.items() if found}
         if self.comments:
-            scripts += f" {GISCUS}"
-            frames = GISCUS
-        directives = [
-            # Images, fonts, fetches and workers: this site, and data: and blob: URLs
-            # (icons; the search index merged with the decrypted shards; Material's
-            # search worker). One directive for all keeps the per-page <meta> short.
-            "default-src 'self' data: blob:",
-            f"script-src {scripts}",
-            # Material sets style attributes from its scripts; no inline script is allowed.
-            "style-src 'self' 'unsafe-inline'",
-            f"frame-src {frames}",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-        ]
+            sources.setdefault("script-src", set()).add(GISCUS)
+            sources.setdefault("frame-src", set()).add(GISCUS)
+        if self.script_hashes:
+            sources.setdefault("script-src", set()).update(self.script_hashes)
+        directives = [f"default-src {_DEFAULT}"]
+        for directive in FETCH_DIRECTIVES:
+            extra = sources.get(directive, set())
+            base = _BASE.get(directive)
+            if base is None and not extra:
+                continue  # default-src says it
+            if base == "'none'" and extra:
+                base = ""  # frames: only the hosts named
+            elif base is None:
+                base = _DEFAULT
+            directives.append(" ".join([directive, *([base] if base else []), *sorted(extra)]))
+        directives += ["object-src 'none'", "base-uri 'self'", "form-action 'self'"]
         if not for_meta:  # not allowed in a <meta> tag
             directives.append("frame-ancestors 'none'")
         return "; ".join(directives)
+
+    def outside_hosts(self) -> dict[str, list[str]]:
+        """The other hosts the policy allows, by directive (for the build's report)."""
+        return {
+            d: sorted(s for s in found if "://" in s)
+            for d, found in sorted(self.sources.items())
+            if any("://" in s for s in found)
+        }
 
     def meta_tag(self) -> str:
         """The policy as a `<meta>` for hosts that send no headers. Only `&` and `"`

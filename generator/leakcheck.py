@@ -249,6 +249,18 @@ class LeakCheck:
         return None
 
 
+def report(leaks: list[Leak]) -> str:
+    """Every finding, grouped by file, as a text an owner can work through."""
+    by_file: dict[str, list[str]] = {}
+    for leak in leaks:
+        by_file.setdefault(leak.file, []).append(leak.what)
+    lines = [f"{len(leaks)} finding(s) in {len(by_file)} file(s) of the built site.", ""]
+    for name in sorted(by_file):
+        lines.append(name)
+        lines += [f"  - {what}" for what in by_file[name]]
+    return "\n".join(lines) + "\n"
+
+
 class _PublicText:
     """Whether a run of words (normalised, as `words` gives them) stands in public text."""
 

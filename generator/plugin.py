@@ -1,29 +1,45 @@
-"""The MkDocs adapter: thin hooks that hand the work to the core modules."""
+"""The MkDocs adapter: thin hooks that hand the work to the core modules.
+
+What a build learns along the way is kept by objects of their own: `Sealing` (the
+members' pages and their envelopes), `SitePolicy` (the security policy and host
+files), `Links` (the owner's links), `Discovery` (head tags, feed, sitemap dates),
+`DocumentLibrary` (the templates), and the helper process (`worker`).
+
+Event priorities are chosen, not left to the order of `plugins:` in mkdocs.yml:
+memberkit reads a page's Markdown and seals its content after every other plugin
+changed them (-90), fills in the envelope before any other plugin reworks the
+written page (90), and checks, last, that the page written still carries it (-90).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import functools
 import html
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
-from mkdocs.structure.toc import AnchorLink, get_toc
+from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from . import access, discovery, downloads, hosting, join, protect, schedule, worker
+from . import access, discovery, downloads, join, leakcheck, protect, schedule, worker
 from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
 from .errors import MemberkitError
+from .leakcheck import Leak
+from .links import Links
+from .policy import SitePolicy
+from .sealing import Sealing
 
 log = get_plugin_logger("memberkit")
 
@@ -37,9 +53,8 @@ ASSETS_URL = "assets/memberkit"
 CACHE_DIR = ".cache/memberkit"
 #: Set by `memberkit serve --as`: the audience the live preview shows.
 PREVIEW_ENV = "MEMBERKIT_PREVIEW_AS"
-#: Stands where a page's envelope goes until the page is written: letters, digits and
-#: dashes, like the envelope, so that no quoting of the attribute can change it.
-PLACEHOLDER = "mk1-sealing-{number}-of-this-build"
+#: Where the full list of a failed leak check goes, beside mkdocs.yml.
+LEAK_REPORT = f"{CACHE_DIR}/leak-report.txt"
 LOGIN_PAGE = "login.md"
 LOGIN_SOURCE = """---
 title: Sign in
@@ -68,24 +83,27 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
 
     def __init__(self) -> None:
         self.tiers: tuple[str, ...] = ()
-        self.pages: dict[str, access.PageAccess] = {}
         self.library = DocumentLibrary([], ())
         self.sealer: protect.Sealer | None = None
         self.state: private.State | None = None
         self.work: worker.Inline | worker.Background = worker.Inline()
-        self.protected_urls: set[str] = set()
+        self.sealing = Sealing((), {}, self.work)
         self.keep_work_open = False  # `memberkit check` scans one more folder after the build
         self.theme_assets: set[str] = set()
         self.command = "build"
         self.preview: dict[str, Any] | None = None
-        self.policy = hosting.HostPolicy()
+        self.policy: SitePolicy | None = None
+        self.links: Links | None = None
+        self.comments = False
         self.comment_pages: set[str] = set()
         self.written: str | None = None  # the page MkDocs wrote last: read it ahead
-        self.placeholders: dict[str, str] = {}  # page URL: where its envelope goes
-        self.sealing = 0  # pages handed over for sealing in this build
-        self.envelopes: dict[str, str] = {}  # placeholder: envelope
         self.found: discovery.Discovery | None = None  # head tags, feed, sitemap dates
         self.unreleased: dict[str, dt.date] = {}  # src_uri: its release date
+        self.root = Path(".")  # the folder of mkdocs.yml
+
+    @property
+    def protected_urls(self) -> set[str]:
+        return self.sealing.protected_urls
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -108,16 +126,19 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                     f"use 'public' or one of: {', '.join(self.tiers)}",
                     path="mkdocs.yml",
                 )
-            root = Path(config.config_file_path or ".").parent
+            self.root = Path(config.config_file_path or ".").parent
+            self.comments = self._comments_config()
+            self.policy = SitePolicy(self.config, config, comments=self.comments)
+            self.found = discovery.Discovery(self.config, config, self.root, schedule.today())
             self.work.close()  # a failed build in `mkdocs serve` may have left one
             self.work = worker.start()
-            self._load_state(root)
+            self._load_state(self.root)
             assert self.state is not None
             self.library, warnings = DocumentLibrary.load(
-                root / self.config.templates_dir,
+                self.root / self.config.templates_dir,
                 self.tiers,
                 self.config.templates_access,
-                cache=root / CACHE_DIR if self.config.cache else None,
+                cache=self.root / CACHE_DIR if self.config.cache else None,
                 signing_key=self.state.cache_key(),
             )
         except MemberkitError as error:
@@ -125,19 +146,11 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             raise PluginError(str(error)) from None
         for warning in warnings:
             log.warning(warning)
-        self.pages = {}
-        self.protected_urls = set()
+        self.sealing = Sealing(self.tiers, dict(self.config.access), self.work)
+        self.links = Links(self.config)
         self.preview = self._preview()
-        self.policy = hosting.HostPolicy(
-            keystore=protect.KEYSTORE_PATH, comments=self._comments_config()
-        )
         self.comment_pages = set()
         self.written = None
-        self.placeholders, self.envelopes, self.sealing = {}, {}, 0
-        try:
-            self.found = discovery.Discovery(self.config, config, root, schedule.today())
-        except MemberkitError as error:
-            raise PluginError(str(error)) from None
         self.unreleased = {}
         problem = join.checkout_problem(
             self.config.join_url, self.config.checkout_url, config.site_url
@@ -148,7 +161,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 log.warning(message)
             else:  # an example site: say it only where the owner asks to hear more (-v)
                 log.debug(message)
-        if self.policy.comments:
+        if self.comments:
             # After the owner's custom_dir, before Material: our comments partial.
             material = next(
                 (i for i, d in enumerate(config.theme.dirs) if "material" in d),
@@ -167,9 +180,10 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             return False
         missing = [k for k in ("repo", "repo_id", "category", "category_id") if not settings.get(k)]
         if missing:
-            raise PluginError(
-                f"mkdocs.yml: plugins.memberkit.comments needs {', '.join(missing)} "
-                "(copy them from giscus.app)"
+            raise MemberkitError(
+                f"plugins.memberkit.comments needs {', '.join(missing)} "
+                "(copy them from giscus.app)",
+                path="mkdocs.yml",
             )
         return True
 
@@ -178,9 +192,9 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     ) -> Any:
         if not self.config.enabled:
             return None
-        rule = self.pages.get(page.file.src_uri)
+        rule = self.sealing.rule(page)
         public = rule is None or not rule.protected
-        wanted = self.policy.comments and public and bool(page.meta.get("comments"))
+        wanted = self.comments and public and bool(page.meta.get("comments"))
         context["memberkit_comments"] = self.config.comments if wanted else None
         if wanted:
             self.comment_pages.add(page.url)
@@ -281,47 +295,35 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         folder = (root / self.config.templates_dir).parent
         return [(page_path(t), folder / t.source) for t in self.library.templates]
 
+    # Last: the Markdown as the other plugins left it is what will be rendered.
+
+    @event_priority(-90)
     def on_page_markdown(
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
         if not self.config.enabled:
             return None
-        # The Markdown as MkDocs hands it over: without its front matter (MkDocs has
-        # read that into page.meta), as it will be rendered.
-        check = functools.partial(
-            access.page_access,
-            src_uri=page.file.src_uri,
-            tiers=self.tiers,
-            folder_defaults=self.config.access,
-            path=_display_path(page, config),
-            meta=page.meta,
-        )
         assert self.found is not None
+        shown = _display_path(page, config)
+        rule = self.sealing.read(page, markdown, shown)
         try:
-            rule = self.pages[page.file.src_uri] = check(markdown)
-            shown = _display_path(page, config)
             held = self.found.read_page(page, shown, members_only=rule.protected)
-            if held is not None:  # not released yet: out of search too
-                self.unreleased[page.file.src_uri] = held
-                page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
         except MemberkitError as error:
-            if error.line is not None:  # name the line in the file, front matter included
-                try:
-                    check(page.file.content_string)
-                except MemberkitError as in_file:
-                    error = in_file
-                except (OSError, ValueError):
-                    pass
             raise PluginError(str(error)) from None
+        if held is not None:  # not released yet: out of search too
+            self.unreleased[page.file.src_uri] = held
+            page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
         return None
 
+    # Last: what the other plugins made of the content is what gets sealed.
+    @event_priority(-90)
     def on_page_content(
         self, html_text: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
         if not self.config.enabled:
             return None
         src = page.file.src_uri
-        assert self.found is not None
+        assert self.found is not None and self.links is not None and self.policy is not None
         if src in self.unreleased:
             return self._hold_back(html_text, page, self.unreleased[src])
         if src.startswith(f"{PAGES}/") and (slug := src[len(PAGES) + 1 : -3]) in (
@@ -331,23 +333,19 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             html_text = html_text.replace(
                 WIDGET_MARK.format(slug=slug), self.library.widget(slug, root, sealed=True)
             )
-        if join.JOIN_LINK in html_text:
-            url = html.escape(self._join_url(page, files))
-            html_text = html_text.replace(join.JOIN_LINK, f'href="{url}"')
-        if join.CHECKOUT_LINK in html_text:
-            url = html.escape(self._link(self.config.checkout_url, "checkout_url", page, files))
-            html_text = html_text.replace(join.CHECKOUT_LINK, f'href="{url}"')
-        if join.BOX_MARK in html_text:
-            html_text = html_text.replace(join.BOX_MARK, self._join_box(page, files))
-        rule = self.pages.get(src)
+        html_text = self.links.fill(html_text, page, files)
+        self.policy.add_content(html_text)
+        rule = self.sealing.rule(page)
         if rule is None or not rule.protected:
             self.work.add_public(html_text)
             self.found.page_content(page, html_text, members_only=False)
             return html_text
-        sealed = self._seal_page(html_text, page, rule)
+        sealed, public, _ = self.sealing.seal(html_text, page, rule, config=config, files=files)
+        self.work.add_public(public)
+        self.found.page_content(page, public, members_only=True)
         # Beside the sealed part, public: what joining costs and how, for visitors and
         # crawlers alike, with or without JavaScript.
-        box = self._join_box(page, files)
+        box = self.links.join_box(page, files)
         self.work.add_public(box)
         return sealed + box
 
@@ -366,52 +364,25 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.found.page_content(page, notice, members_only=False)
         return notice
 
-    def _seal_page(self, html_text: str, page: Page, rule: access.PageAccess) -> str:
-        """Keep the teaser; replace the rest, and its part of the TOC, by an envelope."""
-        assert self.sealer is not None
-        description = str(page.meta.get("description") or "")
-        public, hidden = protect.split_page(
-            html_text, has_divider=rule.has_divider, description=description
-        )
-        ids = protect.protected_ids(hidden)
-        _, hidden_toc = protect.split_toc(_toc_entries(page.toc), ids)
-        _prune_toc(page.toc, ids)
-        fragments = {"content": hidden}
-        if hidden_toc:
-            fragments["toc"] = protect.toc_html(hidden_toc)
-        # Sealed meanwhile, by the helper: the envelope takes the placeholder's place
-        # when the page is written (`on_post_page`).
-        placeholder = PLACEHOLDER.format(number=self.sealing)
-        self.sealing += 1
-        self.placeholders[page.url] = placeholder
-        self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments)
-        self.work.add_public(public)
-        self.protected_urls.add(page.url)
-        assert self.found is not None
-        self.found.page_content(page, public, members_only=True)
-        return public + protect.envelope_element(placeholder)
+    # First: the envelope is in place before any other plugin reworks the page.
 
-    # The keystore link and the browser code go into <head>: boot.js before Material's
-    # bundle, so that it holds the requests and the load event the modules answer.
-    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
+    @event_priority(90)
+    def _fill_envelope(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
         if not self.config.enabled:
             return None
-        # Sealed meanwhile by the helper: the first page written asks for every envelope
-        # at once, before the helper turns to reading the files.
-        placeholder = self.placeholders.pop(page.url, None)
-        first = self.written is None and bool(self.placeholders)
-        if first or (placeholder is not None and placeholder not in self.envelopes):
-            try:
-                self.envelopes.update(self.work.envelopes())
-            except MemberkitError as error:
-                raise PluginError(str(error)) from None
-        if placeholder is not None:
-            envelope = self.envelopes.pop(placeholder, None)
-            if envelope is None:
-                raise PluginError(f"{page.file.src_uri}: its protected part was not sealed")
-            # The attribute as written by `envelope_element`: a teaser quoting the
-            # placeholder's text is left as it is.
-            output = output.replace(f'data-mk1="{placeholder}"', f'data-mk1="{envelope}"', 1)
+        return self.sealing.fill(output, page)
+
+    # Last: the page as it will be written carries its envelope; the keystore link and
+    # the browser code go into <head> (boot.js before Material's bundle: it holds the
+    # requests and the load event the modules answer), and the security policy, made
+    # after every other plugin's change (a minifier's included).
+    @event_priority(-90)
+    def _finish_written_page(
+        self, output: str, /, *, page: Page, config: MkDocsConfig
+    ) -> str | None:
+        if not self.config.enabled:
+            return None
+        self.sealing.verify(output, page)
         # MkDocs has written the page before this one (and the files before the pages):
         # the helper reads them while the build goes on; the scan checks they are unchanged.
         site = Path(config.site_dir)
@@ -429,6 +400,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             comments=page.url in self.comment_pages,
         )
 
+    on_post_page = CombinedEvent(_fill_envelope, _finish_written_page)
+
     # The "not found" page, served at any missing address: its links are absolute.
     def on_post_template(
         self, output_content: str, /, *, template_name: str, config: MkDocsConfig
@@ -441,7 +414,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def _finish_page(
         self, output: str, root: str, *, head: str = "", comments: bool = False
     ) -> str:
-        """Link the keystore and the browser module; add the page's security policy.
+        """Link the keystore and the browser code; add the page's security policy.
         `head`: the page's own tags for search engines and link previews."""
         head += (
             f'<meta name="mk1-keystore" content="{root}{protect.KEYSTORE_PATH}">'
@@ -451,15 +424,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if self.preview is not None:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
         output = output.replace("</head>", head + "</head>", 1)
-        if not self.config.headers:
-            return output
-        hashes = hosting.inline_script_hashes(output)
-        self.policy.script_hashes |= hashes
-        if self.config.csp_meta:
-            # Hosts without custom headers (GitHub Pages, S3) still get a policy.
-            page_policy = hosting.HostPolicy(script_hashes=hashes, comments=comments)
-            output = output.replace("<head>", "<head>" + page_policy.meta_tag(), 1)
-        return output
+        assert self.policy is not None
+        return self.policy.finish(output, comments=comments)
 
     # Last, after the search plugin wrote its index: the leak check reads everything.
     @event_priority(-100)
@@ -467,13 +433,13 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if not self.config.enabled:
             return
         assert self.sealer is not None and self.state is not None
+        assert self.found is not None and self.policy is not None
         site = Path(config.site_dir)
         (site / "mk1").mkdir(exist_ok=True)
         keystore = protect.keystore(self.state, dt.date.today(), self.tiers)
         (site / protect.KEYSTORE_PATH).write_bytes(keystore)
-        if self.config.headers:
-            self._write_host_files(site, config)
-        assert self.found is not None
+        self.policy.write_host_files(site, config.site_url, set(self.found.noindex))
+        self._report_policy()
         self.found.write_feed(site)  # before the leak check, which reads it
         try:
             # The helper answers with the search shards (sealed while the pages were
@@ -490,80 +456,50 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             if not self.keep_work_open:
                 self.work.close()
         if leaks:
-            shown = "; ".join(str(leak) for leak in leaks[:5])
-            more = f" (and {len(leaks) - 5} more)" if len(leaks) > 5 else ""
-            raise PluginError(
-                f"leak check: protected text found in the built site: {shown}{more}. "
-                "Move the text below the teaser divider or make the page public"
+            self._fail_on_leaks(leaks, site)
+
+    def _report_policy(self) -> None:
+        """Name the other hosts the pages load from, and what the owner forbade."""
+        assert self.policy is not None
+        hosts = self.policy.outside_hosts()
+        if hosts:
+            listed = "; ".join(f"{d}: {', '.join(found)}" for d, found in hosts.items())
+            log.info(f"the site loads from other hosts, allowed by its security policy: {listed}")
+        for used in self.policy.forbidden_in_use():
+            log.warning(
+                f"the site loads from {used.split(' ', 1)[1]} ({used.split(' ', 1)[0]}), which "
+                "plugins.memberkit.csp_forbid forbids: browsers will refuse it"
             )
+
+    def _fail_on_leaks(self, leaks: list[Leak], site: Path) -> None:
+        """Report every finding, by file, and leave nothing of the leaking site behind."""
+        report = leakcheck.report(leaks)
+        where = self.root / LEAK_REPORT
+        with contextlib.suppress(OSError):
+            where.parent.mkdir(parents=True, exist_ok=True)
+            where.write_text(report)
+        if self.command == "build" and not self.keep_work_open:
+            # Plain `mkdocs build` writes straight into site/: what leaks must not stay
+            # there to be uploaded. (`memberkit build` writes beside it and keeps the
+            # last good site.)
+            shutil.rmtree(site, ignore_errors=True)
+        files = len({leak.file for leak in leaks})
+        shown = "; ".join(str(leak) for leak in leaks[:5])
+        more = f" (and {len(leaks) - 5} more)" if len(leaks) > 5 else ""
+        raise PluginError(
+            f"leak check: protected text found in the built site, {len(leaks)} finding(s) in "
+            f"{files} file(s): {shown}{more}. Every finding, by file: {where}. Move the text "
+            "below the teaser divider or make the page public"
+        )
 
     def on_build_error(self, *, error: Exception) -> None:
         self.work.close()
-
-    def _join_url(self, page: Page, files: Files) -> str:
-        """The join page; on the join page itself, the checkout."""
-        target: str = self.config.join_url
-        if (
-            not join.is_address(target)
-            and files.get_file_from_path(target.partition("#")[0]) is page.file
-        ):
-            return self._link(self.config.checkout_url, "checkout_url", page, files)
-        return self._link(target, "join_url", page, files)
-
-    def _join_box(self, page: Page, files: Files) -> str:
-        contact: str = self.config.help_contact
-        help_url = (
-            self._link(contact, "help_contact", page, files)
-            if contact
-            else self._link(self.config.join_url, "join_url", page, files)
-        )
-        return join.join_box(self.config.join_text, self._join_url(page, files), help_url)
-
-    def _link(self, target: str, setting: str, page: Page, files: Files) -> str:
-        """A setting's address as a link from `page`: a URL as it is, a page of docs/
-        relative to it."""
-        if join.is_address(target):
-            return target
-        source, hash_, fragment = target.partition("#")
-        linked = files.get_file_from_path(source)
-        if linked is None:
-            raise PluginError(
-                f"mkdocs.yml: plugins.memberkit.{setting} is {target!r}, which is neither a URL "
-                "nor a page in docs/; set it to an https:// address or a page such as join.md"
-            )
-        return linked.url_relative_to(page.file) + hash_ + fragment
-
-    def _write_host_files(self, site: Path, config: MkDocsConfig) -> None:
-        assert self.found is not None
-        self.policy.noindex = set(self.found.noindex)
-        (site / "_headers").write_text(self.policy.netlify_headers())
-        robots = site / "robots.txt"
-        if not robots.exists():  # the owner's own docs/robots.txt wins
-            robots.write_text(hosting.robots_txt(config.site_url))
-        # The sitemap keeps the members' pages: Material's instant navigation only takes
-        # over links to pages listed there, and their URLs and titles are public anyway.
 
 
 def _site_root(page: Page) -> str:
     """The relative URL from a page to the site root: "", "../", "../../"."""
     root = get_relative_url(".", page.url).rstrip("/") + "/"
     return "" if root in ("./", "/") else root
-
-
-def _toc_entries(toc: Any) -> list[protect.TocEntry]:
-    return [
-        protect.TocEntry(link.id, link.title, tuple(_toc_entries(link.children))) for link in toc
-    ]
-
-
-def _prune_toc(links: Any, hidden: set[str]) -> None:
-    """Remove protected headings from the page's own TOC (what Material renders)."""
-    items: list[AnchorLink] = list(links)
-    for link in items:
-        if link.id in hidden:
-            links.remove(link)
-        else:
-            _prune_toc(link.children, hidden)
 
 
 def _expand_library_nav(nav: list[Any], entries: list[Any]) -> bool:

@@ -74,14 +74,47 @@ def test_teaser_divider_found_and_split() -> None:
 def test_divider_inside_a_line_does_not_count() -> None:
     assert not check("Text <!-- more --> inline.\n").has_divider
     assert not check("<!-- more --> and text after it\n").has_divider
-    # Indented, at the very start, at the very end: alone on its line, so it counts.
-    assert check(" \t<!--more-->\t\nSecret.\n").has_divider
+    # Indented up to three spaces, at the very start, at the very end: alone on its
+    # line, so it counts. Four spaces or a tab make it code: shown, not a divider.
+    assert check("   <!--more-->\t\nSecret.\n").has_divider
+    assert not check("Text\n\n    <!-- more -->\n\nMore.\n").has_divider
+    assert not check("Text\n\n\t<!-- more -->\n\nMore.\n").has_divider
     assert access.split_teaser("<!-- more -->\nAll of it.") == ("", "\nAll of it.")
     assert access.split_teaser("Teaser.\n  <!-- more -->") == ("Teaser.\n", "")
     # One inside a line, then the real one: the real one splits.
     text = "See <!-- more --> here.\n<!-- more -->\nSecret.\n"
     assert access.split_teaser(text) == ("See <!-- more --> here.\n", "\nSecret.\n")
     assert check(text).has_divider
+
+
+def test_a_divider_shown_in_fenced_code_is_not_one() -> None:
+    """How every blog tutorial explains the divider: in a code block."""
+    tutorial = (
+        "Intro.\n\n```markdown\nA teaser.\n\n<!-- more -->\n```\n\n"
+        "~~~~\n<!-- more -->\n```\nstill code\n~~~~\n\n"
+        "<!-- more -->\n\nFor members.\n\n```\n<!-- more -->\n```\n"
+    )
+    assert check(tutorial).has_divider  # one divider, not four
+    teaser, rest = access.split_teaser(tutorial)
+    assert teaser.endswith("~~~~\n\n") and rest is not None and rest.startswith("\n\nFor members")
+    # A fence left open runs to the end: nothing in it counts.
+    assert not check("Intro.\n\n```\n<!-- more -->\n").has_divider
+
+
+def test_a_key_written_twice_in_front_matter_is_an_error() -> None:
+    with pytest.raises(MemberkitError, match="'access' twice") as caught:
+        access.duplicate_key("---\ntitle: A\naccess: members\naccess: public\n---\nText", "a.md")
+    assert caught.value.line == 4 and caught.value.path == "a.md"
+    # Nested keys and list items are not top-level keys.
+    access.duplicate_key("---\nsearch:\n  boost: 2\ntags:\n  - boost: 1\n---\n", "b.md")
+
+
+def test_the_whole_site_as_one_folder_default() -> None:
+    for folder in ("/", "", ".", "*"):
+        rules = {folder: "members", "free/": "public"}
+        assert access.default_tier("index.md", rules) == "members"
+        assert access.default_tier("guides/a.md", rules) == "members"
+        assert access.default_tier("free/b.md", rules) == "public"
 
 
 def test_second_divider_is_an_error_with_its_line() -> None:

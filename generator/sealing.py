@@ -1,0 +1,203 @@
+"""Members' pages through MkDocs: who may read each page, its teaser, its envelope.
+
+The MkDocs side of sealing a page (the core is `access` and `protect`; the work runs
+in `worker`): the plugin hands each page over three times, and this object keeps
+what the build learned in between.
+
+- `read` (on_page_markdown): the page's access rule, checked.
+- `seal` (on_page_content): the teaser stays; the rest of the content, and its part
+  of the table of contents, go to the helper to be sealed; a placeholder takes
+  their place, to be filled in when the page is written.
+- `fill` and `verify` (on_post_page, first and last): the envelope replaces the
+  placeholder before any other plugin reworks the page; and the page that is
+  written must still carry it, or the build stops naming the page.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink
+
+from . import access, protect, worker
+from .errors import MemberkitError
+
+#: Stands where a page's envelope goes until the page is written: letters, digits and
+#: dashes, like the envelope, so that no quoting of the attribute can change it.
+PLACEHOLDER = "mk1-sealing-{number}-of-this-build"
+#: Markdown that a teaser can use from further down the page: reference links and
+#: footnotes, abbreviations, and snippets that may hold either.
+_DEFINITION = re.compile(r"^ {0,3}(?:\*?\[[^\]\n]+\]:|-{2,}8<-{2,})", re.MULTILINE)
+#: What `Page.render` sets, kept while a teaser is rendered on its own.
+_RENDERED = (
+    "markdown",
+    "content",
+    "toc",
+    "_title_from_render",
+    "present_anchor_ids",
+    "links_to_anchors",
+)
+
+
+class Sealing:
+    """The members' pages of one build and their envelopes."""
+
+    def __init__(
+        self,
+        tiers: tuple[str, ...],
+        folder_defaults: dict[str, str],
+        work: worker.Inline | worker.Background,
+    ) -> None:
+        self.tiers = tiers
+        self.folder_defaults = folder_defaults
+        self.work = work
+        self.rules: dict[str, access.PageAccess] = {}  # src_uri: who may read it
+        self.placeholders: dict[str, str] = {}  # page URL: where its envelope goes
+        self.envelopes: dict[str, str] = {}  # placeholder: envelope
+        self.written: dict[str, str] = {}  # page URL: the envelope its page must carry
+        self.protected_urls: set[str] = set()
+        self.sealing = 0  # pages handed over for sealing
+        self.asked = False  # for the envelopes, once the first page is written
+
+    def rule(self, page: Page) -> access.PageAccess | None:
+        return self.rules.get(page.file.src_uri)
+
+    def read(self, page: Page, markdown: str, shown: str) -> access.PageAccess:
+        """Check what memberkit owns in a page's source; say who may read it."""
+        # The Markdown as MkDocs hands it over: without its front matter (MkDocs has
+        # read that into page.meta), as it will be rendered.
+        check = functools.partial(
+            access.page_access,
+            src_uri=page.file.src_uri,
+            tiers=self.tiers,
+            folder_defaults=self.folder_defaults,
+            path=shown,
+            meta=page.meta,
+        )
+        try:
+            if page.file.abs_src_path and not page.file.generated_by:
+                access.duplicate_key(page.file.content_string, shown)
+            rule = self.rules[page.file.src_uri] = check(markdown)
+        except MemberkitError as error:
+            if error.line is not None:  # name the line in the file, front matter included
+                try:
+                    check(page.file.content_string)
+                except MemberkitError as in_file:
+                    error = in_file
+                except (OSError, ValueError):
+                    pass
+            raise PluginError(str(error)) from None
+        return rule
+
+    def seal(
+        self,
+        html_text: str,
+        page: Page,
+        rule: access.PageAccess,
+        *,
+        config: MkDocsConfig,
+        files: Files,
+    ) -> tuple[str, str, dict[str, str]]:
+        """(public HTML with the placeholder element, the teaser, the sealed fragments)."""
+        description = str(page.meta.get("description") or "")
+        public, hidden = protect.split_page(
+            html_text, has_divider=rule.has_divider, description=description
+        )
+        if rule.has_divider and page.markdown is not None:
+            teaser = _teaser_alone(page, config, files)
+            if teaser is not None:
+                public = teaser
+        ids = protect.protected_ids(hidden)
+        _, hidden_toc = protect.split_toc(_toc_entries(page.toc), ids)
+        _prune_toc(page.toc, ids)
+        fragments = {"content": hidden}
+        if hidden_toc:
+            fragments["toc"] = protect.toc_html(hidden_toc)
+        # Sealed meanwhile, by the helper: the envelope takes the placeholder's place
+        # when the page is written (`fill`).
+        placeholder = PLACEHOLDER.format(number=self.sealing)
+        self.sealing += 1
+        self.placeholders[page.url] = placeholder
+        self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments)
+        self.protected_urls.add(page.url)
+        return public + protect.envelope_element(placeholder), public, fragments
+
+    def fill(self, output: str, page: Page) -> str:
+        """Put the page's envelope in place of its placeholder."""
+        # The first page written asks for every envelope at once, before the helper
+        # turns to reading the files.
+        placeholder = self.placeholders.pop(page.url, None)
+        first = not self.asked and (placeholder is not None or bool(self.placeholders))
+        if first or (placeholder is not None and placeholder not in self.envelopes):
+            self.asked = True
+            try:
+                self.envelopes.update(self.work.envelopes())
+            except MemberkitError as error:
+                raise PluginError(str(error)) from None
+        if placeholder is None:
+            return output
+        envelope = self.envelopes.pop(placeholder, None)
+        if envelope is None:
+            raise PluginError(f"{page.file.src_uri}: its protected part was not sealed")
+        # The attribute as written by `envelope_element`: a teaser quoting the
+        # placeholder's text is left as it is.
+        filled = output.replace(f'data-mk1="{placeholder}"', f'data-mk1="{envelope}"', 1)
+        self.written[page.url] = envelope
+        return filled
+
+    def verify(self, output: str, page: Page) -> None:
+        """The page as MkDocs writes it must carry its envelope whole: a plugin that
+        reworked the page after memberkit could have dropped or mangled it, and the
+        page would ship with nothing for members to open."""
+        envelope = self.written.get(page.url)
+        if envelope is not None and f"{envelope}" not in output:
+            raise PluginError(
+                f"{page.file.src_uri}: its members' part did not reach the written page "
+                "(another plugin changed or removed the element that carries it, "
+                'class="mk1-locked"); leave that element as it is'
+            )
+
+
+def _teaser_alone(page: Page, config: MkDocsConfig, files: Files) -> str | None:
+    """The teaser rendered from its own Markdown, when the rest of the page holds what
+    the teaser could borrow (a reference link's address and title, an abbreviation's
+    expansion) or the teaser lists the page's headings ([TOC]): rendered with the whole
+    page, it would publish them. None when the page's own rendering shows nothing of
+    the rest above the divider (most pages: no second rendering)."""
+    assert page.markdown is not None
+    teaser, rest = access.split_teaser(page.markdown)
+    if rest is None:
+        return None
+    marker = str((config.mdx_configs.get("toc") or {}).get("marker", "[TOC]"))
+    if not _DEFINITION.search(rest) and not (marker and marker in teaser):
+        return None
+    saved = {name: getattr(page, name, None) for name in _RENDERED}
+    try:
+        page.markdown = teaser
+        page.render(config, files)
+        return page.content or ""
+    finally:
+        for name, value in saved.items():
+            setattr(page, name, value)
+
+
+def _toc_entries(toc: Any) -> list[protect.TocEntry]:
+    return [
+        protect.TocEntry(link.id, link.title, tuple(_toc_entries(link.children))) for link in toc
+    ]
+
+
+def _prune_toc(links: Any, hidden: set[str]) -> None:
+    """Remove protected headings from the page's own TOC (what Material renders)."""
+    items: list[AnchorLink] = list(links)
+    for link in items:
+        if link.id in hidden:
+            links.remove(link)
+        else:
+            _prune_toc(link.children, hidden)
