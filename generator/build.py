@@ -179,7 +179,7 @@ def check_site(
     try:
         with tempfile.TemporaryDirectory(prefix=".site-check-", dir=target.parent) as scratch:
             _build_into(config, Path(scratch))
-            leaks = plugin.work.scan(target, skip=plugin.theme_assets)  # type: ignore[attr-defined]
+            leaks = plugin.work.scan(target, skip=plugin.public_files)  # type: ignore[attr-defined]
     finally:
         plugin.work.close()  # type: ignore[attr-defined]
     return target, [str(leak) for leak in leaks]

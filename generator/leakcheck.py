@@ -24,8 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SHINGLE = 8
-#: Headings this long are looked for anywhere; shorter ones ("Context") only as headings.
-PHRASE_WORDS = 3
+#: Headings this long are looked for anywhere; shorter ones ("Context", "The team
+#: rota", "content.code.copy") only where they stand as a heading or title: a heading,
+#: a table-of-contents link, a search entry's title. Out of context, short texts are
+#: too common (a stylesheet comment, a theme's settings) to prove anything.
+PHRASE_WORDS = 4
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\x00")
 #: Code and data, not prose: scripts, styles and templates (a widget's data).
 _SCRIPT = re.compile(r"<(script|style|template)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
@@ -33,6 +36,11 @@ _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
 _HEADING = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.DOTALL | re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z0-9]+)*")
 _TAGS = re.compile(r"<[^>]+>")
+#: Attributes that carry text or an address of their own: a link's target and title,
+#: an abbreviation's expansion, an image's source and description.
+_ATTRIBUTES = re.compile(r'\b(href|src|title|alt)="([^"]+)"')
+#: A link to a heading (a table of contents, "see below"): its text is a heading's.
+_FRAGMENT_LINK = re.compile(r'<a\b[^>]*\bhref="[^"]*#[^"]*"[^>]*>(.*?)</a>', re.DOTALL)
 _EMAIL = re.compile(r"[^\s@<>\"',;:()\[\]]+@[^\s@<>\"',;:()\[\]]+\.[a-z0-9-]+")
 MARKUP_SUFFIXES = {".html", ".htm", ".xml", ".svg", ".json", ".rels"}
 #: MK1 envelopes are not read: ciphertext, and a header that holds only the path, the
@@ -69,9 +77,10 @@ class Leak:
 
 #: A segment of text as the check judges it: its words, and its text if it holds an "@".
 Words = tuple[str, str | None]
-#: What the scan needs of one file: (name, its distinct segments, heading texts) for the
-#: file itself or, for an archive, each file inside it.
-Reading = list[tuple[str, list[Words], set[str]]]
+#: What the scan needs of one file: (name, its distinct segments, heading texts, the
+#: protected addresses and titles in its attributes) for the file itself or, for an
+#: archive, each file inside it.
+Reading = list[tuple[str, list[Words], set[str], set[str]]]
 #: Segments up to this long (navigation links, labels, buttons) repeat on every page:
 #: their words are made once. Longer ones are not kept as written.
 SHORT_SEGMENT = 400
@@ -103,6 +112,14 @@ class LeakCheck:
     # scan asks what is public of them alone.
     fresh_from: int = 0
     suspects: set[Words] = field(default_factory=set)
+    # Addresses and titles written only in protected parts (a reference link's target,
+    # an abbreviation's expansion): short, but unique to what is protected.
+    markers: dict[str, str] = field(default_factory=dict)  # value: what it is
+    public_markers: set[str] = field(default_factory=set)
+    # Files copied as they are from the owner's public sources (static files of docs/,
+    # the custom_dir): only prose proves a leak there (eight protected words in a row,
+    # an email); a heading's few words in an icon index or a stylesheet do not.
+    prose_only: set[str] = field(default_factory=set)
 
     def add_protected(self, fragment: str) -> None:
         # Script data (a template's JSON) repeats the visible text in machine form.
@@ -117,9 +134,16 @@ class LeakCheck:
         for block in _segments(fragment, markup=True):
             text = _visible(block)
             self.protected.update(dict.fromkeys(shingle_keys(words(text)), text))
+        for name, raw in _ATTRIBUTES.findall(fragment):
+            value = html.unescape(raw)
+            if name in ("href", "src") and ("://" in value or value.startswith("mailto:")):
+                self.markers.setdefault(value, f"protected link address {value!r}")
+            elif name in ("title", "alt") and len(words(value)) >= 2:
+                self.markers.setdefault(value, f"protected title {value!r}")
         self.fresh_from = len(self.distinct)
 
     def add_public(self, fragment: str) -> None:
+        self.public_markers.update(html.unescape(v) for _, v in _ATTRIBUTES.findall(fragment))
         text = _visible(fragment)
         tokens = words(text)
         self.public.update(shingle_keys(tokens))
@@ -128,7 +152,7 @@ class LeakCheck:
     def add_member(self, email: str, name: str) -> None:
         self.emails[email.lower()] = "a member's email"
         if len(words(name)) >= 2 or len(name) >= 5:
-            _file_phrase(self.phrases, " ".join(words(name)), "a member's name")
+            _file_phrase(self.phrases, " ".join(words(name)), f"a member's name ({name!r})")
         self.fresh_from = len(self.distinct)
 
     def read_ahead(self, site: Path, relative: str) -> None:
@@ -154,6 +178,13 @@ class LeakCheck:
             titles = {" ".join(words(_visible(h))) for h in _HEADING.findall(text)}
             if name.endswith(".json"):
                 titles.update(" ".join(words(t)) for t in _titles(text))
+            if markup and "#" in text:
+                titles.update(" ".join(words(_visible(t))) for t in _FRAGMENT_LINK.findall(text))
+            marked = {
+                address
+                for _, raw in (_ATTRIBUTES.findall(text) if markup else ())
+                if (address := html.unescape(raw)) in self.markers
+            }
             judged: dict[Words, None] = {}
             for segment in set(_segments(text, markup)):
                 value = self.short.get(segment)
@@ -171,7 +202,7 @@ class LeakCheck:
                     if len(segment) <= SHORT_SEGMENT:
                         self.short[segment] = value
                 judged[value] = None
-            reading.append((name, list(judged), titles))
+            reading.append((name, list(judged), titles, marked))
         return reading
 
     def scan(self, site: Path, skip: Iterable[str] = ()) -> list[Leak]:
@@ -206,17 +237,23 @@ class LeakCheck:
         that gives something away (`hits`)."""
         leaks: list[Leak] = []
         for reading in readings:
-            for name, segments, titles in reading:
-                found = next(
-                    (t for t in titles if t in self.headings and not public.holds(t)), None
-                )
-                if found is not None:
-                    leaks.append(Leak(name, f"protected heading {self.headings[found]!r}"))
+            for name, segments, titles, marked in reading:
+                if name.split("!", 1)[0] in self.prose_only:
+                    common = hits.keys() & set(segments) if hits else set()
+                    found = {hits[s] for s in common if hits[s].startswith(_PROSE_EVIDENCE)}
+                    leaks += [Leak(name, what) for what in sorted(found)]
                     continue
-                common = hits.keys() & set(segments) if hits else ()
-                if common:
-                    first = min(common, key=lambda value: (value[0], value[1] or ""))
-                    leaks.append(Leak(name, hits[first]))
+                found = {
+                    f"protected heading {self.headings[t]!r}"
+                    for t in titles
+                    if t in self.headings and not public.holds(t)
+                }
+                common = hits.keys() & set(segments) if hits else set()
+                found.update(hits[segment] for segment in common)
+                found.update(
+                    self.markers[value] for value in marked if value not in self.public_markers
+                )
+                leaks += [Leak(name, what) for what in sorted(found)]
         return leaks
 
     def _hit(self, segment: Words, public: _PublicText | None) -> str | None:
@@ -247,6 +284,10 @@ class LeakCheck:
                 if address in self.emails:
                     return self.emails[address]
         return None
+
+
+#: Findings that prove a leak wherever they stand (see `LeakCheck.prose_only`).
+_PROSE_EVIDENCE = ("protected text", "a member's email")
 
 
 def report(leaks: list[Leak]) -> str:

@@ -12,6 +12,9 @@ from mkdocs.structure.pages import Page
 from . import join
 from .config import MemberkitConfig
 
+#: The join page an owner gets unless they set `join_url`.
+DEFAULT_JOIN = "join.md"
+
 
 class Links:
     def __init__(self, settings: MemberkitConfig) -> None:
@@ -55,6 +58,9 @@ class Links:
             return target
         source, hash_, fragment = target.partition("#")
         linked = files.get_file_from_path(source)
+        if linked is None and setting == "join_url" and target == DEFAULT_JOIN:
+            # A site without a join page of its own: joining is the checkout.
+            return self.link(self.settings.checkout_url, "checkout_url", page, files)
         if linked is None:
             raise PluginError(
                 f"mkdocs.yml: plugins.memberkit.{setting} is {target!r}, which is neither a URL "

@@ -89,7 +89,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.work: worker.Inline | worker.Background = worker.Inline()
         self.sealing = Sealing((), {}, self.work)
         self.keep_work_open = False  # `memberkit check` scans one more folder after the build
-        self.theme_assets: set[str] = set()
+        self.public_files: set[str] = set()
         self.command = "build"
         self.preview: dict[str, Any] | None = None
         self.policy: SitePolicy | None = None
@@ -147,6 +147,11 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         for warning in warnings:
             log.warning(warning)
         self.sealing = Sealing(self.tiers, dict(self.config.access), self.work)
+        # The site's own furniture, on every page: public, whatever else it matches (a
+        # member named like the site, a heading equal to a section's name).
+        furniture = [config.site_name, config.site_description, config.copyright]
+        furniture += _nav_titles(config.nav or [])
+        self.work.add_public("".join(f"<p>{html.escape(t)}</p>" for t in furniture if t))
         self.links = Links(self.config)
         self.preview = self._preview()
         self.comment_pages = set()
@@ -187,11 +192,14 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             )
         return True
 
+    # First: the search plugin and the theme read the TOC without protected headings.
+    @event_priority(90)
     def on_page_context(
         self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any
     ) -> Any:
         if not self.config.enabled:
             return None
+        self.sealing.hide_toc(page)
         rule = self.sealing.rule(page)
         public = rule is None or not rule.protected
         wanted = self.comments and public and bool(page.meta.get("comments"))
@@ -241,16 +249,24 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
             return None
-        # Copied unchanged from the theme: the leak check need not read them. The
-        # owner's own custom_dir is theirs: it is read like the rest.
+        # Copied as they are from the theme: the leak check does not read them. Copied
+        # from the owner's custom_dir and the static files of docs/: read for prose only
+        # (an icon index, a stylesheet or a source map shares a heading's few words with
+        # any site; eight protected words in a row are a leak wherever they stand).
         theme_dirs = tuple(
             os.path.join(d, "") for d in config.theme.dirs if d != config.theme.custom_dir
         )
-        self.theme_assets = {
-            f.dest_uri
-            for f in files
-            if f.abs_src_path and f.abs_src_path.startswith(theme_dirs) and not f.generated_by
+        copied = [f for f in files if f.abs_src_path and not f.generated_by]
+        self.public_files = {
+            f.dest_uri for f in copied if (f.abs_src_path or "").startswith(theme_dirs)
         }
+        self.work.prose_only(
+            sorted(
+                f.dest_uri
+                for f in copied
+                if f.dest_uri not in self.public_files and not f.is_documentation_page()
+            )
+        )
         sealer = self.sealer
         pages = list(self.library.pages(sealed=True).items())
         if files.get_file_from_path(LOGIN_PAGE) is None:
@@ -287,7 +303,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             name = source.name
             files.append(File.generated(config, f"{ASSETS_URL}/{name}", abs_src_path=str(source)))
             # Shipped code, like the theme's: nothing of the owner's is in it.
-            self.theme_assets.add(f"{ASSETS_URL}/{name}")
+            self.public_files.add(f"{ASSETS_URL}/{name}")
         return files
 
     def _library_sources(self, root: Path) -> list[tuple[str, Path]]:
@@ -335,6 +351,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             )
         html_text = self.links.fill(html_text, page, files)
         self.policy.add_content(html_text)
+        if page.title:  # in the navigation of every page: public
+            self.work.add_public(f"<p>{html.escape(page.title)}</p>")
         rule = self.sealing.rule(page)
         if rule is None or not rule.protected:
             self.work.add_public(html_text)
@@ -387,7 +405,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         # the helper reads them while the build goes on; the scan checks they are unchanged.
         site = Path(config.site_dir)
         if self.written is None:
-            self.work.read_ahead_all(site, skip=self.theme_assets)
+            self.work.read_ahead_all(site, skip=self.public_files)
         else:
             self.work.read_ahead(site, self.written)
         self.written = page.file.dest_uri
@@ -445,7 +463,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             # The helper answers with the search shards (sealed while the pages were
             # written), then reads the site while they are written here: ciphertext,
             # the only files written after the scan has begun.
-            shards, scan = self.work.finish(site, skip=self.theme_assets)
+            shards, scan = self.work.finish(site, skip=self.public_files)
             for path, envelope in shards.items():
                 (site / path).parent.mkdir(parents=True, exist_ok=True)
                 (site / path).write_bytes(envelope)
@@ -465,8 +483,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if hosts:
             listed = "; ".join(f"{d}: {', '.join(found)}" for d, found in hosts.items())
             log.info(f"the site loads from other hosts, allowed by its security policy: {listed}")
-        for used in self.policy.forbidden_in_use():
-            log.warning(
+        for used in self.policy.forbidden_in_use():  # the owner's choice: a note
+            log.info(
                 f"the site loads from {used.split(' ', 1)[1]} ({used.split(' ', 1)[0]}), which "
                 "plugins.memberkit.csp_forbid forbids: browsers will refuse it"
             )
@@ -500,6 +518,17 @@ def _site_root(page: Page) -> str:
     """The relative URL from a page to the site root: "", "../", "../../"."""
     root = get_relative_url(".", page.url).rstrip("/") + "/"
     return "" if root in ("./", "/") else root
+
+
+def _nav_titles(nav: Any) -> list[str]:
+    """The section and page titles written in mkdocs.yml's nav."""
+    titles: list[str] = []
+    for item in nav if isinstance(nav, list) else []:
+        if isinstance(item, dict):
+            for title, value in item.items():
+                titles.append(str(title))
+                titles += _nav_titles(value)
+    return titles
 
 
 def _expand_library_nav(nav: list[Any], entries: list[Any]) -> bool:

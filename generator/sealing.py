@@ -62,6 +62,7 @@ class Sealing:
         self.envelopes: dict[str, str] = {}  # placeholder: envelope
         self.written: dict[str, str] = {}  # page URL: the envelope its page must carry
         self.protected_urls: set[str] = set()
+        self.hidden_ids: dict[str, set[str]] = {}  # page URL: its protected headings
         self.sealing = 0  # pages handed over for sealing
         self.asked = False  # for the envelopes, once the first page is written
 
@@ -115,7 +116,7 @@ class Sealing:
                 public = teaser
         ids = protect.protected_ids(hidden)
         _, hidden_toc = protect.split_toc(_toc_entries(page.toc), ids)
-        _prune_toc(page.toc, ids)
+        _veil_toc(page.toc, ids)
         fragments = {"content": hidden}
         if hidden_toc:
             fragments["toc"] = protect.toc_html(hidden_toc)
@@ -126,7 +127,14 @@ class Sealing:
         self.placeholders[page.url] = placeholder
         self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments)
         self.protected_urls.add(page.url)
+        self.hidden_ids[page.url] = ids
         return public + protect.envelope_element(placeholder), public, fragments
+
+    def hide_toc(self, page: Page) -> None:
+        """Before the page is rendered: its TOC without the protected headings."""
+        ids = self.hidden_ids.get(page.url)
+        if ids:
+            prune_toc(page.toc, ids)
 
     def fill(self, output: str, page: Page) -> str:
         """Put the page's envelope in place of its placeholder."""
@@ -193,11 +201,28 @@ def _toc_entries(toc: Any) -> list[protect.TocEntry]:
     ]
 
 
-def _prune_toc(links: Any, hidden: set[str]) -> None:
-    """Remove protected headings from the page's own TOC (what Material renders)."""
+#: The title a protected heading keeps in the table of contents until the page is
+#: rendered: other plugins can still find its anchor (the blog's related links do)
+#: without learning its text.
+VEILED = "For members"
+
+
+def _veil_toc(links: Any, hidden: set[str]) -> None:
+    """Protected headings keep their anchor in the page's TOC, not their title."""
+    for link in links:
+        if link.id in hidden:
+            link.title = VEILED
+            link.children = []
+        else:
+            _veil_toc(link.children, hidden)
+
+
+def prune_toc(links: Any, hidden: set[str]) -> None:
+    """Remove protected headings from the page's TOC before it is rendered (and before
+    the search plugin reads it)."""
     items: list[AnchorLink] = list(links)
     for link in items:
         if link.id in hidden:
             links.remove(link)
         else:
-            _prune_toc(link.children, hidden)
+            prune_toc(link.children, hidden)

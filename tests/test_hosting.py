@@ -160,3 +160,41 @@ def test_github_pages_workflow_builds_with_the_state_from_a_secret() -> None:
     assert commands.index("memberkit build") < commands.index("memberkit check")
     assert any("upload-pages-artifact" in step.get("uses", "") for step in steps)
     assert workflow["jobs"]["deploy"]["needs"] == "build"
+
+
+def test_what_a_page_loads_from_other_hosts_by_directive() -> None:
+    page = (
+        '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">'
+        '<link rel="icon" href="/favicon.png"><link rel="preconnect" href="https://x.example">'
+        '<script src="https://cdn.example.com/lib.js"></script><script src="local.js"></script>'
+        '<img src="//images.example.net/a.png" srcset="https://cdn2.example.net/b.png 2x">'
+        "<iframe src='https://www.youtube.com/embed/x'></iframe>"
+        '<video src="https://media.example.org/v.mp4" poster="https://img.example.org/p.jpg">'
+    )
+    found = hosting.loaded_sources(page)
+    assert found == {
+        "style-src": {"https://fonts.googleapis.com"},
+        "script-src": {"https://cdn.example.com"},
+        "img-src": {
+            "https://images.example.net",
+            "https://cdn2.example.net",
+            "https://img.example.org",
+        },
+        "frame-src": {"https://www.youtube.com"},
+        "media-src": {"https://media.example.org"},
+    }
+    sources: dict[str, set[str]] = {}
+    hosting.widen(sources, found)
+    assert sources["font-src"] == {"https://fonts.gstatic.com", "https://cdn.example.com"}
+    policy = hosting.HostPolicy(sources=sources).csp()
+    assert "img-src 'self' data: blob: https://cdn2.example.net" in policy
+    assert "frame-src https://www.youtube.com" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_the_owners_sources_are_checked() -> None:
+    assert hosting.check_source("img-src", "https://images.example.com") is None
+    assert hosting.check_source("img-src", "cdn.example.com") is None
+    assert "script-src" in (hosting.check_source("script-src", "'unsafe-inline'") or "")
+    assert "not a directive" in (hosting.check_source("fonts", "x.example") or "")
+    assert "not a source" in (hosting.check_source("img-src", "https://a b") or "")

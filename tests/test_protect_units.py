@@ -134,7 +134,7 @@ def test_what_becomes_protected_after_a_file_was_read_is_found_in_it(tmp_path) -
     check = LeakCheck()
     check.read_ahead_all(tmp_path)
     check.add_member("ana@example.com", "Ana Lima")
-    assert [leak.what for leak in check.scan(tmp_path)] == ["a member's name"]
+    assert [leak.what for leak in check.scan(tmp_path)] == ["a member's name ('Ana Lima')"]
     check = LeakCheck()
     check.read_ahead_all(tmp_path)
     check.add_protected("<h3>Paying the first invoice</h3><p>Body.</p>")
@@ -173,7 +173,7 @@ def test_keystore_entries_are_skipped_only_when_they_are_all_ciphertext(tmp_path
     # One entry that is not a blob: the whole document is read, and the name is found.
     store["members"]["b" * 32] = "written by Ana Lima"
     (tmp_path / "keystore.json").write_text(json.dumps(store))
-    assert [leak.what for leak in check.scan(tmp_path)] == ["a member's name"]
+    assert [leak.what for leak in check.scan(tmp_path)] == ["a member's name ('Ana Lima')"]
 
 
 def test_leak_check_finds_headings_and_names_anywhere_in_a_text(tmp_path) -> None:
@@ -193,8 +193,8 @@ def test_leak_check_finds_headings_and_names_anywhere_in_a_text(tmp_path) -> Non
     assert found("<p>See: estimating time for the brief, soon.</p>") == [
         "protected heading 'Estimating time for the brief'"
     ]
-    assert found("<p>Thanks to Ana   Lima!</p>") == ["a member's name"]
-    assert found("<li>Written by alexandra</li>") == ["a member's name"]
+    assert found("<p>Thanks to Ana   Lima!</p>") == ["a member's name ('Ana Lima')"]
+    assert found("<li>Written by alexandra</li>") == ["a member's name ('Alexandra')"]
     assert found("<p>Ana</p><p>Lima</p>") == []  # two blocks, not one name
     # Every pair of words of the heading, but never the heading itself: no leak.
     assert found("<p>Estimating time for a brief; time for the brief.</p>") == []
@@ -282,3 +282,70 @@ def test_pages_sealed_by_the_work_are_the_sealers_envelopes(kind: str) -> None:
         assert sorted(shards) == ["search/members.json.mk1", "search/premium.json.mk1"]
     finally:
         work.close()
+
+
+def test_short_protected_strings_are_found_where_they_do_not_belong(tmp_path) -> None:
+    """A link's address and title, an abbreviation's expansion, a heading listed in a
+    table of contents: short, but unique to what is protected."""
+    check = LeakCheck()
+    check.add_public('<p>See the <a href="https://example.org/public">public page</a>.</p>')
+    check.add_protected(
+        '<h2 id="the-team-rota">The team rota</h2>'
+        '<p><a href="https://rates.example.com/card" title="Secret rate card">rates</a>, '
+        '<abbr title="Hidden Teammate Markup">HTML</abbr>, '
+        '<a href="https://example.org/public">again</a>.</p>'
+    )
+    page = tmp_path / "a.html"
+
+    def found(text: str) -> list[str]:
+        page.write_text(text)
+        return [leak.what for leak in check.scan(tmp_path)]
+
+    assert found('<p><a href="https://rates.example.com/card">pricing</a></p>') == [
+        "protected link address 'https://rates.example.com/card'"
+    ]
+    assert found('<p><abbr title="Hidden Teammate Markup">HTML</abbr></p>') == [
+        "protected title 'Hidden Teammate Markup'"
+    ]
+    assert found('<div class="toc"><a href="#the-team-rota">The team rota</a></div>') == [
+        "protected heading 'The team rota'"
+    ]
+    # Also public: not a leak. Out of context (a stylesheet, a theme's settings), the
+    # heading's three words prove nothing.
+    assert found('<p><a href="https://example.org/public">x</a></p>') == []
+    assert found('<script type="application/json">{"f": ["the.team.rota"]}</script>') == []
+    assert found("<p>Our team rota is on the wall.</p>") == []
+
+
+def test_static_files_are_read_for_prose_only(tmp_path) -> None:
+    check = LeakCheck()
+    sentence = "only members may read these eight words right here"
+    check.add_protected(f"<h2>Code with annotations</h2><p>{sentence}</p>")
+    check.prose_only.update({"icons.json", "copy.txt"})
+    (tmp_path / "icons.json").write_text('{"title": "Code with annotations"}')
+    (tmp_path / "copy.txt").write_text(f"Copied by hand: {sentence}.")
+    assert [(leak.file, leak.what) for leak in check.scan(tmp_path)] == [
+        ("copy.txt", "protected text 'only members may read these eight words right'")
+    ]
+
+
+def test_every_finding_is_reported_by_file(tmp_path) -> None:
+    from generator.leakcheck import report
+
+    check = LeakCheck()
+    check.add_protected("<h2>Paying the first invoice</h2><h2>Estimating time well</h2>")
+    (tmp_path / "a.html").write_text(
+        "<h2>Paying the first invoice</h2><h3>Estimating time well</h3>"
+    )
+    (tmp_path / "b.html").write_text("<h2>Estimating time well</h2>")
+    leaks = check.scan(tmp_path)
+    assert len(leaks) == 3
+    assert report(leaks).splitlines() == [
+        "3 finding(s) in 2 file(s) of the built site.",
+        "",
+        "a.html",
+        "  - protected heading 'Estimating time well'",
+        "  - protected heading 'Paying the first invoice'",
+        "b.html",
+        "  - protected heading 'Estimating time well'",
+    ]
