@@ -125,7 +125,7 @@ class Sealing:
         placeholder = PLACEHOLDER.format(number=self.sealing)
         self.sealing += 1
         self.placeholders[page.url] = placeholder
-        self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments)
+        self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments, public)
         self.protected_urls.add(page.url)
         self.hidden_ids[page.url] = ids
         return public + protect.envelope_element(placeholder), public, fragments

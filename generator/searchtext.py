@@ -14,6 +14,7 @@ _TAGS = re.compile(r"<[^>]+>")
 _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
 #: Not text a reader sees: code and data (a template widget's data is a <template>).
 _NOT_TEXT = re.compile(r"<(script|style|template)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
+_TITLE = re.compile(r"<h1\b[^>]*>.*?</h1>", re.DOTALL)
 _SEARCH_BLOCK = re.compile(r"</?(?:p|li|td|th|h[1-6]|pre|div|tr|ul|ol|table)\b[^>]*>")
 
 
@@ -22,12 +23,22 @@ def plain_text(fragment: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
-def search_entries(url: str, title: str, protected_html: str) -> list[dict[str, str]]:
-    """Entries in Material's search index format for the protected part of a page."""
+def search_entries(
+    url: str, title: str, protected_html: str, teaser_html: str = ""
+) -> list[dict[str, str]]:
+    """Entries in Material's search index format for the protected part of a page.
+
+    The page's own entry holds its teaser too: it takes the place of the teaser's
+    entry of the public index, so that a member finds the page once.
+    """
     entries: list[dict[str, str]] = []
     cuts = list(HEADING_ID.finditer(protected_html))
     lead = protected_html[: cuts[0].start()] if cuts else protected_html
-    if plain_text(lead):
+    teaser_cuts = list(HEADING_ID.finditer(teaser_html))
+    # The teaser up to its first heading below the title (those have entries of their own).
+    first = next((m for m in teaser_cuts if m.group(1) != "1"), None)
+    lead = _TITLE.sub("", teaser_html[: first.start()] if first else teaser_html) + lead
+    if plain_text(lead) or teaser_html:
         entries.append({"location": url, "title": title, "text": _paragraphs(lead)})
     for index, match in enumerate(cuts):
         end = cuts[index + 1].start() if index + 1 < len(cuts) else len(protected_html)

@@ -60,19 +60,29 @@ class Inline:
         release date): the leak check holds it as protected."""
         self.leaks.add_protected(fragment)
 
-    def add_protected(self, tier: str, url: str, title: str, fragment: str) -> None:
+    def add_protected(
+        self, tier: str, url: str, title: str, fragment: str, teaser: str = ""
+    ) -> None:
         self.leaks.add_protected(fragment)
-        self.entries.setdefault(tier, []).extend(searchtext.search_entries(url, title, fragment))
+        entries = searchtext.search_entries(url, title, fragment, teaser)
+        self.entries.setdefault(tier, []).extend(entries)
         self.protected += 1
 
     def protect(
-        self, placeholder: str, tier: str, url: str, title: str, fragments: dict[str, str]
+        self,
+        placeholder: str,
+        tier: str,
+        url: str,
+        title: str,
+        fragments: dict[str, str],
+        teaser: str = "",
     ) -> None:
         """A page's protected part: sealed (its envelope replaces `placeholder` in the
-        page), remembered by the leak check, and searchable by the members of `tier`."""
+        page), remembered by the leak check, and searchable by the members of `tier`
+        (with its teaser, in place of the teaser's own entry)."""
         assert self.sealer is not None, "use_keys first"
         self.sealed[placeholder] = self.sealer.seal_page(tier, url, fragments)
-        self.add_protected(tier, url, title, fragments["content"])
+        self.add_protected(tier, url, title, fragments["content"], teaser)
 
     def envelopes(self) -> dict[str, str]:
         """The envelopes sealed since the last call, by placeholder."""
@@ -144,9 +154,15 @@ class Background:
         self._send("add_secret", fragment)
 
     def protect(
-        self, placeholder: str, tier: str, url: str, title: str, fragments: dict[str, str]
+        self,
+        placeholder: str,
+        tier: str,
+        url: str,
+        title: str,
+        fragments: dict[str, str],
+        teaser: str = "",
     ) -> None:
-        self._send("protect", placeholder, tier, url, title, fragments)
+        self._send("protect", placeholder, tier, url, title, fragments, teaser)
 
     def envelopes(self) -> dict[str, str]:
         self._send("envelopes", now=True)

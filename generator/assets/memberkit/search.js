@@ -11,6 +11,7 @@ async function mergedIndex(url) {
   const index = await response.json();
   const session = await loadSession();
   if (session) {
+    const opened = [];
     for (const tier of Object.keys(session.keys)) {
       const path = `search/${tier}.json`;
       const shard = await fetch(new URL(`${path}.mk1`, siteRoot()), { credentials: "same-origin" });
@@ -18,11 +19,15 @@ async function mergedIndex(url) {
       try {
         const bytes = new Uint8Array(await shard.arrayBuffer());
         const { data } = await openEnvelope(bytes, path, session);
-        index.docs.push(...JSON.parse(text(data)).docs);
+        opened.push(...JSON.parse(text(data)).docs);
       } catch (error) {
         if (error instanceof MK1Error && error.code === "stale") await signOut(false);
       }
     }
+    // A page opened for the member is found once: its entry (teaser included) takes
+    // the place of the teaser's entry.
+    const replaced = new Set(opened.map((doc) => doc.location));
+    index.docs = index.docs.filter((doc) => !replaced.has(doc.location)).concat(opened);
   }
   return URL.createObjectURL(new Blob([JSON.stringify(index)], { type: "application/json" }));
 }

@@ -1,0 +1,140 @@
+"""The rich Material site in Chromium behind nginx: members' pages, once opened, are
+mounted exactly as the same pages built without memberkit, on a page load and on
+instant navigation to a second and a third page; the scripts they hold run."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from ..conftest import MEMBER, run_memberkit, write_state
+from ..test_material_sites import RICH
+from .conftest import Nginx, PageWatch, _free_port, screenshot, sign_in
+
+#: What Material mounts in a page's article, and what the page's scripts leave.
+COUNT = """() => {
+  const article = document.querySelector("article");
+  const all = (selector) => article.querySelectorAll(selector).length;
+  return {
+    copy_buttons: all(".md-code__nav .md-code__button"),
+    annotations: all(".md-annotation"),
+    tab_sets: all(".tabbed-set"),
+    tab_extras: all(".tabbed-labels--linked") + all(".tabbed-control"),
+    // Material draws a diagram into a closed shadow root of a div that takes the
+    // place of its <pre>.
+    diagrams: all("div.mermaid") - all("pre.mermaid"),
+    table_wrappers: all(".md-typeset__scrollwrap"),
+    math_typeset: all(".arithmatex[data-typeset=yes]"),
+    tables_sortable: all("table[data-sortable=yes]"),
+    inline_script: (document.getElementById("owner-inline") || {}).textContent || "",
+    scripts: ["ownerScript", "secondScript", "thirdScript"]
+      .filter((name) => document.body.dataset[name] === "ran"),
+  };
+}"""
+
+
+def _build(tmp: Path, port: int, *, protected: bool) -> Path:
+    project = tmp / ("protected" if protected else "plain")
+    shutil.copytree(RICH, project)
+    write_state(project)
+    config = project / "mkdocs.yml"
+    text = config.read_text().replace(
+        "site_url: http://127.0.0.1:8000/", f"site_url: http://127.0.0.1:{port}/"
+    )
+    # No web fonts: the browser here reaches no other host.
+    text = text.replace("  custom_dir: overrides\n", "  custom_dir: overrides\n  font: false\n")
+    if not protected:
+        text = text.replace("  - memberkit:\n", "  - memberkit:\n      enabled: false\n")
+    config.write_text(text)
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    site = project / "site"
+    if not protected:
+        (site / "_headers").write_text("/*\n")  # no policy: the plain site
+    return site
+
+
+@pytest.fixture(scope="module")
+def rich_sites(
+    tmp_path_factory: pytest.TempPathFactory, nginx_bin: str
+) -> Iterator[dict[str, str]]:
+    tmp = tmp_path_factory.mktemp("rich-e2e")
+    servers = {}
+    for name in ("protected", "plain"):
+        port = _free_port()
+        site = _build(tmp, port, protected=name == "protected")
+        servers[name] = Nginx(site, tmp / f"nginx-{name}", port)
+    yield {name: server.url for name, server in servers.items()}
+    for server in servers.values():
+        server.stop()
+
+
+def _tab(browser: Any, url: str) -> tuple[Page, PageWatch, Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    return tab, PageWatch(tab, url.rstrip("/")), context
+
+
+def _visit(tab: Page, site: str, *, signed_in: bool) -> dict[str, dict[str, Any]]:
+    """Components by a page load, then Second and Third by instant navigation, then
+    Components again: what each page holds once mounted."""
+    seen = {}
+    tab.goto(site + "components/")
+    tab.evaluate("window.mkSamePage = true")
+    expect(tab.get_by_role("heading", name="Code with annotations")).to_be_visible()
+    tab.wait_for_function("document.querySelectorAll('article div.mermaid').length > 0")
+    seen["components (load)"] = tab.evaluate(COUNT)
+    # Improved tooltips, and the table of contents following the reader.
+    tab.locator("article abbr").last.hover()
+    seen["components (load)"]["tooltip"] = tab.locator(".md-tooltip2--active").count()
+    tab.get_by_role("heading", name="A data table").scroll_into_view_if_needed()
+    tab.wait_for_timeout(500)
+    active = tab.locator('[data-md-component="toc"] .md-nav__link--active')
+    seen["components (load)"]["toc_follows"] = (
+        active.first.inner_text().strip() if active.count() else ""
+    )
+    for title, heading in (("Second", "The team rota"), ("Third", "Escalation ladder")):
+        tab.locator(".md-sidebar--primary").get_by_role("link", name=title, exact=True).click()
+        expect(tab.get_by_role("heading", name=heading)).to_be_visible()
+        tab.wait_for_timeout(300)  # Material mounts on the next frames
+        seen[title] = tab.evaluate(COUNT)
+    tab.locator(".md-sidebar--primary").get_by_role("link", name="Components").click()
+    expect(tab.get_by_role("heading", name="Code with annotations")).to_be_visible()
+    tab.wait_for_function("document.querySelectorAll('article div.mermaid').length > 0")
+    tab.wait_for_timeout(300)
+    seen["components (instant)"] = tab.evaluate(COUNT)
+    assert tab.evaluate("window.mkSamePage === true"), "a page was loaded anew"
+    return seen
+
+
+def test_members_pages_are_mounted_like_the_unprotected_build(
+    browser: Any, rich_sites: dict[str, str]
+) -> None:
+    plain_tab, plain_watch, plain_context = _tab(browser, rich_sites["plain"])
+    expected = _visit(plain_tab, rich_sites["plain"], signed_in=False)
+    plain_context.close()
+    assert not plain_watch.errors, plain_watch.errors
+
+    tab, watch, context = _tab(browser, rich_sites["protected"])
+    sign_in(tab, rich_sites["protected"], MEMBER)
+    found = _visit(tab, rich_sites["protected"], signed_in=True)
+    screenshot(tab, "rich-members-components")
+    context.close()
+    assert not watch.errors, watch.errors
+    assert not watch.outside, watch.outside
+    assert found == expected
+    # And the counts are not all zero: there was something to mount.
+    first = expected["components (load)"]
+    assert first["copy_buttons"] and first["annotations"] == 2 and first["diagrams"] == 1
+    assert first["tab_sets"] and first["table_wrappers"] and first["math_typeset"]
+    assert first["inline_script"] == "inline script ran"
+    assert first["tooltip"] == 1 and first["toc_follows"] in (
+        "A data table",
+        "Tooltips and footnotes",
+    )
+    assert expected["Third"]["scripts"] == ["ownerScript", "secondScript", "thirdScript"]
