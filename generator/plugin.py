@@ -192,14 +192,19 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             )
         return True
 
-    # First: the search plugin and the theme read the TOC without protected headings.
+    # First: the search plugin reads the TOC without protected headings.
     @event_priority(90)
-    def on_page_context(
-        self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any
-    ) -> Any:
+    def _hide_toc(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        if self.config.enabled:
+            self.sealing.hide_toc(page)
+        return None
+
+    # Last: the theme renders the TOC with its entry for the sealed part.
+    @event_priority(-90)
+    def _page_context(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
         if not self.config.enabled:
             return None
-        self.sealing.hide_toc(page)
+        self.sealing.mark_toc(page)
         rule = self.sealing.rule(page)
         public = rule is None or not rule.protected
         wanted = self.comments and public and bool(page.meta.get("comments"))
@@ -207,6 +212,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if wanted:
             self.comment_pages.add(page.url)
         return context
+
+    on_page_context = CombinedEvent(_hide_toc, _page_context)
 
     def _preview(self) -> dict[str, Any] | None:
         """`memberkit serve --as AUDIENCE`: what the pages tell the browser to show.

@@ -22,6 +22,8 @@ from .state import State
 #: The divider as Python-Markdown leaves it in the HTML.
 DIVIDER_HTML = re.compile(r"<!--\s*more\s*-->")
 KEYSTORE_PATH = "mk1/keystore.json"
+#: The id of the sealed part: the table of contents links to it until it is opened.
+MEMBERS_ANCHOR = "mk1-members"
 _H1 = re.compile(r"^\s*(<h1\b[^>]*>.*?</h1>)", re.DOTALL)
 
 
@@ -163,7 +165,8 @@ def keystore(state: State, today: dt.date, tiers: Sequence[str]) -> bytes:
 def envelope_element(envelope: str, kind: str = "content") -> str:
     """The element that stands in for protected HTML until a member's browser opens it."""
     return (
-        f'<div class="mk1-locked" data-mk1="{envelope}" data-mk1-part="{kind}">'
+        f'<div class="mk1-locked" id="{MEMBERS_ANCHOR}" data-mk1="{envelope}" '
+        f'data-mk1-part="{kind}">'
         '<p class="mk1-locked__note">This part is for members. '
         '<a href="#" data-mk1-signin-link>Sign in</a> to read it.</p>'
         "<noscript><p>Members need JavaScript turned on to read this page.</p></noscript>"

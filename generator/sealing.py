@@ -127,14 +127,29 @@ class Sealing:
         self.placeholders[page.url] = placeholder
         self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments, public)
         self.protected_urls.add(page.url)
-        self.hidden_ids[page.url] = ids
+        self.hidden_ids[page.url] = ids if hidden_toc else set()
         return public + protect.envelope_element(placeholder), public, fragments
 
     def hide_toc(self, page: Page) -> None:
-        """Before the page is rendered: its TOC without the protected headings."""
+        """Before the search plugin and the theme read it: the page's TOC without the
+        protected headings."""
         ids = self.hidden_ids.get(page.url)
         if ids:
             prune_toc(page.toc, ids)
+
+    def mark_toc(self, page: Page) -> None:
+        """After the search plugin read it: one entry, "For members", that links to
+        the sealed part. The theme renders the TOC (in the sidebar, and in the
+        navigation on small screens) with it, and the browser puts the protected
+        headings in its place once the part is opened."""
+        if not self.hidden_ids.get(page.url):
+            return
+        entry = AnchorLink(VEILED, protect.MEMBERS_ANCHOR, 2)
+        items = _items(page.toc)
+        if len(items) == 1 and items[0].level == 1:  # Material lists the h1's children
+            items[0].children.append(entry)
+        else:
+            items.append(entry)
 
     def fill(self, output: str, page: Page) -> str:
         """Put the page's envelope in place of its placeholder."""
@@ -207,9 +222,14 @@ def _toc_entries(toc: Any) -> list[protect.TocEntry]:
 VEILED = "For members"
 
 
+def _items(toc: Any) -> list[AnchorLink]:
+    """The entries of a TOC level: MkDocs' TableOfContents holds them in `items`."""
+    return toc.items if hasattr(toc, "items") else toc  # type: ignore[no-any-return]
+
+
 def _veil_toc(links: Any, hidden: set[str]) -> None:
     """Protected headings keep their anchor in the page's TOC, not their title."""
-    for link in links:
+    for link in _items(links):
         if link.id in hidden:
             link.title = VEILED
             link.children = []
@@ -220,9 +240,9 @@ def _veil_toc(links: Any, hidden: set[str]) -> None:
 def prune_toc(links: Any, hidden: set[str]) -> None:
     """Remove protected headings from the page's TOC before it is rendered (and before
     the search plugin reads it)."""
-    items: list[AnchorLink] = list(links)
-    for link in items:
+    items = _items(links)
+    for link in list(items):
         if link.id in hidden:
-            links.remove(link)
+            items.remove(link)
         else:
             prune_toc(link.children, hidden)

@@ -127,7 +127,7 @@ def member_view(project: Path, url: str) -> str:
     """A page as a member's browser shows it: the envelope opened in place."""
     site, keys = tier_keys(project)
     page = (project / "site" / url / "index.html").read_text("utf-8")
-    match = re.search(r'<div class="mk1-locked" data-mk1="([^"]+)".*?</noscript></div>', page)
+    match = re.search(r'<div class="mk1-locked"[^>]*? data-mk1="([^"]+)".*?</noscript></div>', page)
     assert match, f"{url} has no protected part"
     _, plain = mk1.open_envelope(mk1.unb64url(match.group(1)), keys, site=site, path=url)
     return page[: match.start()] + json.loads(plain)["content"] + page[match.end() :]

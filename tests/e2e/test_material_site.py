@@ -4,6 +4,7 @@ instant navigation to a second and a third page; the scripts they hold run."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,8 @@ COUNT = """() => {
     math_typeset: all(".arithmatex[data-typeset=yes]"),
     tables_sortable: all("table[data-sortable=yes]"),
     inline_script: (document.getElementById("owner-inline") || {}).textContent || "",
+    toc_titles: document.querySelectorAll(".md-sidebar--secondary .md-nav__title").length,
+    toc_entries: document.querySelectorAll('[data-md-component="toc"] .md-nav__link').length,
     scripts: ["ownerScript", "secondScript", "thirdScript"]
       .filter((name) => document.body.dataset[name] === "ran"),
   };
@@ -138,3 +141,22 @@ def test_members_pages_are_mounted_like_the_unprotected_build(
         "Tooltips and footnotes",
     )
     assert expected["Third"]["scripts"] == ["ownerScript", "secondScript", "thirdScript"]
+
+
+def test_a_member_finds_each_page_once(browser: Any, rich_sites: dict[str, str]) -> None:
+    """The members' entry of a page (teaser included) replaces the teaser's entry."""
+    site = rich_sites["protected"]
+    tab, watch, context = _tab(browser, site)
+    sign_in(tab, site, MEMBER)
+    tab.get_by_role("textbox", name="Search").click()
+    tab.keyboard.type("page")
+    results = tab.locator(".md-search-result__item > .md-search-result__link")
+    expect(results.first).to_be_visible()
+    hrefs = [re.sub(r"#.*", "", h) for h in results.evaluate_all("a => a.map(e => e.href)")]
+    assert hrefs and len(hrefs) == len(set(hrefs)), hrefs
+    # The members' text is found too.
+    tab.keyboard.press("Control+A")
+    tab.keyboard.type("rota")
+    expect(tab.locator(".md-search-result__item", has_text="The team rota").first).to_be_visible()
+    context.close()
+    assert not watch.errors, watch.errors

@@ -25,7 +25,7 @@ def test_sign_in_read_navigate_search_and_sign_out(
     expect(tab.locator(".mk1-account")).to_contain_text(MEMBER.name)
     tab.goto(served_site + "guides/task-briefs/")
     expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
-    toc = tab.locator('[data-md-component="toc"]')
+    toc = tab.locator('.md-sidebar--secondary [data-md-component="toc"]')
     expect(toc).to_contain_text(PROTECTED)
     screenshot(tab, "member-guide")
 

@@ -21,21 +21,24 @@ const MESSAGES = {
   stale: "The site was updated since you signed in. Please sign in again.",
 };
 
-/** Put the protected headings into the page's table of contents. */
+// Material's instant navigation makes every link absolute: match the fragment.
+const MEMBERS_ENTRY = 'a.md-nav__link[href$="#mk1-members"]';
+
+/**
+ * Put the protected headings into the page's table of contents: in place of its
+ * "For members" entry, in every copy Material rendered (the sidebar's, and the one in
+ * the navigation for small screens).
+ */
 function insertToc(doc, html) {
-  let list = doc.querySelector('[data-md-component="toc"]');
-  if (!list) {
-    const sidebar = doc.querySelector(".md-sidebar--secondary .md-sidebar__inner");
-    if (!sidebar) return;
-    const nav = doc.createElement("nav");
-    nav.className = "md-nav md-nav--secondary mk1-toc";
-    nav.setAttribute("aria-label", "Table of contents");
-    nav.innerHTML = '<label class="md-nav__title">Table of contents</label>' +
-      '<ul class="md-nav__list" data-md-component="toc"></ul>';
-    sidebar.appendChild(nav);
-    list = nav.querySelector("ul");
+  const entries = Array.from(doc.querySelectorAll(MEMBERS_ENTRY), (a) => a.closest("li"));
+  for (const entry of entries) {
+    const template = doc.createElement("template");
+    template.innerHTML = html;
+    entry.replaceWith(template.content);
   }
-  list.insertAdjacentHTML("beforeend", html);
+  if (entries.length) return;
+  const list = doc.querySelector('[data-md-component="toc"]');
+  if (list) list.insertAdjacentHTML("beforeend", html);
 }
 
 /**
