@@ -343,6 +343,25 @@ def test_bad_template_errors_name_file_and_field(
     assert "templates/note.md" in str(caught.value)
 
 
+def test_a_blank_name_must_fit_a_word_bookmark(tmp_path: Path) -> None:
+    from generator.errors import MemberkitError
+
+    long = "a" * 33
+    with pytest.raises(MemberkitError, match=r"longer than 32 characters.*Word"):
+        load_one(tmp_path, GOOD.replace("who", long))
+    assert load_one(tmp_path, GOOD.replace("who", "a" * 32)) == []
+
+
+def test_two_blanks_may_not_share_a_label(tmp_path: Path) -> None:
+    from generator.errors import MemberkitError
+
+    text = GOOD.replace(
+        "    example: Ana", "    example: Ana\n  - name: whom\n    label: who\n    example: x"
+    )
+    with pytest.raises(MemberkitError, match="field 'whom' has the label 'who' of field 'who'"):
+        load_one(tmp_path, text.replace("Note for {{ who }}", "Note for {{ who }} {{ whom }}"))
+
+
 def test_unused_field_warns(tmp_path: Path) -> None:
     text = GOOD.replace(
         "    example: Ana", "    example: Ana\n  - name: spare\n    label: S\n    example: x"
@@ -372,6 +391,16 @@ sheet:
   totals: [b]
 fields:""",
 )
+
+
+def test_a_spreadsheet_field_may_not_look_like_a_cell(tmp_path: Path) -> None:
+    from generator.errors import MemberkitError
+
+    for name in ("q1", "ab12", "tax2026", "r", "c", "r1c1", "rc"):
+        with pytest.raises(MemberkitError, match=f"Excel reads '{name}' as a cell"):
+            load_one(tmp_path, SHEET.replace("who", name))
+        assert load_one(tmp_path, GOOD.replace("who", name)) == []  # a document: fine
+    assert load_one(tmp_path, SHEET.replace("who", "q1_total")) == []
 
 
 @pytest.mark.parametrize(
