@@ -241,15 +241,10 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def csv_head(
-    template: DocumentTemplate, values: Mapping[str, str] | None = None
-) -> list[list[str]]:
-    """The rows above the table: the title, an empty row, one row per field, an
-    empty row (as in the XLSX, whose table starts on the same row)."""
-    values = values or {}
-    rows: list[list[str]] = [[template.title], []]
-    rows += [[f.label, values.get(f.name, "")] for f in template.fields]
-    return [*rows, []]
+def csv_head(template: DocumentTemplate) -> list[list[str]]:
+    """The rows above the table: the title, an empty row, a `Label,` row per field (the
+    browser puts what the member typed after the comma: csv.js), an empty row."""
+    return [[template.title], [], *([f.label, ""] for f in template.fields), []]
 
 
 def to_csv(template: DocumentTemplate) -> bytes:
