@@ -13,13 +13,24 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
+from docx.oxml import parse_xml
 from openpyxl import load_workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
 
 from generator.documents.blocks import Heading, ListBlock, Table
 from generator.documents.library import DocumentLibrary, bundle_path
 from generator.documents.model import DocumentTemplate, evaluate, load_library
-from generator.documents.render import blocks, fill, headings, html_preview, text_skeleton
-from generator.documents.spreadsheet import layout, to_csv
+from generator.documents.render import (
+    blocks,
+    display_width,
+    fill,
+    headings,
+    html_preview,
+    markdown_skeleton,
+    text_skeleton,
+)
+from generator.documents.spreadsheet import BLANK_TEXT, NOTES, csv_head, layout, to_csv
+from generator.documents.word import BOOKMARK
 from generator.downloads import reproducible_zip
 
 from .conftest import ROOT
@@ -70,7 +81,70 @@ def test_the_twelve_templates_are_there(library: DocumentLibrary) -> None:
 
 def test_fill_uses_values_and_labels_for_empty_blanks() -> None:
     labels = {"name": "Your name", "day": "Date"}
-    assert fill("Hi {{name}}, {{ day }}.", labels, {"name": " Ana "}) == "Hi Ana, [Date]."
+    assert fill("Hi {{name}}, {{day}}.", labels, {"name": " Ana "}) == "Hi Ana, [Date]."
+    assert fill("Hi {{name}}.", labels, {"name": " \n  "}) == "Hi [Your name]."
+
+
+TWO_LINES = {"notes": "\n  First line <&>\r\nsecond line  \n\n", "day": "Mon\nTue"}
+LABELS = {"notes": "Notes", "day": "Day"}
+
+
+@pytest.mark.parametrize(
+    ("skeleton", "markdown", "expected"),
+    [
+        # A paragraph keeps its lines; Markdown gets a hard line break (two spaces).
+        ("{{notes}}", False, "First line <&>\nsecond line"),
+        ("{{notes}}", True, "First line <&>  \nsecond line"),
+        # Under a list item, the next line is indented to stay in the item.
+        ("- **Notes:** {{notes}}", False, "- **Notes:** First line <&>\n  second line"),
+        ("12. {{notes}}", True, "12. First line <&>  \n    second line"),
+        ("[ ] {{notes}}", False, "[ ] First line <&>\n    second line"),
+        ("> {{notes}}", True, "> First line <&>  \n> second line"),
+        # Headings and table rows have no line breaks: the lines are joined.
+        ("# Week of {{day:line}}", True, "# Week of Mon<br>Tue"),
+        ("| {{day:line}} | x |", True, "| Mon<br>Tue | x |"),
+        ("Day: {{day:line}}", False, "Day: Mon / Tue"),
+    ],
+)
+def test_a_paragraph_keeps_its_lines(skeleton: str, markdown: bool, expected: str) -> None:
+    assert fill(skeleton, LABELS, TWO_LINES, markdown=markdown) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "width"),
+    [("2026-12-01", 10), ("Zoë", 3), ("e\u0301te\u0301", 3), ("東京 ✅", 7), ("👩\u200d💻 ok", 5)],
+)
+def test_a_title_underline_is_as_wide_as_the_title(value: str, width: int) -> None:
+    assert display_width(value) == width
+    filled = fill("REPORT: {{day:line}}\n{{=}}\n\nPart\n{{-}}", LABELS, {"day": value})
+    lines = filled.split("\n")
+    assert lines[1] == "=" * (len("REPORT: ") + width)
+    assert lines[4] == "----"
+
+
+def test_text_downloads_underline_their_headings_exactly(files: dict[str, bytes]) -> None:
+    for path, content in files.items():
+        if not path.endswith(".txt"):
+            continue
+        lines = content.decode().split("\n")
+        underlines = [i for i, line in enumerate(lines) if re.fullmatch(r"=+|-+", line)]
+        assert underlines, path
+        for index in underlines:
+            assert len(lines[index]) == display_width(lines[index - 1]), (path, lines[index - 1])
+
+
+def test_markdown_skeleton_joins_lines_only_in_headings_and_tables(
+    library: DocumentLibrary,
+) -> None:
+    skeleton = markdown_skeleton(library.by_slug["weekly-report"])
+    for line in skeleton.splitlines():
+        single = line.startswith(("#", "|"))
+        for _, mode in re.findall(r"\{\{(\w+)(:line)?\}\}", line):
+            assert bool(mode) == single, line
+    assert "{{week_summary}}" in skeleton
+    template = library.by_slug["daily-status-report"]
+    assert markdown_skeleton(template).startswith("# Daily status report: {{report_date:line}}")
+    assert text_skeleton(template).startswith("DAILY STATUS REPORT: {{report_date:line}}\n{{=}}\n")
 
 
 def test_text_version_has_no_markdown_marks(library: DocumentLibrary) -> None:
@@ -116,6 +190,95 @@ def test_docx_opens_and_holds_headings_lists_tables(
     if any(m == "[ ]" for b in parsed if isinstance(b, ListBlock) for m, _ in b.items):
         assert any(p.text.startswith("\u2610") for p in paragraphs)
     assert sum(isinstance(b, Heading) for b in parsed) == len(heading_texts)
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+@pytest.mark.parametrize("slug", sorted(EXPECTED))
+def test_each_word_blank_sits_in_a_bookmark_named_after_its_field(
+    library: DocumentLibrary, files: dict[str, bytes], slug: str
+) -> None:
+    """What docx.js relies on: bookmark start, one highlighted `[Label]` run, end."""
+    template = library.by_slug[slug]
+    body = parse_xml(
+        zipfile.ZipFile(io.BytesIO(files[f"downloads/{slug}.docx"])).read("word/document.xml")
+    )
+    starts = body.findall(f".//{W}bookmarkStart")
+    marked = []
+    for start in starts:
+        name = start.get(f"{W}name")
+        found = BOOKMARK.match(name)
+        assert found and len(name) <= 40, name  # Word keeps names of up to 40 characters
+        run, end = start.getnext(), start.getnext().getnext()
+        assert run.tag == f"{W}r" and end.tag == f"{W}bookmarkEnd"
+        assert end.get(f"{W}id") == start.get(f"{W}id")
+        assert run.find(f"{W}rPr/{W}highlight").get(f"{W}val") == "yellow"
+        assert run.find(f"{W}t").text == f"[{template.labels[found.group(2)]}]"
+        marked.append(found.group(2))
+    assert len({s.get(f"{W}name") for s in starts}) == len({s.get(f"{W}id") for s in starts})
+    assert len(starts) == len(set(s.get(f"{W}id") for s in starts))
+    in_order = [r.blank for b in blocks(template) for runs in _inline(b) for r in runs if r.blank]
+    assert marked == in_order
+
+
+def _inline(block: object) -> list[tuple[object, ...]]:
+    if isinstance(block, ListBlock):
+        return [runs for _, runs in block.items]
+    if isinstance(block, Table):
+        return [cell for row in (block.header, *block.rows) for cell in row]
+    return [block.runs]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("slug", ["budget-planner", "timesheet"])
+def test_excel_fields_name_their_cells(
+    library: DocumentLibrary, files: dict[str, bytes], slug: str
+) -> None:
+    """What xlsx.js relies on: each field's defined name points at its empty input cell."""
+    template = library.by_slug[slug]
+    assert template.sheet is not None
+    workbook = load_workbook(io.BytesIO(files[f"downloads/{slug}.xlsx"]))
+    ws = workbook[template.sheet.name]
+    assert set(workbook.defined_names) == {f.name for f in template.fields}
+    for field in template.fields:
+        [(sheet, ref)] = workbook.defined_names[field.name].destinations
+        cell = workbook[sheet][ref.replace("$", "")]
+        assert sheet == template.sheet.name and cell.column_letter == "B"
+        assert ws.cell(cell.row, 1).value == field.label
+        assert cell.value is None and cell.fill.fgColor.rgb.endswith("FFF2B3")
+        assert cell.alignment.wrap_text  # a paragraph keeps its lines
+        assert (cell.number_format == "yyyy-mm-dd") == (field.type == "date")
+
+
+@pytest.mark.parametrize("slug", ["budget-planner", "timesheet"])
+def test_excel_instructions_read_like_the_document(
+    library: DocumentLibrary, files: dict[str, bytes], slug: str
+) -> None:
+    template = library.by_slug[slug]
+    workbook = load_workbook(io.BytesIO(files[f"downloads/{slug}.xlsx"]), rich_text=True)
+    notes = workbook[NOTES]
+    cells = [c for c in notes["A"] if c.value]
+    texts = [str(c.value) for c in cells]
+    assert not any(re.fullmatch(r"[=-]+", t) or t.startswith(("- ", "# ")) for t in texts)
+    assert "**" not in "".join(texts)
+    assert cells[0].font.b and str(cells[0].value) == template.title  # the heading
+    bullets = [t for t in texts if t.startswith("\u2022 ")]
+    items = sum(
+        len(b.items) for b in blocks(template) if isinstance(b, ListBlock) and not b.ordered
+    )
+    assert len(bullets) == items
+    # Every blank is a run of its own, `[Label]` in the blank colour; nothing else is.
+    runs = [r for c in cells if isinstance(c.value, CellRichText) for r in c.value]
+    coloured = [r.text for r in runs if isinstance(r, TextBlock) and r.font.color is not None]
+    used = [r.blank for b in blocks(template) for runs_ in _inline(b) for r in runs_ if r.blank]
+    assert coloured == [f"[{template.labels[name]}]" for name in used]
+    assert all(
+        r.font.color.rgb == BLANK_TEXT and r.font.u == "single"
+        for r in runs
+        if isinstance(r, TextBlock) and r.font.color is not None
+    )
+    # Bold inside a line is bold in the cell too.
+    assert any(isinstance(r, TextBlock) and r.font.b and r.text.endswith(":") for r in runs)
 
 
 # A small evaluator for the formulas the XLSX holds: =A1*B1 style arithmetic and SUM.
@@ -177,8 +340,11 @@ def test_xlsx_formulas_compute_the_expected_totals(
 
 def test_budget_planner_totals_by_hand(library: DocumentLibrary, files: dict[str, bytes]) -> None:
     rows = list(csv.reader(io.StringIO(files["downloads/budget-planner.csv"].decode("utf-8-sig"))))
-    header, total = rows[0], rows[-1]
-    assert total[0] == "Total"
+    template = library.by_slug["budget-planner"]
+    header_row, first, _ = layout(template)
+    header, total = rows[header_row - 1], rows[-1]  # the table starts on the XLSX's row
+    assert rows[first - 1][0] == "Maria Santos" and total[0] == "Total"
+    assert rows[: header_row - 1] == csv_head(template)
     column = dict(zip(header, total, strict=True))
     # 9*80*1.05 + 450*1.10 + 60*6*1.05 + 300*1.03 = 756 + 495 + 378 + 309
     assert float(column["Total planned"]) == pytest.approx(1938)
@@ -343,6 +509,25 @@ def test_bad_template_errors_name_file_and_field(
     assert "templates/note.md" in str(caught.value)
 
 
+def test_a_blank_name_must_fit_a_word_bookmark(tmp_path: Path) -> None:
+    from generator.errors import MemberkitError
+
+    long = "a" * 33
+    with pytest.raises(MemberkitError, match=r"longer than 32 characters.*Word"):
+        load_one(tmp_path, GOOD.replace("who", long))
+    assert load_one(tmp_path, GOOD.replace("who", "a" * 32)) == []
+
+
+def test_two_blanks_may_not_share_a_label(tmp_path: Path) -> None:
+    from generator.errors import MemberkitError
+
+    text = GOOD.replace(
+        "    example: Ana", "    example: Ana\n  - name: whom\n    label: who\n    example: x"
+    )
+    with pytest.raises(MemberkitError, match="field 'whom' has the label 'who' of field 'who'"):
+        load_one(tmp_path, text.replace("Note for {{ who }}", "Note for {{ who }} {{ whom }}"))
+
+
 def test_unused_field_warns(tmp_path: Path) -> None:
     text = GOOD.replace(
         "    example: Ana", "    example: Ana\n  - name: spare\n    label: S\n    example: x"
@@ -372,6 +557,16 @@ sheet:
   totals: [b]
 fields:""",
 )
+
+
+def test_a_spreadsheet_field_may_not_look_like_a_cell(tmp_path: Path) -> None:
+    from generator.errors import MemberkitError
+
+    for name in ("q1", "ab12", "tax2026", "r", "c", "r1c1", "rc"):
+        with pytest.raises(MemberkitError, match=f"Excel reads '{name}' as a cell"):
+            load_one(tmp_path, SHEET.replace("who", name))
+        assert load_one(tmp_path, GOOD.replace("who", name)) == []  # a document: fine
+    assert load_one(tmp_path, SHEET.replace("who", "q1_total")) == []
 
 
 @pytest.mark.parametrize(

@@ -197,6 +197,7 @@ class DocumentLibrary:
             "slug": template.slug,
             "title": template.title,
             "labels": template.labels,
+            "fields": {f.name: {"label": f.label, "type": f.type} for f in template.fields},
             "markdown": markdown_skeleton(template),
             "text": self._cached(template, TEXT_SKELETON).decode(),
         }
@@ -208,10 +209,10 @@ class DocumentLibrary:
         suffix = ".mk1" if sealed and template.access != PUBLIC else ""
         for fmt in template.formats:
             href = html.escape(site_root + download_path(template, fmt) + suffix)
-            made_here = ' data-mk-fill="1"' if fmt in ("md", "txt") else ""
+            # data-mk-fill: the page puts what the member typed into the file.
             links.append(
                 f'<a class="md-button mk-download" href="{href}" download '
-                f'data-mk-format="{fmt}"{made_here}>{FORMAT_LABELS[fmt]}</a>'
+                f'data-mk-format="{fmt}" data-mk-fill="1">{FORMAT_LABELS[fmt]}</a>'
             )
         return f"""<div class="mk-doc" data-mk-doc="{html.escape(template.slug)}">
 <form class="mk-doc__form" autocomplete="off" aria-label="Fill in the blanks">

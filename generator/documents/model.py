@@ -21,6 +21,12 @@ from ..errors import MemberkitError
 #: A blank in a template body: `{{ field_name }}`, spaces optional.
 BLANK = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: A field names a hidden bookmark in the Word file (`_mk12_name`), and Word keeps
+#: bookmark names of at most 40 characters.
+MAX_FIELD_NAME = 32
+#: Names Excel reads as a cell (`ab12`) or an R1C1 reference (`r`, `c2`, `r1c1`): a
+#: spreadsheet's field names its cell, so it may not look like one.
+_CELL_LIKE = re.compile(r"^(?:[a-z]{1,3}[0-9]+|r[0-9]*|c[0-9]*|r[0-9]*c[0-9]*)$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 FIELD_TYPES = ("text", "paragraph", "date", "number", "email", "choice")
@@ -207,6 +213,12 @@ def _load_fields(raw: Any, where: str) -> tuple[Field, ...]:
                 "starting with a letter",
                 path=where,
             )
+        if len(name) > MAX_FIELD_NAME:
+            raise MemberkitError(
+                f"{at}: 'name' {name!r} is longer than {MAX_FIELD_NAME} characters; "
+                "shorten it (it names the blank in the Word file)",
+                path=where,
+            )
         at = f"field {name!r}"
         for key in ("label", "example"):
             if key not in item or item[key] is None or str(item[key]).strip() == "":
@@ -250,8 +262,27 @@ def _load_fields(raw: Any, where: str) -> tuple[Field, ...]:
             raise MemberkitError(f"{at}: example {example!r} is not a YYYY-MM-DD date", path=where)
         if any(f.name == name for f in fields):
             raise MemberkitError(f"{at} is declared twice", path=where)
-        fields.append(Field(name, str(item["label"]).strip(), example, kind, choices))
+        label = str(item["label"]).strip()
+        same = next((f.name for f in fields if f.label.casefold() == label.casefold()), None)
+        if same is not None:
+            raise MemberkitError(
+                f"{at} has the label {label!r} of field {same!r}; give each blank its own "
+                "label (members tell the inputs apart by it, and so do the Excel downloads)",
+                path=where,
+            )
+        fields.append(Field(name, label, example, kind, choices))
     return tuple(fields)
+
+
+def _check_cell_names(fields: Sequence[Field], where: str) -> None:
+    """A spreadsheet's fields name their cells (Excel's defined names)."""
+    for item in fields:
+        if _CELL_LIKE.match(item.name):
+            raise MemberkitError(
+                f"field {item.name!r} names its cell in the Excel file, but Excel reads "
+                f"{item.name!r} as a cell reference; rename it (for example {item.name}_value)",
+                path=where,
+            )
 
 
 def _load_sheet(raw: Any, where: str) -> Sheet:
@@ -391,6 +422,8 @@ def load_template(
             f"front matter 'formats' must list some of: {', '.join(allowed)}", path=where
         )
     fields = _load_fields(meta["fields"], where)
+    if sheet is not None:
+        _check_cell_names(fields, where)
     start = body_start(text)
     body, body_line = text[start:], text.count("\n", 0, start) + 1
     if not body.strip():

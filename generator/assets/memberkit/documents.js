@@ -1,13 +1,11 @@
-/* Document templates: a form whose values fill the live preview, the copied text
- * and the Markdown and text downloads. */
+/* Document templates: a form whose values fill the live preview, the three copies and
+ * every download (Word, Excel and CSV are filled here, in the browser: fill.js for the
+ * text, docx.js, xlsx.js and csv.js for the files). */
 
-import { saveBlob } from "./files.js";
+import { fill, valueLines } from "./fill.js";
+import { fetchDownload, saveBlob } from "./files.js";
 
-const BLANK = /\{\{([a-z][a-z0-9_]*)\}\}/g;
-
-/** Put the form's values (or [Label]) into a skeleton's {{blanks}}. */
-export const fill = (skeleton, values, labels) =>
-  skeleton.replace(BLANK, (_, name) => (values[name] || "").trim() || `[${labels[name] || name}]`);
+export { fill };
 
 const valuesOf = (form) => {
   const values = {};
@@ -16,8 +14,6 @@ const valuesOf = (form) => {
   }
   return values;
 };
-
-const fileName = (slug, format) => `${slug}.${format}`;
 
 /** A short message in the template's status line (read out by screen readers). */
 export const say = (root, message) => {
@@ -28,15 +24,21 @@ export const say = (root, message) => {
   status.mkTimer = setTimeout(() => { status.textContent = ""; }, 4000);
 };
 
+/** A value's lines as text and line breaks (for the preview, and so the copy). */
+function showLines(element, lines) {
+  element.replaceChildren(...lines.flatMap((line, i) => (
+    i ? [document.createElement("br"), line] : [line])));
+}
+
 async function copy(kind, root, data, values) {
   const plain = fill(data.text, values, data.labels);
   if (kind === "markdown") {
-    await navigator.clipboard.writeText(fill(data.markdown, values, data.labels));
+    await navigator.clipboard.writeText(fill(data.markdown, values, data.labels, { markdown: true }));
     return "Copied as Markdown.";
   }
   if (kind === "rich" && window.ClipboardItem) {
     const preview = root.querySelector(".mk-doc__preview").cloneNode(true);
-    preview.querySelectorAll(".mk-blank").forEach((blank) => blank.replaceWith(blank.textContent));
+    preview.querySelectorAll(".mk-blank").forEach((blank) => blank.replaceWith(...blank.childNodes));
     const html = `<meta charset="utf-8">${preview.innerHTML}`;
     await navigator.clipboard.write([
       new ClipboardItem({
@@ -48,6 +50,34 @@ async function copy(kind, root, data, values) {
   }
   await navigator.clipboard.writeText(plain);
   return "Copied as plain text.";
+}
+
+const TEXT_TYPES = { md: "text/markdown", txt: "text/plain" };
+
+/** The file of one format with the member's values in it: {data, name, type}, or null
+ * when the page went to sign-in. */
+async function filledFile(link, format, data, values) {
+  const name = `${data.slug}.${format}`;
+  if (TEXT_TYPES[format]) {
+    const text = fill(format === "md" ? data.markdown : data.text, values, data.labels,
+      { markdown: format === "md" });
+    return { data: text, name, type: `${TEXT_TYPES[format]};charset=utf-8` };
+  }
+  const file = await fetchDownload(link);
+  if (!file || !Object.values(values).some((v) => valueLines(v).length)) return file;
+  if (format === "docx") {
+    const { fillDocx } = await import("./docx.js");
+    return { ...file, data: await fillDocx(file.data, values) };
+  }
+  if (format === "xlsx") {
+    const { fillXlsx } = await import("./xlsx.js");
+    return { ...file, data: await fillXlsx(file.data, values, data.fields) };
+  }
+  if (format === "csv") {
+    const { fillCsv } = await import("./csv.js");
+    return { ...file, data: fillCsv(file.data, data.title, values, data.fields) };
+  }
+  return file;
 }
 
 /** Wire up one template widget (once). */
@@ -62,9 +92,10 @@ function setupDocument(root) {
   const render = () => {
     const values = valuesOf(form);
     root.querySelectorAll(".mk-doc__preview .mk-blank").forEach((blank) => {
-      const value = (values[blank.dataset.field] || "").trim();
-      blank.textContent = value || `[${data.labels[blank.dataset.field]}]`;
-      blank.classList.toggle("mk-blank--filled", Boolean(value));
+      const lines = valueLines(values[blank.dataset.field]);
+      if (lines.length) showLines(blank, lines);
+      else blank.textContent = `[${data.labels[blank.dataset.field]}]`;
+      blank.classList.toggle("mk-blank--filled", lines.length > 0);
     });
   };
   form.addEventListener("input", render);
@@ -81,16 +112,15 @@ function setupDocument(root) {
     });
   });
 
-  // Markdown and text downloads carry what the member typed, made here in the browser.
+  // Every download carries what the member typed, made here in the browser.
   root.querySelectorAll("a[data-mk-fill]").forEach((link) => {
     link.addEventListener("click", (event) => {
       event.preventDefault();
-      const format = link.dataset.mkFormat;
-      const skeleton = format === "md" ? data.markdown : data.text;
-      const type = format === "md" ? "text/markdown" : "text/plain";
-      saveBlob(
-        new Blob([fill(skeleton, valuesOf(form), data.labels)], { type: `${type};charset=utf-8` }),
-        fileName(data.slug, format));
+      filledFile(link, link.dataset.mkFormat, data, valuesOf(form))
+        .then((file) => {
+          if (file) saveBlob(new Blob([file.data], { type: file.type }), file.name);
+        })
+        .catch(() => say(root, "This download could not be made. Reload the page and try again."));
     });
   });
   render();

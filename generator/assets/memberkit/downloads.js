@@ -1,25 +1,12 @@
-/* Members' downloads: fetch the .mk1, open it here, save it with its own name. */
+/* Members' downloads: a click on a `.mk1` link fetches it, opens it here and saves it
+ * with its own name. (A template's downloads are the template widget's: documents.js.) */
 
 import { say } from "./documents.js";
-import { saveBlob } from "./files.js";
-import { openEnvelope } from "./mk1.js";
-import { loadSession } from "./session.js";
-import { pagePath, siteRoot } from "./site.js";
+import { fetchDownload, saveBlob } from "./files.js";
 
 async function download(link) {
-  const session = await loadSession();
-  const url = new URL(link.getAttribute("href"), location.href);
-  const path = decodeURIComponent(url.pathname.slice(siteRoot().pathname.length))
-    .replace(/\.mk1$/, "");
-  if (!session) {
-    location.assign(`${new URL("login/", siteRoot()).href}?next=${encodeURIComponent(pagePath())}`);
-    return;
-  }
-  const response = await fetch(url, { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const { header, data } = await openEnvelope(bytes, path, session);
-  saveBlob(new Blob([data], { type: header.type }), header.name);
+  const file = await fetchDownload(link);
+  if (file) saveBlob(new Blob([file.data], { type: file.type }), file.name);
 }
 
 /** A click on a link to a `.mk1` file (capture phase: before instant navigation). */

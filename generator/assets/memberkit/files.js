@@ -1,4 +1,9 @@
-/* Files made in the browser: saved with their own name, never sent anywhere. */
+/* Files: a download fetched and, when it is members-only, opened here; a file saved
+ * with its own name. Nothing is sent anywhere. */
+
+import { openEnvelope } from "./mk1.js";
+import { loadSession } from "./session.js";
+import { pagePath, siteRoot } from "./site.js";
 
 export function saveBlob(blob, name) {
   const url = URL.createObjectURL(blob);
@@ -9,4 +14,27 @@ export function saveBlob(blob, name) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** What a download link points to: {data, name, type}. A members' `.mk1` is opened
+ * with the session's keys; without a session the page goes to sign-in (null). */
+export async function fetchDownload(link) {
+  const url = new URL(link.getAttribute("href"), location.href);
+  const sealed = url.pathname.endsWith(".mk1");
+  const path = decodeURIComponent(url.pathname.slice(siteRoot().pathname.length))
+    .replace(/\.mk1$/, "");
+  const session = sealed ? await loadSession() : null;
+  if (sealed && !session) {
+    location.assign(`${new URL("login/", siteRoot()).href}?next=${encodeURIComponent(pagePath())}`);
+    return null;
+  }
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (!sealed) {
+    const type = response.headers.get("content-type") || "application/octet-stream";
+    return { data: bytes, name: path.split("/").pop(), type };
+  }
+  const { header, data } = await openEnvelope(bytes, path, session);
+  return { data, name: header.name, type: header.type };
 }
