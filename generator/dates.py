@@ -39,10 +39,16 @@ MONTHS = (
 def front_matter_date(meta: Mapping[str, Any], key: str, path: str) -> dt.date | None:
     """The date in front matter field `key`, or None when the field is absent.
 
-    YAML reads `2027-01-15` as a date already; a quoted "2027-01-15" is accepted too.
+    YAML reads `2027-01-15` as a date already; a quoted "2027-01-15" is accepted too,
+    and so is a date with a time, and the blog's `date: {created: …, updated: …}`.
     Anything else is an error that names the file and the field.
     """
     value = meta.get(key)
+    if isinstance(value, Mapping) and key == "date":
+        # Material's blog: `date: {created: 2024-01-31, updated: 2024-02-01}`.
+        return front_matter_date(value, "created", path)
+    if value is None and key == "updated" and isinstance(meta.get("date"), Mapping):
+        return front_matter_date(meta["date"], "updated", path)
     if value is None:
         return None
     if isinstance(value, dt.datetime):

@@ -22,6 +22,8 @@ JOIN_LINK = 'href="memberkit:join"'
 CHECKOUT_LINK = 'href="memberkit:checkout"'
 #: Where the join box goes on a page of the owner's (the sign-in page has one).
 BOX_MARK = "<div data-mk1-join></div>"
+#: The class of the join box (as minifiers leave it: a single word).
+BOX_CLASS = "mk1-join"
 BUTTON = "Join now"
 
 _PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")

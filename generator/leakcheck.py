@@ -116,10 +116,6 @@ class LeakCheck:
     # an abbreviation's expansion): short, but unique to what is protected.
     markers: dict[str, str] = field(default_factory=dict)  # value: what it is
     public_markers: set[str] = field(default_factory=set)
-    # Files copied as they are from the owner's public sources (static files of docs/,
-    # the custom_dir): only prose proves a leak there (eight protected words in a row,
-    # an email); a heading's few words in an icon index or a stylesheet do not.
-    prose_only: set[str] = field(default_factory=set)
 
     def add_protected(self, fragment: str) -> None:
         # Script data (a template's JSON) repeats the visible text in machine form.
@@ -238,11 +234,6 @@ class LeakCheck:
         leaks: list[Leak] = []
         for reading in readings:
             for name, segments, titles, marked in reading:
-                if name.split("!", 1)[0] in self.prose_only:
-                    common = hits.keys() & set(segments) if hits else set()
-                    found = {hits[s] for s in common if hits[s].startswith(_PROSE_EVIDENCE)}
-                    leaks += [Leak(name, what) for what in sorted(found)]
-                    continue
                 found = {
                     f"protected heading {self.headings[t]!r}"
                     for t in titles
@@ -284,10 +275,6 @@ class LeakCheck:
                 if address in self.emails:
                     return self.emails[address]
         return None
-
-
-#: Findings that prove a leak wherever they stand (see `LeakCheck.prose_only`).
-_PROSE_EVIDENCE = ("protected text", "a member's email")
 
 
 def report(leaks: list[Leak]) -> str:

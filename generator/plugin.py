@@ -256,24 +256,15 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
             return None
-        # Copied as they are from the theme: the leak check does not read them. Copied
-        # from the owner's custom_dir and the static files of docs/: read for prose only
-        # (an icon index, a stylesheet or a source map shares a heading's few words with
-        # any site; eight protected words in a row are a leak wherever they stand).
-        theme_dirs = tuple(
-            os.path.join(d, "") for d in config.theme.dirs if d != config.theme.custom_dir
-        )
-        copied = [f for f in files if f.abs_src_path and not f.generated_by]
+        # Copied as they are from public sources: the theme, the owner's custom_dir and
+        # the static files of docs/ (an icon index, a stylesheet, a source map, a
+        # licence). The leak check does not read them: what the owner publishes as it is
+        # is public. What the build makes from the pages and templates, it reads.
         self.public_files = {
-            f.dest_uri for f in copied if (f.abs_src_path or "").startswith(theme_dirs)
+            f.dest_uri
+            for f in files
+            if f.abs_src_path and not f.generated_by and not f.is_documentation_page()
         }
-        self.work.prose_only(
-            sorted(
-                f.dest_uri
-                for f in copied
-                if f.dest_uri not in self.public_files and not f.is_documentation_page()
-            )
-        )
         sealer = self.sealer
         pages = list(self.library.pages(sealed=True).items())
         if files.get_file_from_path(LOGIN_PAGE) is None:
@@ -358,8 +349,10 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             )
         html_text = self.links.fill(html_text, page, files)
         self.policy.add_content(html_text)
-        if page.title:  # in the navigation of every page: public
-            self.work.add_public(f"<p>{html.escape(page.title)}</p>")
+        # The title (in the navigation of every page) and the description (in the
+        # page's head, link previews and the feed) are public, whoever reads the page.
+        shown = [page.title, page.meta.get("description")]
+        self.work.add_public("".join(f"<p>{html.escape(str(t))}</p>" for t in shown if t))
         rule = self.sealing.rule(page)
         if rule is None or not rule.protected:
             self.work.add_public(html_text)

@@ -51,10 +51,6 @@ class Inline:
     def add_public(self, fragment: str) -> None:
         self.leaks.add_public(fragment)
 
-    def prose_only(self, paths: list[str]) -> None:
-        """Files of the site copied from the owner's public sources (see LeakCheck)."""
-        self.leaks.prose_only.update(paths)
-
     def add_secret(self, fragment: str) -> None:
         """Text that must be in no file of the site, and in no search (a page before its
         release date): the leak check holds it as protected."""
@@ -146,9 +142,6 @@ class Background:
 
     def add_public(self, fragment: str) -> None:
         self._send("add_public", fragment)
-
-    def prose_only(self, paths: list[str]) -> None:
-        self._send("prose_only", paths)
 
     def add_secret(self, fragment: str) -> None:
         self._send("add_secret", fragment)

@@ -317,18 +317,6 @@ def test_short_protected_strings_are_found_where_they_do_not_belong(tmp_path) ->
     assert found("<p>Our team rota is on the wall.</p>") == []
 
 
-def test_static_files_are_read_for_prose_only(tmp_path) -> None:
-    check = LeakCheck()
-    sentence = "only members may read these eight words right here"
-    check.add_protected(f"<h2>Code with annotations</h2><p>{sentence}</p>")
-    check.prose_only.update({"icons.json", "copy.txt"})
-    (tmp_path / "icons.json").write_text('{"title": "Code with annotations"}')
-    (tmp_path / "copy.txt").write_text(f"Copied by hand: {sentence}.")
-    assert [(leak.file, leak.what) for leak in check.scan(tmp_path)] == [
-        ("copy.txt", "protected text 'only members may read these eight words right'")
-    ]
-
-
 def test_every_finding_is_reported_by_file(tmp_path) -> None:
     from generator.leakcheck import report
 

@@ -239,15 +239,24 @@ def test_corrupt_state_fails_the_build_and_is_kept(project: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_a_leak_in_the_owners_theme_folder_fails_the_build(project: Path) -> None:
-    """Files of the theme itself are skipped by the leak check; the owner's own
-    `custom_dir` is not the theme: whatever it puts into the site is read."""
+def test_files_the_owner_publishes_as_they_are_are_public_sources(project: Path) -> None:
+    """The theme, the owner's custom_dir and the static files of docs/ are copied as
+    they are: public sources, not read (an icon index or a source map shares text with
+    any site). What the build makes from the pages, it reads."""
     config = project / "mkdocs.yml"
     text = config.read_text()
     config.write_text(text.replace("theme:\n", "theme:\n  custom_dir: overrides\n", 1))
     sentence = protected_sentences(ROOT / "docs/guides/budgeting-and-paying.md")[1]
     (project / "overrides").mkdir()
     (project / "overrides" / "notes.txt").write_text(sentence)
+    (project / "docs" / "licence.txt").write_text(sentence)
+    assert run_memberkit("build", cwd=project).returncode == 0
+    # The same sentence written by the build (a plugin of the owner's) is a leak.
+    (project / "hooks.py").write_text(
+        "def on_post_build(config):\n"
+        f"    (__import__('pathlib').Path(config.site_dir) / 'x.html').write_text({sentence!r})\n"
+    )
+    config.write_text(config.read_text() + "hooks:\n  - hooks.py\n")
     result = run_memberkit("build", cwd=project)
     assert result.returncode != 0
-    assert "notes.txt" in result.stderr and "protected text" in result.stderr
+    assert "x.html" in result.stderr and "protected text" in result.stderr
