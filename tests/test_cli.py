@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from generator import state as private
 from generator.cli import cli
 
 from .conftest import run_memberkit
+from .test_protection import every_text
 
 
 @pytest.mark.parametrize("command", [[], ["build"], ["serve"]])
@@ -29,6 +35,33 @@ def test_build_output_is_one_concise_line(project: Path) -> None:
     assert "end of life" not in result.stdout + result.stderr
 
 
+def test_materials_end_of_life_banner_shows_in_mkdocs_not_in_memberkit(project: Path) -> None:
+    """Material prints its banner when run as `mkdocs`; the memberkit command hides it."""
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if "MKDOCS_2_WARNING" not in k}
+    plain = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert "end of life" in plain.stdout + plain.stderr
+    ours = subprocess.run(
+        [sys.executable, "-m", "generator", "build"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ours.returncode == 0, ours.stderr
+    assert "end of life" not in ours.stdout + ours.stderr
+
+
 def test_build_from_elsewhere_with_config_file_and_site_dir(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "elsewhere" / "public"
     result = run_memberkit("build", "-f", str(project / "mkdocs.yml"), "-d", str(out), cwd=tmp_path)
@@ -44,3 +77,59 @@ def test_rebuild_replaces_the_site(project: Path) -> None:
     assert run_memberkit("build", cwd=project).returncode == 0
     assert not stale.exists()
     assert (project / "site" / "index.html").is_file()
+
+
+@pytest.mark.skipif(
+    shutil.which("nginx") is None and os.environ.get("CI") != "true",
+    reason="nginx is not installed (CI installs it; sudo apt-get install nginx)",
+)
+def test_memberkit_nginx_prints_a_server_block_nginx_accepts(project: Path, tmp_path: Path) -> None:
+    assert run_memberkit("build", cwd=project).returncode == 0
+    result = run_memberkit(
+        "nginx",
+        "--root",
+        "/srv/members",
+        "--server-name",
+        "members.example.com",
+        "--listen",
+        "127.0.0.1:8089",
+        cwd=project,
+    )
+    assert result.returncode == 0, result.stderr
+    block = result.stdout
+    assert "root /srv/members;" in block and "server_name members.example.com;" in block
+    assert "listen 127.0.0.1:8089;" in block
+    assert "Content-Security-Policy" in block and "location = /mk1/keystore.json" in block
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/e.log; events {{}}\nhttp {{\n{block}}}\n"
+    )
+    checked = subprocess.run(
+        ["nginx", "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_build_reads_the_state_named_by_memberkit_state(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "secrets"
+    shutil.move(str(project / private.STATE_DIR), elsewhere)
+    without = run_memberkit("build", cwd=project)
+    assert without.returncode != 0 and "no private state" in without.stderr
+    result = run_memberkit("build", cwd=project, env={private.STATE_ENV: str(elsewhere)})
+    assert result.returncode == 0, result.stderr
+    store = json.loads((project / "site/mk1/keystore.json").read_text())
+    assert store["site"] == private.load(elsewhere).site
+    assert not (project / private.STATE_DIR).exists()
+
+
+def test_the_private_state_never_reaches_the_site(project: Path) -> None:
+    assert run_memberkit("build", cwd=project).returncode == 0
+    site = project / "site"
+    names = {p.name for p in site.rglob("*")}
+    assert private.STATE_DIR not in names and private.STATE_FILE not in names
+    state = private.load(project / private.STATE_DIR)
+    secrets = [state.secret, *(m.kek for m in state.members.values())]
+    secrets += [k.k for k in state.tiers.values()]
+    everything = every_text(site)
+    for secret in secrets:
+        assert secret not in everything

@@ -218,7 +218,8 @@ def test_a_planted_leak_is_caught_by_memberkit_check(project: Path) -> None:
         archive.writestr("inside.txt", f"{MEMBER.name} wrote this")
     target.write_text(target.read_text().replace(sentence, ""))
     caught = run_memberkit("check", cwd=project)
-    assert "notes.zip!inside.txt: a member's name" in caught.stderr
+    assert caught.returncode != 0
+    assert f"notes.zip!inside.txt: a member's name ({MEMBER.name!r})" in caught.stderr
 
 
 def test_the_build_refuses_without_private_state(tmp_path: Path) -> None:
