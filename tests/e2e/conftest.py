@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -43,63 +45,107 @@ def require(condition: bool, why: str) -> None:
 
 
 def _free_port() -> int:
+    """A port free right now: only for servers that bind it themselves at once and
+    say so if they cannot (`memberkit serve`); nginx takes its port with `Nginx`."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 class Nginx:
-    """nginx on 127.0.0.1 with the server block `memberkit nginx` generates for the site."""
+    """nginx on 127.0.0.1, started first so that its port is held before the site is
+    built for it (`site_url` names the port); then `serve` points it at the built site,
+    with the server block `memberkit nginx` generates for it.
 
-    def __init__(self, root: Path, work: Path, port: int) -> None:
+    Ready means nginx itself answers a token only this server knows: a probe that any
+    answer on the port would satisfy could be another process's."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        work.mkdir(parents=True, exist_ok=True)
+        self.conf = work / "nginx.conf"
+        self.process: subprocess.Popen[bytes] | None = None
+        for _ in range(20):  # a port taken between choosing and binding: another one
+            self.port = _free_port()
+            self._write_conf("")
+            self.process = subprocess.Popen(
+                ["nginx", "-c", str(self.conf), "-p", str(work)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            if self._ready():
+                break
+            self.process.wait(timeout=10)
+        else:
+            raise RuntimeError("nginx found no free port on 127.0.0.1")
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def serve(self, root: Path) -> str:
+        """Serve `root` (a built site, with its `_headers`); returns the site's URL."""
         from generator.hosting import nginx_server
 
-        self.port = port
-        self.url = f"http://127.0.0.1:{self.port}/"
-        work.mkdir(parents=True, exist_ok=True)
-        user = "user root;" if os.geteuid() == 0 else ""
         server = nginx_server(
             (root / "_headers").read_text(), str(root), listen=f"127.0.0.1:{self.port}"
         )
-        conf = work / "nginx.conf"
-        conf.write_text(
+        self._write_conf(server)
+        assert self.process is not None
+        self.process.send_signal(signal.SIGHUP)  # reload: the port stays held
+        if not self._ready():
+            raise RuntimeError(f"nginx did not take the site's configuration: {self._errors()}")
+        return self.url
+
+    def _write_conf(self, server: str) -> None:
+        self.token = secrets.token_hex(8)
+        probe = f'    location = /__ready {{ return 200 "{self.token}"; }}\n'
+        if server:  # the probe goes inside the site's own server block
+            body = server.rstrip().removesuffix("}") + probe + "}\n"
+        else:
+            body = f"server {{\n    listen 127.0.0.1:{self.port};\n{probe}}}\n"
+        user = "user root;" if os.geteuid() == 0 else ""
+        self.conf.write_text(
             f"""{user}
 daemon off;
 worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/error.log warn;
+pid {self.work}/nginx.pid;
+error_log {self.work}/error.log warn;
 events {{ worker_connections 64; }}
 http {{
     default_type application/octet-stream;
     access_log off;
-    client_body_temp_path {work}/body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-{server}
+    client_body_temp_path {self.work}/body;
+    proxy_temp_path {self.work}/proxy;
+    fastcgi_temp_path {self.work}/fastcgi;
+    uwsgi_temp_path {self.work}/uwsgi;
+    scgi_temp_path {self.work}/scgi;
+{body}
 }}
 """
         )
-        self.process = subprocess.Popen(
-            ["nginx", "-c", str(conf), "-p", str(work)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+
+    def _ready(self) -> bool:
+        """True once this nginx answers with the current token; False if it exited."""
         deadline = time.monotonic() + 10
-        while True:
+        assert self.process is not None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
             try:
-                with urlopen(self.url, timeout=1):
-                    break
+                with urlopen(f"http://127.0.0.1:{self.port}/__ready", timeout=1) as answer:
+                    if answer.read().decode() == self.token:
+                        return True
             except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    err = self.process.stderr.read().decode() if self.process.stderr else ""
-                    raise RuntimeError(f"nginx did not start: {err}") from None
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
+        return False
+
+    def _errors(self) -> str:
+        log = self.work / "error.log"
+        return log.read_text()[-2000:] if log.exists() else ""
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -115,20 +161,21 @@ def nginx_bin() -> str:
 
 
 @pytest.fixture(scope="session")
-def site_port() -> int:
-    return _free_port()
+def site_server(nginx_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    """nginx holding its port from the start; the bundled site is built for it."""
+    server = Nginx(tmp_path_factory.mktemp("nginx"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
-def bundled_project(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Path:
+def bundled_project(tmp_path_factory: pytest.TempPathFactory, site_server: Nginx) -> Path:
     """The bundled site built for the address nginx serves it on, as an owner sets
     `site_url`: Material's instant navigation takes over only the links its sitemap
     lists, matched with the port."""
     project = copy_project(tmp_path_factory.mktemp("bundled-e2e"))
     config = project / "mkdocs.yml"
-    text, found = re.subn(
-        r"(?m)^site_url: .*$", f"site_url: http://127.0.0.1:{site_port}/", config.read_text()
-    )
+    text, found = re.subn(r"(?m)^site_url: .*$", f"site_url: {site_server.url}", config.read_text())
     assert found == 1, "mkdocs.yml has no site_url line"
     config.write_text(text)
     result = run_memberkit("build", cwd=project)
@@ -144,12 +191,8 @@ def bundled_site(bundled_project: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def served_site(
-    bundled_site: Path, nginx_bin: str, tmp_path_factory: pytest.TempPathFactory, site_port: int
-) -> Iterator[str]:
-    server = Nginx(bundled_site, tmp_path_factory.mktemp("nginx"), site_port)
-    yield server.url
-    server.stop()
+def served_site(bundled_site: Path, site_server: Nginx) -> str:
+    return site_server.serve(bundled_site)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from ..conftest import MEMBER, run_memberkit, write_state
 from ..test_material_sites import RICH
-from .conftest import Nginx, PageWatch, _free_port, screenshot, sign_in
+from .conftest import Nginx, PageWatch, screenshot, sign_in
 
 #: What Material mounts in a page's article, and what the page's scripts leave.
 COUNT = """() => {
@@ -67,12 +67,12 @@ def rich_sites(
     tmp_path_factory: pytest.TempPathFactory, nginx_bin: str
 ) -> Iterator[dict[str, str]]:
     tmp = tmp_path_factory.mktemp("rich-e2e")
-    servers = {}
-    for name in ("protected", "plain"):
-        port = _free_port()
-        site = _build(tmp, port, protected=name == "protected")
-        servers[name] = Nginx(site, tmp / f"nginx-{name}", port)
-    yield {name: server.url for name, server in servers.items()}
+    servers = {name: Nginx(tmp / f"nginx-{name}") for name in ("protected", "plain")}
+    urls = {
+        name: server.serve(_build(tmp, server.port, protected=name == "protected"))
+        for name, server in servers.items()
+    }
+    yield urls
     for server in servers.values():
         server.stop()
 

@@ -20,7 +20,7 @@ from ..conftest import (
     tier_keys,
     write_state,
 )
-from .conftest import Nginx, PageWatch, _free_port, sign_in
+from .conftest import Nginx, PageWatch, sign_in
 
 PREMIUM = TestMember(
     "pat@example.com", "Pat Premium", "a premium long password 31", tiers=("members", "premium")
@@ -32,7 +32,8 @@ PREMIUM_WORD = "quinquennial"  # in the premium guide's members' part only
 @pytest.fixture(scope="module")
 def tiered_site(tmp_path_factory: pytest.TempPathFactory, nginx_bin: str) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("tiers")
-    port = _free_port()
+    server = Nginx(tmp / "nginx")
+    port = server.port
     project = copy_project(tmp / "project", with_state=False)
     write_state(project, (MEMBER, PREMIUM))
     config = project / "mkdocs.yml"
@@ -60,9 +61,9 @@ def tiered_site(tmp_path_factory: pytest.TempPathFactory, nginx_bin: str) -> Ite
     )
     result = run_memberkit("build", cwd=project)
     assert result.returncode == 0, result.stderr
-    server = Nginx(project / "site", tmp / "nginx", port)
-    tiered_site_projects[server.url] = str(project)
-    yield server.url
+    url = server.serve(project / "site")
+    tiered_site_projects[url] = str(project)
+    yield url
     server.stop()
 
 
