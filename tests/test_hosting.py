@@ -160,6 +160,9 @@ def test_github_pages_workflow_builds_with_the_state_from_a_secret() -> None:
     assert commands.index("memberkit build") < commands.index("memberkit check")
     assert any("upload-pages-artifact" in step.get("uses", "") for step in steps)
     assert workflow["jobs"]["deploy"]["needs"] == "build"
+    # The sitemap's dates come from git: the whole history is checked out.
+    checkout = next(s for s in steps if "actions/checkout" in s.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 0
 
 
 def test_what_a_page_loads_from_other_hosts_by_directive() -> None:
