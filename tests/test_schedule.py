@@ -124,16 +124,26 @@ def test_a_scheduled_public_page_and_the_leak_check(project: Path) -> None:
         line for line in about.read_text().splitlines() if line.startswith("When I started")
     )
     assert sentence in about.read_text()
-    (project / "docs/notes.txt").write_text(f"Draft: {long_sentence}\n")
+    # A plugin of the owner's copies the text into a page of its own.
+    (project / "hooks.py").write_text(
+        "import pathlib\n\n"
+        "def on_post_build(config):\n"
+        "    draft = pathlib.Path(config.config_file_path).parent / 'draft.txt'\n"
+        "    if draft.exists():\n"
+        "        (pathlib.Path(config.site_dir) / 'notes.html').write_text(draft.read_text())\n"
+    )
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text() + "hooks:\n  - hooks.py\n")
+    (project / "draft.txt").write_text(f"<p>Draft: {long_sentence}</p>\n")
     result = run_memberkit("build", cwd=project, env={schedule.TODAY_ENV: "2027-01-14"})
     assert result.returncode == 1
-    assert "leak check" in result.stderr and "notes.txt" in result.stderr
-    (project / "docs/notes.txt").unlink()
+    assert "leak check" in result.stderr and "notes.html" in result.stderr
+    (project / "draft.txt").unlink()
     build_on(project, "2027-01-14")
     assert not readable(project / "site", long_sentence)
     assert "Available on" in (project / "site/about/index.html").read_text()
-    # On its day, it is public like any other page, and so is the text planted elsewhere.
-    (project / "docs/notes.txt").write_text(f"Draft: {long_sentence}\n")
+    # On its day, it is public like any other page, and so is the text copied elsewhere.
+    (project / "draft.txt").write_text(f"<p>Draft: {long_sentence}</p>\n")
     build_on(project, RELEASE)
     assert sentence in (project / "site/about/index.html").read_text()
 
