@@ -9,6 +9,7 @@ import { setupDocuments, fill } from "./documents.js";
 import { onDownloadClick } from "./downloads.js";
 import { saveBlob } from "./files.js";
 import * as mk1 from "./mk1.js";
+import { nameMaterialControls, nameNavigation } from "./material.js";
 import { openPage, openedPage, showClosed } from "./pages.js";
 import { isSearchIndex, searchIndex } from "./search.js";
 import { signIn, signOut } from "./session.js";
@@ -19,6 +20,7 @@ boot.answer((url) => (isSearchIndex(url) ? searchIndex(url) : openedPage(url)));
 
 /** Every page, the first and each one instant navigation brings. */
 function init() {
+  nameNavigation();
   showAccount();
   signInPage();
   showClosed().then(setupDocuments);
@@ -36,6 +38,7 @@ window.memberkit = Object.assign(window.memberkit || {}, {
 });
 
 async function start() {
+  nameMaterialControls();
   let leaving = false;
   try {
     // Signed in from a link: the page loads again (or moves on); showing anything

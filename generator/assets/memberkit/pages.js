@@ -27,12 +27,17 @@ function insertToc(doc, html) {
   if (!list) {
     const sidebar = doc.querySelector(".md-sidebar--secondary .md-sidebar__inner");
     if (!sidebar) return;
-    const nav = doc.createElement("nav");
+    // Material leaves an empty table of contents where the teaser has no heading:
+    // fill that one, as a second landmark of the same name would confuse.
+    let nav = sidebar.querySelector("nav.md-nav--secondary");
+    if (!nav) {
+      nav = doc.createElement("nav");
+      nav.setAttribute("aria-label", "Table of contents");
+      sidebar.appendChild(nav);
+    }
     nav.className = "md-nav md-nav--secondary mk1-toc";
-    nav.setAttribute("aria-label", "Table of contents");
     nav.innerHTML = '<label class="md-nav__title">Table of contents</label>' +
       '<ul class="md-nav__list" data-md-component="toc"></ul>';
-    sidebar.appendChild(nav);
     list = nav.querySelector("ul");
   }
   list.insertAdjacentHTML("beforeend", html);
