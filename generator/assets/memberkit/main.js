@@ -5,6 +5,7 @@
  * page's load event until this module answers them (see there).
  */
 
+import { showAudience } from "./audience.js";
 import { setupDocuments, fill } from "./documents.js";
 import { onDownloadClick } from "./downloads.js";
 import { saveBlob } from "./files.js";
@@ -12,7 +13,7 @@ import * as mk1 from "./mk1.js";
 import { nameMaterialControls, nameNavigation } from "./material.js";
 import { openPage, openedPage, showClosed } from "./pages.js";
 import { isSearchIndex, searchIndex } from "./search.js";
-import { signIn, signOut } from "./session.js";
+import { loadSession, signIn, signOut } from "./session.js";
 import { focusSignIn, loginFromLink, showAccount, signInPage } from "./signin.js";
 import { boot } from "./site.js";
 
@@ -23,7 +24,8 @@ function init() {
   nameNavigation();
   showAccount();
   signInPage();
-  showClosed().then(setupDocuments);
+  // A session found stale while opening the page is gone by now: look again.
+  showClosed().then(setupDocuments).then(loadSession).then(showAudience);
 }
 
 // Capture phase: before Material's instant navigation sees the click.
@@ -39,6 +41,7 @@ window.memberkit = Object.assign(window.memberkit || {}, {
 
 async function start() {
   nameMaterialControls();
+  loadSession().then(showAudience);
   let leaving = false;
   try {
     // Signed in from a link: the page loads again (or moves on); showing anything
