@@ -242,11 +242,9 @@ def test_corrupt_state_fails_the_build_and_is_kept(project: Path) -> None:
 def test_a_leak_in_the_owners_theme_folder_fails_the_build(project: Path) -> None:
     """Files of the theme itself are skipped by the leak check; the owner's own
     `custom_dir` is not the theme: whatever it puts into the site is read."""
-    config = project / "mkdocs.yml"
-    text = config.read_text()
-    config.write_text(text.replace("theme:\n", "theme:\n  custom_dir: overrides\n", 1))
+    # The bundled site has one: overrides/ (its "page not found" page).
+    assert "\n  custom_dir: overrides\n" in (project / "mkdocs.yml").read_text()
     sentence = protected_sentences(ROOT / "docs/guides/budgeting-and-paying.md")[1]
-    (project / "overrides").mkdir()
     (project / "overrides" / "notes.txt").write_text(sentence)
     result = run_memberkit("build", cwd=project)
     assert result.returncode != 0
