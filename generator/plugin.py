@@ -19,7 +19,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink, get_toc
 from mkdocs.utils import get_relative_url
 
-from . import access, discovery, downloads, hosting, join, protect, schedule, worker
+from . import access, discovery, downloads, hosting, join, preview, protect, schedule, worker
 from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
@@ -499,6 +499,12 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
 
     def on_build_error(self, *, error: Exception) -> None:
         self.work.close()
+
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        # The preview's reload script must pass each page's security policy.
+        if self.config.enabled:
+            preview.let_live_reload_run(server)
+        return server
 
     def _join_url(self, page: Page, files: Files) -> str:
         """The join page; on the join page itself, the checkout."""
