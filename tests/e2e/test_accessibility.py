@@ -177,14 +177,20 @@ def test_sign_in_by_keyboard_alone_and_what_a_screen_reader_hears(
         }"""
     )
 
-    focus_by_tab(tab, form.get_by_label("Email", exact=True))
+    email = form.get_by_label("Email", exact=True)
+    focus_by_tab(tab, email)
+    tab.keyboard.press("Enter")  # nothing typed yet: said at once, and the focus stays
+    expect(alert).to_have_text("Enter your email and your password.")
+    expect(email).to_be_focused()
+    expect(email).to_have_attribute("aria-invalid", "true")
     tab.keyboard.type(MEMBER.email)
     tab.keyboard.press("Tab")
     tab.keyboard.type("not the right password")
     tab.keyboard.press("Enter")
     expect(alert).to_contain_text("do not match")
     expect(status).to_have_text("")
-    assert tab.evaluate("window.mkHeard")[:2] == [
+    assert tab.evaluate("window.mkHeard")[:3] == [
+        "Enter your email and your password.",
         "Checking your password…",
         "That email and password do not match a membership. Check both and try again.",
     ]

@@ -50,11 +50,11 @@ export function signInForm(heading, note) {
       status.replaceChildren();
     }
   };
-  const fail = (message, field) => {
+  // `invalid`: the fields at fault (none when the site could not be reached).
+  const fail = (message, invalid = []) => {
     busy(false);
     error.textContent = message;
-    for (const input of inputs) input.setAttribute("aria-invalid", "true");
-    if (field) field.focus();
+    for (const input of invalid) input.setAttribute("aria-invalid", "true");
   };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -63,8 +63,10 @@ export function signInForm(heading, note) {
     const password = form.elements.password.value;
     error.textContent = "";
     for (const input of inputs) input.removeAttribute("aria-invalid");
-    if (!email.trim() || !password) {
-      fail("Enter your email and your password.", email.trim() ? inputs[1] : inputs[0]);
+    const empty = inputs.filter((input) => !input.value.trim());
+    if (empty.length) {
+      fail("Enter your email and your password.", empty);
+      empty[0].focus();
       return;
     }
     busy(true);
@@ -73,8 +75,9 @@ export function signInForm(heading, note) {
       status.textContent = OPENING;
       afterSignIn();
     } catch (failure) {
-      fail(failure instanceof MK1Error ? failure.message
-        : "Signing in failed: the site could not be reached. Try again.");
+      const refused = failure instanceof MK1Error;
+      fail(refused ? failure.message : "Signing in failed: the site could not be reached. Try again.",
+        refused && failure.code === "credentials" ? inputs : []);
     }
   });
   return form;
