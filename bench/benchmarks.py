@@ -212,7 +212,7 @@ def bundled(workdir: Path) -> dict[str, Path]:
     for name in ("plain", "memberkit", "encryptcontent"):
         project = workdir / f"{name}-bundled"
         project.mkdir()
-        for part in ("mkdocs.yml", "docs", "snippets", "templates"):
+        for part in ("mkdocs.yml", "docs", "snippets", "templates", "overrides"):
             source = ROOT / part
             (shutil.copytree if source.is_dir() else shutil.copy2)(source, project / part)
         projects[name] = project

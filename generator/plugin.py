@@ -31,7 +31,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from . import access, discovery, downloads, join, leakcheck, protect, schedule, worker
+from . import access, discovery, downloads, join, leakcheck, preview, protect, schedule, worker
 from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
@@ -512,6 +512,12 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
 
     def on_build_error(self, *, error: Exception) -> None:
         self.work.close()
+
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        # The preview's reload script must pass each page's security policy.
+        if self.config.enabled:
+            preview.let_live_reload_run(server)
+        return server
 
 
 def _site_root(page: Page) -> str:

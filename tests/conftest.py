@@ -18,7 +18,7 @@ from generator import mk1
 from generator import state as private
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PARTS = ("mkdocs.yml", "docs", "snippets", "templates")
+PROJECT_PARTS = ("mkdocs.yml", "docs", "snippets", "templates", "overrides")
 #: The lowest count the build accepts keeps the tests quick; the format is the same.
 TEST_ITERATIONS = 100_000
 

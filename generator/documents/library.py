@@ -226,7 +226,7 @@ class DocumentLibrary:
 {_button("rich", "Copy formatted")}
 <span class="mk-doc__status" role="status" aria-live="polite"></span>
 </div>
-<section class="mk-doc__preview" aria-label="Preview">
+<section class="mk-doc__preview" aria-label="Preview" tabindex="0">
 {self._cached(template, HTML_PREVIEW).decode()}
 </section>
 <div class="mk-doc__downloads" role="group" aria-label="Download">

@@ -270,5 +270,6 @@ def page(browser: object, served_site: str) -> Iterator[tuple[object, PageWatch]
 def screenshot(tab: object, name: str, *, full_page: bool = False) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    tab.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
+    # Transitions finished (the header's title slides when the page scrolls).
+    tab.screenshot(path=str(path), full_page=full_page, animations="disabled")  # type: ignore[attr-defined]
     return path

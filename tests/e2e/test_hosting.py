@@ -49,7 +49,7 @@ def test_robots_404_and_sitemap(served_site: str) -> None:
     status, _, robots = fetch(served_site + "robots.txt")
     assert status == 200 and b"Disallow: /mk1/" in robots
     status, _, body = fetch(served_site + "no/such/page/")
-    assert status == 404 and b"404" in body
+    assert status == 404 and b'<h1 id="page-not-found">Page not found</h1>' in body
     status, _, sitemap = fetch(served_site + "sitemap.xml")
     # Members' pages are listed (instant navigation needs them), by URL only.
     assert status == 200 and b"guides/task-briefs/</loc>" in sitemap

@@ -21,12 +21,13 @@ PROTECTED = "Estimating time"
 
 
 @contextmanager
-def serving(project: Path, audience: str) -> Iterator[str]:
+def serving(project: Path, audience: str | None = None) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    as_audience = ["--as", audience] if audience else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator", "serve", "-a", f"127.0.0.1:{port}", "--as", audience],
+        [sys.executable, "-m", "generator", "serve", "-a", f"127.0.0.1:{port}", *as_audience],
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -73,3 +74,24 @@ def test_a_built_site_never_carries_a_preview_key(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     for page in (project / "site").rglob("*.html"):
         assert "mk1-preview" not in page.read_text(), page
+
+
+def test_the_preview_reloads_on_a_change_without_a_policy_error(
+    browser: Browser, project: Path
+) -> None:
+    """MkDocs' reload script is inline: the page's policy must allow it, in the preview."""
+    with serving(project) as url:
+        tab = browser.new_page()
+        errors: list[str] = []
+        tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.goto(url + "about/")
+        heading = tab.get_by_role("heading", level=1)
+        expect(heading).to_contain_text("About")
+        tab.evaluate("window.mkSamePage = true")  # gone once the page reloads
+        about = project / "docs" / "about.md"
+        about.write_text(about.read_text().replace("\n# About\n", "\n# About this site\n", 1))
+        expect(heading).to_contain_text("About this site", timeout=90_000)
+        assert tab.evaluate("window.mkSamePage") is None, "the text changed without a reload"
+        assert not errors, errors
+        tab.close()

@@ -64,7 +64,7 @@ def test_not_found_page_is_whole_under_the_sites_policy(
     tab, watch = page
     response = tab.goto(served_site + "guides/no-such-guide/")
     assert response is not None and response.status == 404
-    expect(tab.get_by_role("heading", level=1)).to_have_text("404 - Not found")
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Page not found")
     expect(tab.locator(".mk1-account")).to_contain_text("Sign in")
     assert tab.evaluate("typeof __md_get") == "function"  # Material's inline script ran
     screenshot(tab, "not-found")

@@ -16,6 +16,17 @@
 (() => {
   "use strict";
 
+  // A member's last visit left a hint (audience.js): mark the page as theirs before
+  // anything is painted, so the join box meant for visitors never flashes.
+  try {
+    const root = new URL("../../", document.currentScript.src).pathname;
+    if (localStorage.getItem(`mk1-signed-in:${root}`)) {
+      document.documentElement.classList.add("mk1-signed-in");
+    }
+  } catch (error) {
+    // No storage: audience.js marks the page once the session is known.
+  }
+
   const WAIT_MS = 5000;
   const ANSWERED = /(\/|\.html|\/search\/search_index\.json)$/;
   const nativeOpen = XMLHttpRequest.prototype.open;

@@ -5,13 +5,15 @@
  * page's load event until this module answers them (see there).
  */
 
+import { showAudience } from "./audience.js";
 import { setupDocuments, fill } from "./documents.js";
 import { onDownloadClick } from "./downloads.js";
 import { saveBlob } from "./files.js";
 import * as mk1 from "./mk1.js";
+import { nameMaterialControls, nameNavigation } from "./material.js";
 import { openPage, openedPage, showClosed } from "./pages.js";
 import { isSearchIndex, searchIndex } from "./search.js";
-import { signIn, signOut } from "./session.js";
+import { loadSession, signIn, signOut } from "./session.js";
 import { focusSignIn, loginFromLink, showAccount, signInPage } from "./signin.js";
 import { boot } from "./site.js";
 
@@ -19,9 +21,11 @@ boot.answer((url) => (isSearchIndex(url) ? searchIndex(url) : openedPage(url)));
 
 /** Every page, the first and each one instant navigation brings. */
 function init() {
+  nameNavigation();
   showAccount();
   signInPage();
-  showClosed().then(setupDocuments);
+  // A session found stale while opening the page is gone by now: look again.
+  showClosed().then(setupDocuments).then(loadSession).then(showAudience);
 }
 
 // Capture phase: before Material's instant navigation sees the click.
@@ -36,6 +40,8 @@ window.memberkit = Object.assign(window.memberkit || {}, {
 });
 
 async function start() {
+  nameMaterialControls();
+  loadSession().then(showAudience);
   let leaving = false;
   try {
     // Signed in from a link: the page loads again (or moves on); showing anything

@@ -6,6 +6,12 @@ import { siteRoot } from "./site.js";
 
 let formCount = 0;
 
+/* What the form says while it works: in live regions that are always there (empty
+ * until needed), so that screen readers announce each change: progress politely
+ * (role "status"), a failure at once (role "alert"). */
+const CHECKING = "Checking your password…";
+const OPENING = "Signed in. Opening the page…";
+
 export function signInForm(heading, note) {
   prefetchKeystore();
   formCount += 1;
@@ -18,39 +24,60 @@ export function signInForm(heading, note) {
     <p class="mk1-signin__title" id="${id}-title">${heading}</p>
     ${note ? `<p class="mk1-signin__note"></p>` : ""}
     <label for="${id}-email">Email</label>
-    <input id="${id}-email" name="email" type="email" autocomplete="username" required>
+    <input id="${id}-email" name="email" type="email" autocomplete="username" required
+      aria-describedby="${id}-error">
     <label for="${id}-password">Password</label>
-    <input id="${id}-password" name="password" type="password" autocomplete="current-password" required>
+    <input id="${id}-password" name="password" type="password" autocomplete="current-password"
+      required aria-describedby="${id}-error">
     <label class="mk1-signin__remember"><input name="remember" type="checkbox"> Remember me on this device</label>
     <button type="submit" class="md-button md-button--primary">Sign in</button>
-    <p class="mk1-signin__progress" role="status" aria-live="polite" hidden>
-      <progress aria-label="Checking your password"></progress> Checking your password…</p>
-    <p class="mk1-signin__error" role="alert"></p>`;
+    <p class="mk1-signin__progress" role="status"></p>
+    <p class="mk1-signin__error" role="alert" id="${id}-error"></p>`;
   if (note) form.querySelector(".mk1-signin__note").textContent = note;
+  const error = form.querySelector(".mk1-signin__error");
+  const status = form.querySelector(".mk1-signin__progress");
+  const button = form.querySelector("button");
+  const inputs = [form.elements.email, form.elements.password];
+  // Busy: the button says so but keeps the focus (a disabled button would drop it).
+  const busy = (on) => {
+    button.setAttribute("aria-disabled", String(on));
+    form.setAttribute("aria-busy", String(on));
+    if (on) {
+      const bar = document.createElement("progress");
+      bar.setAttribute("aria-hidden", "true");
+      status.replaceChildren(bar, ` ${CHECKING}`);
+    } else {
+      status.replaceChildren();
+    }
+  };
+  // `invalid`: the fields at fault (none when the site could not be reached).
+  const fail = (message, invalid = []) => {
+    busy(false);
+    error.textContent = message;
+    for (const input of invalid) input.setAttribute("aria-invalid", "true");
+  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const error = form.querySelector(".mk1-signin__error");
-    const progress = form.querySelector(".mk1-signin__progress");
-    const button = form.querySelector("button");
+    if (button.getAttribute("aria-disabled") === "true") return;
     const email = form.elements.email.value;
     const password = form.elements.password.value;
     error.textContent = "";
-    if (!email.trim() || !password) {
-      error.textContent = "Enter your email and your password.";
+    for (const input of inputs) input.removeAttribute("aria-invalid");
+    const empty = inputs.filter((input) => !input.value.trim());
+    if (empty.length) {
+      fail("Enter your email and your password.", empty);
+      empty[0].focus();
       return;
     }
-    button.disabled = true;
-    progress.hidden = false;
-    form.setAttribute("aria-busy", "true");
+    busy(true);
     try {
       await signIn(email, password, form.elements.remember.checked);
+      status.textContent = OPENING;
       afterSignIn();
     } catch (failure) {
-      error.textContent = failure instanceof MK1Error ? failure.message
-        : "Signing in failed: the site could not be reached. Try again.";
-      button.disabled = false;
-      progress.hidden = true;
-      form.removeAttribute("aria-busy");
+      const refused = failure instanceof MK1Error;
+      fail(refused ? failure.message : "Signing in failed: the site could not be reached. Try again.",
+        refused && failure.code === "credentials" ? inputs : []);
     }
   });
   return form;
@@ -82,27 +109,25 @@ export async function signInPage() {
   slot.replaceChildren(signInForm("Members, welcome back.", ""));
 }
 
-/** The header: the member's name and "Sign out", or a "Sign in" link. */
+/** A head and shoulders: the compact account button's picture. */
+const PERSON = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">' +
+  '<circle cx="12" cy="8" r="4"/><path d="M4 20a8 6.5 0 0 1 16 0z"/></svg>';
+
+/**
+ * The header: the member's name and "Sign out", or a "Sign in" link. On a narrow
+ * screen (see memberkit.css) the name and "Sign out" fold into a menu behind a round
+ * account button, so the site's title keeps its room.
+ */
 export async function showAccount() {
   const header = document.querySelector(".md-header__inner");
   if (!header || header.querySelector(".mk1-account")) return;
   const session = await loadSession();
+  if (header.querySelector(".mk1-account")) return;
   const account = document.createElement("div");
   account.className = "mk1-account";
   if (session) {
-    const name = document.createElement("span");
-    name.className = "mk1-account__name";
-    name.textContent = session.name;
-    account.append(name);
-  }
-  if (session && !session.preview) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "mk1-account__button";
-    button.textContent = "Sign out";
-    button.addEventListener("click", () => signOut());
-    account.append(button);
-  } else if (!session) {
+    account.append(accountMenu(session));
+  } else {
     const link = document.createElement("a");
     link.className = "mk1-account__button";
     link.href = new URL("login/", siteRoot()).href;
@@ -111,6 +136,56 @@ export async function showAccount() {
   }
   const search = header.querySelector(".md-search");
   header.insertBefore(account, search || null);
+}
+
+let menuCount = 0;
+
+/** The member's name and "Sign out" (not in a preview), behind a toggle on a phone. */
+function accountMenu(session) {
+  menuCount += 1;
+  const id = `mk1-account-${menuCount}`;
+  const fragment = document.createDocumentFragment();
+  const toggle = document.createElement("button");
+  toggle.type = "button";
+  toggle.className = "mk1-account__toggle";
+  toggle.setAttribute("aria-expanded", "false");
+  toggle.setAttribute("aria-controls", id);
+  toggle.setAttribute("aria-label", `Account: ${session.name}`);
+  toggle.title = session.name;
+  toggle.innerHTML = PERSON;
+  const panel = document.createElement("div");
+  panel.className = "mk1-account__panel";
+  panel.id = id;
+  const name = document.createElement("span");
+  name.className = "mk1-account__name";
+  name.textContent = session.name;
+  panel.append(name);
+  if (!session.preview) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "mk1-account__button";
+    button.textContent = "Sign out";
+    button.addEventListener("click", () => signOut());
+    panel.append(button);
+  }
+  const open = (on) => {
+    toggle.setAttribute("aria-expanded", String(on));
+    panel.classList.toggle("mk1-account__panel--open", on);
+  };
+  toggle.addEventListener("click", () => open(toggle.getAttribute("aria-expanded") !== "true"));
+  panel.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    open(false);
+    toggle.focus();
+  });
+  toggle.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") open(false);
+  });
+  document.addEventListener("click", (event) => {
+    if (!toggle.parentNode.contains(event.target)) open(false);
+  });
+  fragment.append(toggle, panel);
+  return fragment;
 }
 
 /**

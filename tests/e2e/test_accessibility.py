@@ -1,0 +1,345 @@
+"""Readable and usable for everyone: axe-core on visitors' and members' pages in the light
+and the dark scheme, the sign-in and template forms by keyboard alone, what a screen
+reader hears while signing in, the header on a phone, and the "page not found" page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from ..conftest import MEMBER
+from .conftest import PageWatch, screenshot, sign_in
+
+SCHEMES = {"light": "default", "dark": "slate"}  # Material's name for each
+VISITOR_PAGES = {
+    "home": "",
+    "article": "three-mistakes/",
+    "guide teaser": "guides/task-briefs/",
+    "template library": "templates/",
+    "sign-in": "login/",
+    "join": "join/",
+    "not found": "guides/no-such-guide/",
+}
+MEMBER_PAGES = {
+    "home": "",
+    "guide": "guides/task-briefs/",
+    "template library": "templates/",
+    "template, filled in": "templates/daily-status-report/",
+}
+PHONE = {"width": 390, "height": 844}
+NOT_FOUND = "Failed to load resource: the server responded with a status of 404 (Not Found)"
+axe = Axe()  # axe-core from the package's own file: no network
+
+
+def violations(tab: Page) -> list[str]:
+    """axe-core's violations of any impact on the page as it stands, one line each."""
+    found = axe.run(tab).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}: "
+        + "; ".join(node["html"][:160] for node in v["nodes"][:3])
+        for v in found
+    ]
+
+
+@pytest.fixture(params=list(SCHEMES))
+def scheme(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def schemed_page(
+    browser: Browser, served_site: str, scheme: str
+) -> Iterator[tuple[Page, PageWatch]]:
+    """A tab whose system asks for the scheme: Material follows it (the palette's media)."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        color_scheme=scheme,  # type: ignore[arg-type]
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served_site.rstrip("/"))
+    tab = context.new_page()
+    watch = PageWatch(tab, served_site.rstrip("/"))
+    yield tab, watch
+    context.close()
+    assert not watch.errors, f"JavaScript errors: {watch.errors}"
+    assert not watch.outside, f"requests to other hosts: {watch.outside}"
+
+
+def fill_daily_report(tab: Page) -> None:
+    tab.get_by_label("Your name").fill("Rosa Lima")
+    tab.get_by_label("Client or manager name").fill("David Clarke")
+    tab.get_by_label("Date").fill("2026-12-01")
+    tab.get_by_label("Overall status").select_option("At risk")
+    tab.get_by_label("Hours worked today", exact=True).fill("6.5")
+    tab.get_by_label("What you finished today").fill("Closed 41 tickets.")
+
+
+def test_axe_finds_nothing_on_visitors_and_members_pages(
+    schemed_page: tuple[Page, PageWatch], served_site: str, scheme: str
+) -> None:
+    tab, watch = schemed_page
+    found = {}
+    for name, url in VISITOR_PAGES.items():
+        tab.goto(served_site + url)
+        expect(tab.locator("body")).to_have_attribute("data-md-color-scheme", SCHEMES[scheme])
+        expect(tab.locator(".mk1-account")).to_be_visible()  # our modules have run
+        found[f"visitor, {name}"] = violations(tab)
+    # The not-found page's own 404 status, logged by Chromium, once: expected.
+    watch.errors.remove(NOT_FOUND)
+
+    sign_in(tab, served_site)
+    for name, url in MEMBER_PAGES.items():
+        tab.goto(served_site + url)
+        expect(tab.locator("[data-mk1]")).to_have_count(0)  # every members' part opened
+        if url.startswith("templates/daily"):
+            fill_daily_report(tab)
+            expect(tab.get_by_role("region", name="Preview")).to_contain_text("Rosa Lima")
+        found[f"member, {name}"] = violations(tab)
+    failed = {page: lines for page, lines in found.items() if lines}
+    assert not failed, "\n".join(f"{page}: {line}" for page, ls in failed.items() for line in ls)
+
+
+def test_dark_scheme_keeps_buttons_and_filled_blanks_readable(
+    schemed_page: tuple[Page, PageWatch], served_site: str, scheme: str
+) -> None:
+    """What was unreadable in the dark: the outlined buttons, a filled blank; screenshots."""
+    tab, _ = schemed_page
+    tab.goto(served_site)
+    screenshot(tab, f"home-{scheme}")
+    sign_in(tab, served_site)
+    tab.goto(served_site + "guides/task-briefs/")
+    expect(tab.get_by_role("heading", name="Estimating time")).to_be_attached()
+    screenshot(tab, f"member-guide-{scheme}")
+    tab.goto(served_site + "templates/daily-status-report/")
+    fill_daily_report(tab)
+    filled = tab.locator(".mk-blank--filled").first
+    expect(filled).to_have_text("2026-12-01")
+    screenshot(tab, f"template-filled-{scheme}")
+    for element in (filled, tab.get_by_role("button", name="Copy as Markdown")):
+        assert contrast(element) >= 4.5, element
+
+
+def contrast(element: Any) -> float:
+    """WCAG contrast of an element's text on its own (opaque) background colour."""
+    return float(
+        element.evaluate(
+            """e => {
+                const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+                const lum = (c) => rgb(c).map((v) => v / 255)
+                    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+                    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+                let back = e;
+                while (back && getComputedStyle(back).backgroundColor.endsWith(", 0)")) {
+                    back = back.parentElement;
+                }
+                const [a, b] = [lum(getComputedStyle(e).color),
+                    lum(getComputedStyle(back || document.body).backgroundColor)];
+                return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+            }"""
+        )
+    )
+
+
+def focus_by_tab(tab: Page, target: Any, limit: int = 60) -> int:
+    """Press Tab until `target` has the focus, as a keyboard user would; the presses."""
+    for presses in range(1, limit + 1):
+        tab.keyboard.press("Tab")
+        if target.evaluate("e => e === document.activeElement"):
+            return presses
+    raise AssertionError(f"{target} not reached with {limit} presses of Tab")
+
+
+def test_sign_in_by_keyboard_alone_and_what_a_screen_reader_hears(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    tab, _ = page
+    tab.goto(served_site + "login/")
+    form = tab.get_by_role("form", name="Members, welcome back.")
+    status, alert = form.get_by_role("status"), form.get_by_role("alert")
+    # Live regions are in the page from the start, empty: what comes is announced.
+    expect(status).to_have_text("")
+    expect(alert).to_have_text("")
+    tab.evaluate(
+        """() => {
+            window.mkHeard = [];
+            const record = (m) => m.forEach(() => {
+                for (const e of document.querySelectorAll('[role=status], [role=alert]')) {
+                    const said = e.textContent.trim();
+                    if (said && window.mkHeard.at(-1) !== said) window.mkHeard.push(said);
+                }
+            });
+            new MutationObserver(record).observe(document.body,
+                { subtree: true, childList: true, characterData: true });
+        }"""
+    )
+
+    email = form.get_by_label("Email", exact=True)
+    focus_by_tab(tab, email)
+    tab.keyboard.press("Enter")  # nothing typed yet: said at once, and the focus stays
+    expect(alert).to_have_text("Enter your email and your password.")
+    expect(email).to_be_focused()
+    expect(email).to_have_attribute("aria-invalid", "true")
+    tab.keyboard.type(MEMBER.email)
+    tab.keyboard.press("Tab")
+    tab.keyboard.type("not the right password")
+    tab.keyboard.press("Enter")
+    expect(alert).to_contain_text("do not match")
+    expect(status).to_have_text("")
+    assert tab.evaluate("window.mkHeard")[:3] == [
+        "Enter your email and your password.",
+        "Checking your password…",
+        "That email and password do not match a membership. Check both and try again.",
+    ]
+    expect(form.get_by_label("Password", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    # Again (the focus is still in the password field), by the button this time: Tab
+    # past "Remember me" to it, then Enter.
+    expect(form.get_by_label("Password", exact=True)).to_be_focused()
+    tab.keyboard.press("ControlOrMeta+A")
+    tab.keyboard.type(MEMBER.password)
+    focus_by_tab(tab, form.get_by_role("button", name="Sign in"), limit=2)
+    tab.keyboard.press("Enter")
+    tab.wait_for_url(served_site)
+    expect(tab.get_by_text(MEMBER.name, exact=True)).to_be_visible()
+
+
+def test_template_form_by_keyboard_alone(
+    member_page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    tab, _ = member_page
+    tab.goto(served_site + "templates/daily-status-report/")
+    preview = tab.get_by_role("region", name="Preview")
+    focus_by_tab(tab, tab.get_by_label("Your name"))
+    tab.keyboard.type("Rosa Lima")
+    tab.keyboard.press("Tab")
+    tab.keyboard.type("David Clarke")
+    expect(preview).to_contain_text("Hi David Clarke, here is my update")
+    copy = tab.get_by_role("button", name="Copy as plain text")
+    focus_by_tab(tab, copy, limit=25)  # past the other fields and "Clear the form"
+    tab.keyboard.press("Enter")
+    expect(tab.locator(".mk-doc").get_by_role("status")).to_have_text("Copied as plain text.")
+    text = tab.evaluate("navigator.clipboard.readText()")
+    assert "- From: Rosa Lima" in text and "- To: David Clarke" in text
+
+
+def test_header_on_a_phone_keeps_the_title_and_folds_the_account(
+    browser: Browser, served_site: str
+) -> None:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2)
+    tab = context.new_page()
+    sign_in_hidden_name(tab, served_site)
+    title = tab.locator(".md-header__title")
+    assert title.bounding_box()["width"] >= 140  # type: ignore[index]
+    header = tab.locator(".md-header__inner")
+    assert header.evaluate("e => e.scrollWidth <= e.clientWidth"), "the header overflows"
+    account = tab.get_by_role("button", name=f"Account: {MEMBER.name}")
+    expect(account).to_be_visible()
+    expect(tab.get_by_text(MEMBER.name, exact=True)).to_be_hidden()
+    screenshot(tab, "home-phone")
+
+    focus_by_tab(tab, account)
+    tab.keyboard.press("Enter")
+    expect(account).to_have_attribute("aria-expanded", "true")
+    expect(tab.get_by_text(MEMBER.name, exact=True)).to_be_visible()
+    sign_out = tab.get_by_role("button", name="Sign out")
+    expect(sign_out).to_be_visible()
+    assert sign_out.bounding_box()["x"] >= 0  # type: ignore[index]  # on the screen
+    found = violations(tab)  # the open menu, on a phone
+    assert not found, found
+    tab.keyboard.press("Tab")
+    expect(sign_out).to_be_focused()
+    tab.keyboard.press("Escape")
+    expect(account).to_be_focused()
+    expect(sign_out).to_be_hidden()
+
+    tab.goto(served_site + "guides/task-briefs/")
+    expect(tab.get_by_role("heading", name="Estimating time")).to_be_attached()
+    screenshot(tab, "member-guide-phone")
+    tab.goto(served_site + "templates/daily-status-report/")
+    fill_daily_report(tab)
+    # The copy buttons at the top, under the header, and the filled-in preview below;
+    # reached by scrolling down (scrolling up shows Material's "Back to top" over them).
+    tab.evaluate("window.scrollTo(0, 0)")
+    tab.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    tab.locator(".mk-doc__actions").evaluate(
+        "e => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 64)"
+    )
+    screenshot(tab, "template-filled-phone")
+    context.close()
+
+
+def sign_in_hidden_name(tab: Page, site: str) -> None:
+    """Sign in where the header shows no name (a phone): wait for the account button."""
+    tab.goto(site + "login/")
+    tab.get_by_label("Email", exact=True).fill(MEMBER.email)
+    tab.get_by_label("Password", exact=True).fill(MEMBER.password)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(site)
+    expect(tab.get_by_role("button", name=f"Account: {MEMBER.name}")).to_be_visible()
+
+
+def test_members_and_visitors_each_get_their_own_calls_to_action(
+    page: tuple[Page, PageWatch], member_page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    visitor, _ = page
+    visitor.goto(served_site)
+    hero = visitor.locator(".mk-hero")
+    expect(hero.get_by_role("link", name="Join the membership")).to_be_visible()
+    expect(hero.get_by_role("link", name="Open the guides")).to_be_hidden()
+    visitor.goto(served_site + "login/")
+    expect(visitor.locator(".mk1-join")).to_be_visible()
+
+    member, watch = member_page
+    member.goto(served_site)
+    hero = member.locator(".mk-hero")
+    expect(hero.get_by_role("link", name="Open the guides")).to_be_visible()
+    expect(hero.get_by_role("link", name="Join the membership")).to_be_hidden()
+    expect(member.get_by_text("Get the full guides and every reporting document")).to_be_hidden()
+    member.goto(served_site + "login/")
+    expect(member.get_by_text(f"You are signed in as {MEMBER.name}.")).to_be_visible()
+    expect(member.locator(".mk1-join")).to_be_hidden()
+
+    # The join box is hidden before any module runs (no flash): with main.js held back,
+    # the boot script alone marks a member's page from the last visit's hint.
+    member.route("**/assets/memberkit/main.js", lambda route: route.abort())
+    member.goto(served_site + "login/")
+    expect(member.locator("html")).to_have_class(re.compile(r"\bmk1-signed-in\b"))
+    expect(member.locator(".mk1-join")).to_be_hidden()
+    member.unroute("**/assets/memberkit/main.js")
+    watch.errors = [e for e in watch.errors if "net::ERR_FAILED" not in e]
+
+
+@pytest.mark.parametrize("width", [1280, 900, 600, 390])
+def test_home_page_cards_fill_even_rows(browser: Browser, served_site: str, width: int) -> None:
+    tab = browser.new_page(viewport={"width": width, "height": 900})
+    tab.goto(served_site)
+    for grid in tab.locator(".mk-hero ~ .grid.cards").all():
+        tops = [card.bounding_box()["y"] for card in grid.locator("li").all()]  # type: ignore[index]
+        per_row = [tops.count(top) for top in sorted(set(tops))]
+        assert len(set(per_row)) == 1, f"{width}px: rows of {per_row}"
+    tab.close()
+
+
+def test_not_found_page_offers_a_way_on(page: tuple[Page, PageWatch], served_site: str) -> None:
+    tab, watch = page
+    tab.goto(served_site + "guides/no-such-guide/")
+    expect(tab).to_have_title(re.compile("^Page not found"))
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Page not found")
+    # Absolute links: the page is served at any depth.
+    for name, url in (
+        ("The home page", ""),
+        ("The guides", "guides/"),
+        ("The templates", "templates/"),
+    ):
+        assert tab.get_by_role("link", name=name).evaluate("a => a.href") == served_site + url
+    search = tab.get_by_role("search", name="Search the site")
+    search.get_by_role("searchbox").fill("budget nobody watches")
+    search.get_by_role("searchbox").press("Enter")
+    # The home page, with Material's search open on the words asked for.
+    expect(tab.get_by_role("textbox", name="Search")).to_have_value("budget nobody watches")
+    expect(tab.locator(".md-search-result__item").first).to_be_visible()
+    watch.errors.remove(NOT_FOUND)
