@@ -41,7 +41,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator import mk1, protect  # noqa: E402
+from generator import keystore, mk1  # noqa: E402
 from generator import state as private  # noqa: E402
 from generator.documents.library import DocumentLibrary  # noqa: E402
 
@@ -648,9 +648,10 @@ def main() -> None:
         for count in counts:
             make_state(project, count, iterations=100_000)
             state = private.load(project / private.STATE_DIR)
-            timer = time.perf_counter()
-            protect.keystore(state, dt.date.today(), ["members"])
-            keystore_seconds[count] = time.perf_counter() - timer
+            with tempfile.TemporaryDirectory(prefix="memberkit-keystore-") as folder:
+                timer = time.perf_counter()
+                keystore.write(Path(folder), state, dt.date.today(), ["members"])
+                keystore_seconds[count] = time.perf_counter() - timer
             build(python, project)  # warm-up
         for run in range(options.runs):
             for count in counts if run % 2 == 0 else list(reversed(counts)):

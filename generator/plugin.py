@@ -19,7 +19,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink, get_toc
 from mkdocs.utils import get_relative_url
 
-from . import access, discovery, downloads, hosting, join, protect, schedule, worker
+from . import access, discovery, downloads, hosting, join, keystore, protect, schedule, worker
 from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
@@ -469,8 +469,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         assert self.sealer is not None and self.state is not None
         site = Path(config.site_dir)
         (site / "mk1").mkdir(exist_ok=True)
-        keystore = protect.keystore(self.state, dt.date.today(), self.tiers)
-        (site / protect.KEYSTORE_PATH).write_bytes(keystore)
+        keystore.write(site, self.state, dt.date.today(), self.tiers)
         if self.config.headers:
             self._write_host_files(site, config)
         assert self.found is not None

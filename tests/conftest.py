@@ -131,3 +131,12 @@ def member_view(project: Path, url: str) -> str:
     assert match, f"{url} has no protected part"
     _, plain = mk1.open_envelope(mk1.unb64url(match.group(1)), keys, site=site, path=url)
     return page[: match.start()] + json.loads(plain)["content"] + page[match.end() :]
+
+
+def keystore_entry(site: Path, email: str, password: str) -> dict[str, object] | None:
+    """What a member's browser finds in a built keystore for this email and password
+    (or login link secret): their opened entry, or None."""
+    index = json.loads((site / "mk1" / "keystore.json").read_text())
+    keys = mk1.derive_member_keys(index["site"], email, password, index["kdf"]["iterations"])
+    value = mk1.find_entry(index, lambda url: (site / "mk1" / url).read_bytes(), keys.lookup)
+    return None if value is None else mk1.unwrap_member_entry(index["site"], keys, value)

@@ -1,8 +1,8 @@
-/* The member's session: the keystore, sign-in, and the tier keys kept in IndexedDB
- * as non-extractable CryptoKeys. */
+/* The member's session: the keystore (its index, then the member's shard), sign-in,
+ * and the tier keys kept in IndexedDB as non-extractable CryptoKeys. */
 
 import {
-  MK1Error, b64, deriveMember, hex, importTierKey, openKeystoreEntry, subtle,
+  MK1Error, b64, deriveMember, hex, importTierKey, openKeystoreEntry, shardOf, subtle,
 } from "./mk1.js";
 import { keystoreURL, siteRoot } from "./site.js";
 
@@ -20,14 +20,42 @@ export function prefetchKeystore() {
   return keystorePromise;
 }
 
+async function fetchJSON(url) {
+  const response = await fetch(url, { cache: "no-cache", credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
+  return response.json();
+}
+
+/** The keystore the page links to (in layout 2 its index: a few hundred bytes). */
 async function fetchKeystore() {
   const url = keystoreURL();
   if (!url) throw new Error("this page has no keystore link");
-  const response = await fetch(url, { cache: "no-cache", credentials: "same-origin" });
-  if (!response.ok) throw new Error(`keystore: HTTP ${response.status}`);
-  const keystore = await response.json();
+  const keystore = await fetchJSON(url);
   if (keystore.format !== "mk1") throw new Error("keystore: unknown format");
-  return keystore;
+  return { keystore, url };
+}
+
+/**
+ * The member's entry, opened, or null when there is none for their keys. Layout 1
+ * holds every entry; layout 2 one shard, fetched now: the lookup picks it.
+ */
+async function findEntry({ keystore, url }, member) {
+  let members = keystore.members;
+  const shard = shardOf(keystore, member.lookup);
+  if (shard) {
+    const found = await fetchJSON(new URL(shard.url, url));
+    if (found.format !== "mk1" || found.site !== keystore.site || found.shard !== shard.prefix) {
+      throw new MK1Error("tampered", `${shard.url} is not this keystore's shard`);
+    }
+    members = found.members;
+  }
+  const value = members && Object.hasOwn(members, member.lookup) ? members[member.lookup] : "";
+  if (!value) return null;
+  try {
+    return await openKeystoreEntry(keystore.site, member, value);
+  } catch (error) {
+    return null;
+  }
 }
 
 let databasePromise = null;
@@ -102,17 +130,12 @@ export async function signOut(reload = true) {
 }
 
 export async function signIn(email, password, remember) {
-  const keystore = (await prefetchKeystore()) || (await fetchKeystore());
+  const source = (await prefetchKeystore()) || (await fetchKeystore());
   keystorePromise = null;
+  const { keystore } = source;
   const member = await deriveMember(keystore.site, email, password, keystore.kdf.iterations);
-  const value = keystore.members[member.lookup];
-  if (!value) throw new MK1Error("credentials", GENERIC);
-  let entry;
-  try {
-    entry = await openKeystoreEntry(keystore.site, member, value);
-  } catch (error) {
-    throw new MK1Error("credentials", GENERIC);
-  }
+  const entry = await findEntry(source, member);
+  if (!entry) throw new MK1Error("credentials", GENERIC);
   if (entry.exp && entry.exp < new Date().toISOString().slice(0, 10)) {
     throw new MK1Error("expired", `Your membership ended on ${entry.exp}.`);
   }
