@@ -42,7 +42,7 @@ def require(condition: bool, why: str) -> None:
     pytest.skip(f"{why}; install it to run the browser tests (sudo apt-get install chromium nginx)")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -116,7 +116,17 @@ def nginx_bin() -> str:
 
 @pytest.fixture(scope="session")
 def site_port() -> int:
-    return _free_port()
+    return free_port()
+
+
+def serve_from(project: Path, port: int) -> None:
+    """Set the project's `site_url` to where nginx serves it on this port."""
+    config = project / "mkdocs.yml"
+    text, found = re.subn(
+        r"(?m)^site_url: .*$", f"site_url: http://127.0.0.1:{port}/", config.read_text()
+    )
+    assert found == 1, "mkdocs.yml has no site_url line"
+    config.write_text(text)
 
 
 @pytest.fixture(scope="session")
@@ -125,12 +135,7 @@ def bundled_project(tmp_path_factory: pytest.TempPathFactory, site_port: int) ->
     `site_url`: Material's instant navigation takes over only the links its sitemap
     lists, matched with the port."""
     project = copy_project(tmp_path_factory.mktemp("bundled-e2e"))
-    config = project / "mkdocs.yml"
-    text, found = re.subn(
-        r"(?m)^site_url: .*$", f"site_url: http://127.0.0.1:{site_port}/", config.read_text()
-    )
-    assert found == 1, "mkdocs.yml has no site_url line"
-    config.write_text(text)
+    serve_from(project, site_port)
     result = run_memberkit("build", cwd=project)
     assert result.returncode == 0, result.stderr
     return project

@@ -2,8 +2,7 @@
 
 import { say } from "./documents.js";
 import { saveBlob } from "./files.js";
-import { openEnvelope } from "./mk1.js";
-import { loadSession } from "./session.js";
+import { loadSession, openSealed } from "./session.js";
 import { pagePath, siteRoot } from "./site.js";
 
 async function download(link) {
@@ -18,7 +17,7 @@ async function download(link) {
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const { header, data } = await openEnvelope(bytes, path, session);
+  const { header, data } = await openSealed(bytes, path, session);
   saveBlob(new Blob([data], { type: header.type }), header.name);
 }
 

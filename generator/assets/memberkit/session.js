@@ -1,8 +1,17 @@
-/* The member's session: the keystore (its index, then the member's shard), sign-in,
- * and the tier keys kept in IndexedDB as non-extractable CryptoKeys. */
+/* The member's session: the keystore, sign-in, and the keys kept in IndexedDB.
+ *
+ * A session holds the member's tier keys and what reopens their keystore entry (their
+ * lookup and key-wrapping key), all as non-extractable CryptoKeys: when a build gives
+ * a tier a new key, `refresh` fetches the member's entry again and they read on.
+ *
+ * "Remember me" on: the CryptoKeys are stored as they are. Off: they are stored
+ * encrypted under a key whose bytes live only in a session cookie, which the browser
+ * drops when it closes; what stays on disk then opens nothing.
+ */
 
 import {
-  MK1Error, b64, deriveMember, hex, importTierKey, openKeystoreEntry, shardOf, subtle,
+  MK1Error, b64, b64encode, deriveMember, importTierKey, normalizeEmail, openEnvelope,
+  openKeystoreEntry, shardOf, subtle,
 } from "./mk1.js";
 import { keystoreURL, siteRoot } from "./site.js";
 
@@ -10,15 +19,9 @@ export const GENERIC =
   "That email and password do not match a membership. Check both and try again.";
 const DB_NAME = "memberkit";
 const COOKIE = "mk1session";
+const RECORD = 2; // the shape of what is stored; earlier records are read as they were
 
-let keystorePromise = null;
-
-/** Fetched once a sign-in form shows, so that signing in waits only for PBKDF2. */
-export function prefetchKeystore() {
-  if (!keystorePromise) keystorePromise = fetchKeystore().catch(() => null);
-  if (window.indexedDB) database().catch(() => null);
-  return keystorePromise;
-}
+const today = () => new Date().toISOString().slice(0, 10);
 
 async function fetchJSON(url) {
   const response = await fetch(url, { cache: "no-cache", credentials: "same-origin" });
@@ -33,6 +36,15 @@ async function fetchKeystore() {
   const keystore = await fetchJSON(url);
   if (keystore.format !== "mk1") throw new Error("keystore: unknown format");
   return { keystore, url };
+}
+
+let keystorePromise = null;
+
+/** Fetched once a sign-in form shows, so that signing in waits only for PBKDF2. */
+export function prefetchKeystore() {
+  if (!keystorePromise) keystorePromise = fetchKeystore().catch(() => null);
+  if (window.indexedDB) database().catch(() => null);
+  return keystorePromise;
 }
 
 /**
@@ -55,6 +67,17 @@ async function findEntry({ keystore, url }, member) {
     return await openKeystoreEntry(keystore.site, member, value);
   } catch (error) {
     return null;
+  }
+}
+
+/** An entry still valid today: its login link, and the membership, not yet over. */
+function checkEntry(entry) {
+  if (entry.link && entry.link < today()) {
+    throw new MK1Error("link", `This login link expired on ${entry.link}. Sign in with your ` +
+      "email and password, or ask for a new link.");
+  }
+  if (entry.exp && entry.exp < today()) {
+    throw new MK1Error("expired", `Your membership ended on ${entry.exp}.`);
   }
 }
 
@@ -84,8 +107,61 @@ async function store(mode, action) {
 }
 
 const sessionKey = () => siteRoot().href;
+
+// -- the session cookie: the key to what "Remember me" off stores -------------------
+
+const cookiePath = () => siteRoot().pathname;
 const cookieValue = () =>
   (document.cookie.split("; ").find((c) => c.startsWith(`${COOKIE}=`)) || "").split("=")[1] || "";
+
+function setCookie(value, path = cookiePath()) {
+  // No expiry: a session cookie, gone when the browser closes. Never sent elsewhere.
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  const age = value ? "" : "; max-age=0";
+  document.cookie = `${COOKIE}=${value}; path=${path}; SameSite=Strict${secure}${age}`;
+}
+
+/** The session cookie's key; with `create`, a new one (at sign-in). */
+async function cookieKey(create) {
+  let raw = create ? "" : cookieValue();
+  if (!raw && !create) return null;
+  if (create) {
+    raw = b64encode(crypto.getRandomValues(new Uint8Array(32)));
+    setCookie(raw);
+  }
+  try {
+    return await subtle.importKey("raw", b64(raw), "AES-GCM", false, ["encrypt", "unwrapKey"]);
+  } catch (error) {
+    return null; // not a key of ours
+  }
+}
+
+async function sealKey(wrapping, raw) {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const data = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv }, wrapping, raw));
+  return { iv, data };
+}
+
+const unsealKey = (wrapping, sealed) => subtle.unwrapKey(
+  "raw", sealed.data, wrapping, { name: "AES-GCM", iv: sealed.iv }, "AES-GCM", false, ["decrypt"]);
+
+/** A stored record of "Remember me" off, opened with the cookie's key; or null. */
+async function unseal(record) {
+  const wrapping = await cookieKey(false);
+  if (!wrapping) return null;
+  try {
+    const keys = {};
+    for (const [tier, held] of Object.entries(record.keys)) {
+      keys[tier] = { v: held.v, key: await unsealKey(wrapping, held) };
+    }
+    const kek = await unsealKey(wrapping, record.kek);
+    return { ...record, keys, kek, sealedKek: record.kek };
+  } catch (error) {
+    return null; // a cookie of another sign-in
+  }
+}
+
+// -- the session ----------------------------------------------------------------------
 
 /** `memberkit serve --as TIER|public`: the owner previews one audience's view. */
 async function previewSession() {
@@ -111,12 +187,13 @@ export function loadSession() {
       if (!window.indexedDB) return null;
       const record = await store("readonly", (s) => s.get(sessionKey())).catch(() => null);
       if (!record) return null;
-      // "Remember me" off: the keys live as long as this browser session.
-      if (!record.remember && record.browserSession !== cookieValue()) {
-        await signOut(false);
-        return null;
-      }
-      return record;
+      if (record.remember) return record;
+      // "Remember me" off: the keys open only with this browser session's cookie.
+      const session = record.version === RECORD ? await unseal(record)
+        : record.browserSession === cookieValue() && record; // signed in before: as it was
+      if (session) return session;
+      await signOut(false);
+      return null;
     })();
   }
   return sessionPromise;
@@ -124,9 +201,38 @@ export function loadSession() {
 
 export async function signOut(reload = true) {
   sessionPromise = Promise.resolve(null);
-  document.cookie = `${COOKIE}=; path=/; max-age=0; SameSite=Strict`;
+  setCookie("");
+  if (cookiePath() !== "/") setCookie("", "/"); // where sign-ins of before kept it
   await store("readwrite", (s) => s.delete(sessionKey())).catch(() => null);
   if (reload) location.reload();
+}
+
+/**
+ * Keep the session `base` (site, email, remember, lookup, kek) with the keys of
+ * `entry`, in this page and in IndexedDB. `kekRaw`: the key-wrapping key's bytes,
+ * at sign-in; a refresh keeps what was stored of it.
+ */
+async function keep(base, entry, kekRaw) {
+  const raws = Object.entries(entry.keys).map(([tier, held]) => [tier, held.v, b64(held.k)]);
+  const keys = {};
+  for (const [tier, v, raw] of raws) keys[tier] = { v, key: await importTierKey(raw) };
+  const session = {
+    version: RECORD, site: base.site, email: base.email, name: entry.name, exp: entry.exp,
+    link: entry.link || null, remember: base.remember, lookup: base.lookup, kek: base.kek, keys,
+  };
+  let record = session;
+  if (!base.remember) {
+    const wrapping = await cookieKey(Boolean(kekRaw));
+    if (!wrapping) return null;
+    const sealed = {};
+    for (const [tier, v, raw] of raws) sealed[tier] = { v, ...(await sealKey(wrapping, raw)) };
+    session.sealedKek = kekRaw ? await sealKey(wrapping, kekRaw) : base.sealedKek;
+    const { sealedKek, ...fields } = session;
+    record = { ...fields, kek: sealedKek, keys: sealed };
+  }
+  await store("readwrite", (s) => s.put(record, sessionKey()));
+  sessionPromise = Promise.resolve(session);
+  return session;
 }
 
 export async function signIn(email, password, remember) {
@@ -136,19 +242,74 @@ export async function signIn(email, password, remember) {
   const member = await deriveMember(keystore.site, email, password, keystore.kdf.iterations);
   const entry = await findEntry(source, member);
   if (!entry) throw new MK1Error("credentials", GENERIC);
-  if (entry.exp && entry.exp < new Date().toISOString().slice(0, 10)) {
-    throw new MK1Error("expired", `Your membership ended on ${entry.exp}.`);
-  }
-  const keys = {};
-  for (const [tier, held] of Object.entries(entry.keys)) {
-    keys[tier] = { v: held.v, key: await importTierKey(b64(held.k)) };
-  }
-  const browserSession = remember ? "" : hex(crypto.getRandomValues(new Uint8Array(16)));
-  if (!remember) document.cookie = `${COOKIE}=${browserSession}; path=/; SameSite=Strict`;
-  const record = {
-    site: keystore.site, name: entry.name, exp: entry.exp, remember, browserSession, keys,
+  checkEntry(entry);
+  const base = {
+    site: keystore.site, email: normalizeEmail(email), remember: Boolean(remember),
+    lookup: member.lookup, kek: member.kek,
   };
-  await store("readwrite", (s) => s.put(record, sessionKey()));
-  sessionPromise = Promise.resolve(record);
-  return record;
+  const session = await keep(base, entry, member.kekBytes);
+  if (!session) throw new Error("this browser keeps no cookie: signing in needs one");
+  return session;
+}
+
+let refreshing = null;
+
+/**
+ * The site was built again since the member signed in, and a tier key changed: fetch
+ * the keystore (no-cache), reopen the member's entry, keep its keys. Null when the
+ * session cannot be reopened (a preview, or a sign-in of before this was kept);
+ * MK1Error "removed" (signed out) when the entry opens no more, or has ended.
+ */
+export function refresh() {
+  if (!refreshing) refreshing = reopen().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function reopen() {
+  const session = await loadSession();
+  if (!session || !session.lookup || !session.kek || session.version !== RECORD) return null;
+  const source = await fetchKeystore();
+  let entry = source.keystore.site === session.site ? await findEntry(source, session) : null;
+  if (entry) {
+    try {
+      checkEntry(entry);
+    } catch (error) {
+      entry = null;
+    }
+  }
+  const fresh = entry && (await keep(session, entry));
+  if (!fresh) {
+    await signOut(false);
+    throw new MK1Error("removed", GENERIC);
+  }
+  return fresh;
+}
+
+/**
+ * Open an envelope with the member's keys; keys rotated since they signed in are
+ * fetched again (`refresh`) and the envelope opened with them. MK1Error "removed"
+ * when the member no longer holds its tier; "stale" when the keys cannot be renewed.
+ */
+export async function openSealed(bytes, path, session) {
+  try {
+    return await openEnvelope(bytes, path, session);
+  } catch (error) {
+    if (!(error instanceof MK1Error) || error.code !== "stale") throw error;
+  }
+  let fresh = await loadSession();
+  if (!fresh || fresh === session) {
+    try {
+      fresh = await refresh();
+    } catch (error) {
+      if (error instanceof MK1Error && error.code === "removed") throw error;
+      fresh = null; // the site could not be reached
+    }
+  }
+  if (!fresh) throw new MK1Error("stale", "keys were rotated");
+  try {
+    return await openEnvelope(bytes, path, fresh);
+  } catch (error) {
+    if (error instanceof MK1Error && error.code === "tier") throw new MK1Error("removed", GENERIC);
+    throw error;
+  }
 }
