@@ -1,6 +1,6 @@
 """The keystore a build publishes: layout 2 of PROTOCOL.md, at any member count.
 
-One entry for every member who has not expired, each
+One entry for every member who has not expired and one for each live login link, each
 sealed with its own key and carrying the roster epoch `r`; an index; shards padded with
 decoys to one size. A million members make 65,536 shards of 48 entries, about 1.3 GB:
 sealing, decoys and writing are shared among processes, one a core, by ranges of
@@ -39,7 +39,7 @@ POOL_THRESHOLD = 20_000
 
 
 class Entry(NamedTuple):
-    """One entry to publish. Plain text, as light as
+    """One entry to publish: a member's, or their login link's. Plain text, as light as
     can be: a keystore may hold a million of them, handed to other processes."""
 
     lookup: str
@@ -62,8 +62,8 @@ class Layout:
 
 
 def published(state: State, today: dt.date, tiers: Sequence[str]) -> list[Entry]:
-    """The entries of the members who have not expired, sorted by lookup. The
-    plaintexts are `mk1.member_plaintext`'s, without the epoch."""
+    """The entries of the members who have not expired and of their live login links,
+    sorted by lookup. The plaintexts are `mk1.member_plaintext`'s, without the epoch."""
     entries = []
     held: dict[tuple[str, ...], str] = {}  # a few tier sets, each written once
     last_day = today.isoformat()  # YYYY-MM-DD dates compare as text
@@ -77,6 +77,10 @@ def published(state: State, today: dt.date, tiers: Sequence[str]) -> list[Entry]
         expires = "null" if member.expires is None else f'"{member.expires}"'
         common = f'{{"name":{_json_text(member.name)},"exp":{expires}'
         entries.append(Entry(member.lookup, member.kek, common + held[granted]))
+        link = member.link
+        if link is not None and link.expires >= last_day:
+            marked = f'{common},"link":"{link.expires}"{held[granted]}'
+            entries.append(Entry(link.lookup, link.kek, marked))
     entries.sort()
     return entries
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -33,6 +34,12 @@ class TestMember:
     tiers: tuple[str, ...] = ("members",)
     expires: str | None = None
 
+    @property
+    def link(self) -> str:
+        """The secret of the member's login link: fixed, so that every state the tests
+        write gives the same links."""
+        return mk1.b64url(hashlib.sha256(f"link of {self.email}".encode()).digest()[:16])
+
 
 MEMBER = TestMember("morgan@example.com", "Morgan Member", "a long test password 42")
 OTHER = TestMember("riley@example.org", "Riley Reader", "another long password 77")
@@ -54,6 +61,7 @@ def write_state(project: Path, members: tuple[TestMember, ...] = (MEMBER, OTHER,
             tiers=member.tiers,
             expires=member.expires,
         )
+        current.issue_link(member.email, dt.date.today(), secret=member.link)
     folder = project / private.STATE_DIR
     private.save(current, folder)
     return folder

@@ -353,6 +353,31 @@ def test_an_unchanged_roster_writes_the_same_bytes_and_any_change_changes_all(
         assert {len(v) for _, v in after} == {len(v) for _, v in before}, what
 
 
+def test_login_links_get_their_own_entries_until_their_last_day(tmp_path: Path) -> None:
+    state = _state(3)
+    member = state.members["m1@example.com"]
+    secret, last_day = state.issue_link(member.email, TODAY, 14)
+    assert last_day == "2030-06-15"
+    link = mk1.derive_member_keys(state.site, member.email, secret, state.iterations)
+    assert member.link is not None and member.link.lookup == link.lookup
+
+    def link_entry(day: dt.date) -> dict[str, object] | None:
+        folder = tmp_path / day.isoformat()
+        keystore.write(folder, state, day, ["members"])
+        files = _written(folder)
+        index = json.loads(files["mk1/keystore.json"])
+        value = mk1.find_entry(index, lambda url: files[f"mk1/{url}"], link.lookup)
+        return value and mk1.unwrap_member_entry(state.site, link, value)
+
+    entry = link_entry(dt.date(2030, 6, 15))
+    assert entry is not None and entry["link"] == "2030-06-15" and entry["name"] == member.name
+    assert entry["keys"] == {"members": {"v": 1, "k": state.tiers["members"].k}}
+    assert link_entry(dt.date(2030, 6, 16)) is None  # a build after its last day drops it
+    # The password's entry carries no link mark; a reset drops the link.
+    state.reset(member.email, "a new long password 123", generated=True)
+    assert state.members[member.email].link is None
+
+
 def test_helper_processes_write_the_same_bytes(tmp_path: Path) -> None:
     state = _state(2500)  # 256 shards: split between processes
     keystore.write(tmp_path / "one", state, TODAY, ["members"], workers=1)

@@ -110,7 +110,12 @@ def test_keystore_opens_with_the_right_password_only(bundled_project: Path) -> N
     assert [p.name for p in shards] == [f"{n:x}.json" for n in range(16)]
     entry = keystore_entry(site, MEMBER.email.upper(), f"  {MEMBER.password} ")
     assert entry is not None and entry["name"] == MEMBER.name and set(entry["keys"]) == {"members"}
+    assert "link" not in entry
     assert keystore_entry(site, MEMBER.email, MEMBER.password + "x") is None
+    # The login link opens an entry of its own, marked with its last day.
+    link = keystore_entry(site, MEMBER.email, MEMBER.link)
+    assert link is not None and link["keys"] == entry["keys"] and link["r"] == entry["r"]
+    assert link["link"] == (dt.date.today() + dt.timedelta(days=14)).isoformat()
     members = [json.loads(p.read_text())["members"] for p in shards]
     assert {len(m) for m in members} == {16}, "every shard holds as many entries"
     lengths = {len(v) for m in members for v in m.values()}
@@ -171,6 +176,7 @@ def test_a_removed_member_opens_nothing_in_the_next_build(project: Path) -> None
     assert run_memberkit("build", cwd=project).returncode == 0
 
     assert keystore_entry(project / "site", OTHER.email, OTHER.password) is None
+    assert keystore_entry(project / "site", OTHER.email, OTHER.link) is None
     for page in (project / "site").rglob("index.html"):
         match = re.search(r'data-mk1="([^"]+)"', page.read_text())
         if match:

@@ -302,3 +302,58 @@ def test_without_remember_me_nothing_on_disk_opens_a_key(
     assert cookie["value"].encode() not in on_disk and mk1.unb64url(cookie["value"]) not in on_disk
     assert tier_key not in on_disk and kek not in on_disk
     assert mk1.b64url(tier_key).encode() not in on_disk
+
+
+def test_a_login_link_is_refused_after_its_last_day(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    from generator.members import login_link
+
+    tab, _ = page
+    last_day = dt.date.today() + dt.timedelta(days=14)
+    tab.clock.install(time=f"{last_day + dt.timedelta(days=1)}T12:00:00Z")
+    link = login_link(served_site, OTHER.email, OTHER.link)
+    tab.goto(link)
+    expect(tab.locator(".mk1-signin__note")).to_contain_text(
+        f"This login link expired on {last_day.isoformat()}. Sign in with your email and password"
+    )
+    expect(tab.locator(".mk1-account")).to_contain_text("Sign in")
+    assert "#login" not in tab.url and link.partition("#")[2] not in tab.evaluate("location.href")
+    # The day before, the same link signs in.
+    tab.clock.set_fixed_time(f"{last_day}T12:00:00Z")
+    tab.goto(link)
+    expect(tab.locator(".mk1-account")).to_contain_text(OTHER.name)
+
+
+@pytest.mark.parametrize("switch", [False, True], ids=["stays", "switches"])
+def test_a_link_for_someone_else_asks_before_switching(
+    member_page: tuple[Page, PageWatch], served_site: str, switch: bool
+) -> None:
+    from generator.members import login_link
+
+    tab, _ = member_page  # signed in as MEMBER
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if switch else dialog.dismiss()
+
+    tab.on("dialog", answer)
+    tab.goto(login_link(served_site, MEMBER.email, MEMBER.link))  # their own: no question
+    expect(tab.locator(".mk1-account")).to_contain_text(MEMBER.name)
+    tab.wait_for_load_state("load")
+    assert asked == []
+    tab.goto(served_site + "guides/task-briefs/")
+    expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
+    tab.goto(login_link(served_site, OTHER.email, OTHER.link))
+    for _ in range(100):  # the question comes once the page knows who is signed in
+        if asked:
+            break
+        tab.wait_for_timeout(50)
+    expect(tab.locator(".mk1-account")).to_contain_text(OTHER.name if switch else MEMBER.name)
+    tab.wait_for_load_state("load")
+    assert asked == [
+        f"You are signed in as {MEMBER.name}. Sign out, and sign in as {OTHER.email} instead?"
+    ]
+    assert "#login" not in tab.url
+    assert tab.evaluate(STORED)["email"] == (OTHER.email if switch else MEMBER.email)
