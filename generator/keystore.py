@@ -10,7 +10,11 @@ shards. The bytes are the same whatever the number of processes. No MkDocs impor
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
+import contextlib
+import dataclasses
 import datetime as dt
+import gc
 import itertools
 import json
 import os
@@ -18,10 +22,11 @@ import pickle
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from . import mk1
 
@@ -36,6 +41,8 @@ INLINE_ENV = "MEMBERKIT_INLINE"
 #: Below this many entries the build's own process writes everything: starting helper
 #: processes would cost more than they save.
 POOL_THRESHOLD = 20_000
+#: Threads that write the shard files of a process.
+WRITERS = 8
 
 
 class Entry(NamedTuple):
@@ -64,23 +71,26 @@ class Layout:
 def published(state: State, today: dt.date, tiers: Sequence[str]) -> list[Entry]:
     """The entries of the members who have not expired and of their live login links,
     sorted by lookup. The plaintexts are `mk1.member_plaintext`'s, without the epoch."""
-    entries = []
-    held: dict[tuple[str, ...], str] = {}  # a few tier sets, each written once
+    entries: list[Entry] = []
+    add = entries.append
+    held: dict[str, str] = {}  # the JSON of each set of tiers members hold: a few
     last_day = today.isoformat()  # YYYY-MM-DD dates compare as text
     for member in state.members.values():
         if member.expires is not None and member.expires < last_day:
             continue
-        granted = tuple(t for t in member.tiers if t in state.tiers and t in tiers)
-        if granted not in held:
-            keys = {t: {"v": state.tiers[t].v, "k": state.tiers[t].k} for t in granted}
-            held[granted] = ',"keys":' + mk1.compact_json(keys).decode() + "}"
-        expires = "null" if member.expires is None else f'"{member.expires}"'
-        common = f'{{"name":{_json_text(member.name)},"exp":{expires}'
-        entries.append(Entry(member.lookup, member.kek, common + held[granted]))
+        tier_set = " ".join(member.tiers)
+        keys = held.get(tier_set)
+        if keys is None:
+            granted = [t for t in member.tiers if t in state.tiers and t in tiers]
+            json_keys = {t: {"v": state.tiers[t].v, "k": state.tiers[t].k} for t in granted}
+            keys = held[tier_set] = ',"keys":' + mk1.compact_json(json_keys).decode() + "}"
+        expires = "null" if member.expires is None else '"' + member.expires + '"'
+        common = '{"name":' + _json_text(member.name) + ',"exp":' + expires
+        add(Entry(member.lookup, member.kek, common + keys))
         link = member.link
         if link is not None and link.expires >= last_day:
-            marked = f'{common},"link":"{link.expires}"{held[granted]}'
-            entries.append(Entry(link.lookup, link.kek, marked))
+            marked = f'{common},"link":"{link.expires}"{keys}'
+            add(Entry(link.lookup, link.kek, marked))
     entries.sort()
     return entries
 
@@ -89,7 +99,7 @@ def roster_epoch(state: State, tiers: Sequence[str], entries: Sequence[Entry]) -
     """`r`: a MAC of every tier key and every entry to publish (see `mk1.roster_epoch`).
     One line an entry: lookup and key have fixed lengths, and JSON holds no newline."""
     tier_keys = {t: [k.v, k.k] for t, k in sorted(state.tiers.items()) if t in tiers}
-    roster = "\n".join(f"{e.lookup}{e.kek}{e.plaintext}" for e in entries)
+    roster = "\n".join(map("".join, entries))
     return mk1.roster_epoch(
         mk1.unb64url(state.secret), [mk1.compact_json(tier_keys), roster.encode()]
     )
@@ -137,19 +147,35 @@ class _Job:
 
 
 def _write_shards(job: _Job) -> int:
-    """Seal the job's entries, pad each shard with its decoys, write the files."""
+    """Seal the job's entries, pad each shard with its decoys, write the files.
+
+    Creating a file can take a millisecond on a busy disk, most of it waiting: a few
+    threads write the files while this one makes the next shards.
+    """
     pending = iter(job.entries)
     following = next(pending, None)
-    for number in range(job.first, job.last + 1):
-        prefix = f"{number:0{job.plan.digits}x}"
-        members: dict[str, str] = {}
-        while following is not None and following.lookup.startswith(prefix):
-            members[following.lookup] = _seal(job.plan.site, following, job.tail, job.length)
-            following = next(pending, None)
-        prefix, document = job.plan.shard(number, members)
-        with open(os.path.join(job.folder, f"{prefix}.json"), "wb") as handle:
-            handle.write(document)
+    queued = threading.BoundedSemaphore(WRITERS * 8)  # shards made but not yet written
+    with concurrent.futures.ThreadPoolExecutor(WRITERS) as writers:
+        written = []
+        for number in range(job.first, job.last + 1):
+            prefix = f"{number:0{job.plan.digits}x}"
+            members: dict[str, str] = {}
+            while following is not None and following.lookup.startswith(prefix):
+                members[following.lookup] = _seal(job.plan.site, following, job.tail, job.length)
+                following = next(pending, None)
+            prefix, document = job.plan.shard(number, members)
+            path = os.path.join(job.folder, f"{prefix}.json")
+            queued.acquire()
+            written.append(writers.submit(_write_file, path, document))
+            written[-1].add_done_callback(lambda _: queued.release())
+        for done in written:
+            done.result()  # an error writing a file is raised here
     return job.last - job.first + 1
+
+
+def _write_file(path: str, content: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(content)
 
 
 def _jobs(
@@ -175,6 +201,18 @@ def write(
     `workers`: processes to share the shards among (default: one a core, none for a
     small roster or with MEMBERKIT_INLINE=1).
     """
+    collecting = gc.isenabled()
+    gc.disable()  # millions of new objects, none in a cycle: nothing for it to find
+    try:
+        return _write(site_dir, state, today, tiers, workers)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write(
+    site_dir: Path, state: State, today: dt.date, tiers: Sequence[str], workers: int | None
+) -> Layout:
     entries = published(state, today, tiers)
     epoch = roster_epoch(state, tiers, entries)
     digits, size = mk1.shard_plan([e.lookup for e in entries])
@@ -204,35 +242,34 @@ def write(
 
 class _Helper:
     """A process that writes one job's shards: `python -m generator.keystore`, the job
-    pickled on its standard input, the number of shards it wrote on its output. A
-    fresh interpreter rather than a fork (the build may have threads, which a fork
-    does not carry) or multiprocessing (which would import the build's main script
-    again)."""
+    on its standard input, the number of shards it wrote on its output. A fresh
+    interpreter rather than a fork (the build may have threads, which a fork does not
+    carry) or multiprocessing (which would import the build's main script again)."""
 
     def __init__(self, process: subprocess.Popen[bytes], job: _Job) -> None:
         self.process = process
         self.job = job
+        # Sent meanwhile: the build's own process gets on with its share at once.
+        self.sending = threading.Thread(target=self._send, daemon=True)
+        self.sending.start()
 
     @classmethod
     def start(cls, job: _Job) -> _Helper | None:
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", __name__],
+                [sys.executable, "-P", "-m", __name__],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
             )
         except OSError:
             return None
-        assert process.stdin is not None
-        try:
-            with process.stdin:
-                pickle.dump(job, process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        except OSError:
-            process.kill()
-            process.wait()
-            return None
         return cls(process, job)
+
+    def _send(self) -> None:
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError), self.process.stdin:
+            _send_job(self.job, self.process.stdin)
 
     def done(self) -> bool:
         """Wait for it; True when it wrote every shard of its job."""
@@ -240,11 +277,27 @@ class _Helper:
         with self.process.stdout:
             out = self.process.stdout.read()
         self.process.wait()
+        self.sending.join()
         return (
             self.process.returncode == 0
             and out.strip() == str(self.job.last - self.job.first + 1).encode()
         )
 
 
+def _send_job(job: _Job, stream: IO[bytes]) -> None:
+    """The job without its entries, then the entries as one text, a line each (tabs
+    and newlines are escaped in JSON): a fraction of the time pickling them takes."""
+    pickle.dump(dataclasses.replace(job, entries=()), stream, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write("\n".join(map("\t".join, job.entries)).encode())
+
+
+def _receive_job(stream: IO[bytes]) -> _Job:
+    job: _Job = pickle.load(stream)
+    text = stream.read().decode()
+    entries = [Entry(*line.split("\t")) for line in text.split("\n")] if text else []
+    return dataclasses.replace(job, entries=entries)
+
+
 if __name__ == "__main__":
-    print(_write_shards(pickle.load(sys.stdin.buffer)))
+    gc.disable()
+    print(_write_shards(_receive_job(sys.stdin.buffer)))

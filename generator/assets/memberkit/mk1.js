@@ -42,9 +42,12 @@ export async function deriveMember(site, email, password, iterations) {
     { name: "PBKDF2", hash: "SHA-256", salt, iterations }, secret, 256);
   const macKey = await subtle.importKey(
     "raw", master, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const lookup = hex((await hmac(macKey, "mk1 lookup")).slice(0, 16));
-  const kekBytes = await hmac(macKey, "mk1 wrap");
-  const kek = await subtle.importKey("raw", kekBytes, "AES-GCM", false, ["decrypt"]);
+  const wrap = hmac(macKey, "mk1 wrap");
+  const [lookup, kekBytes, kek] = await Promise.all([
+    hmac(macKey, "mk1 lookup").then((mac) => hex(mac.slice(0, 16))),
+    wrap,
+    wrap.then((raw) => subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"])),
+  ]);
   return { lookup, kek, kekBytes };
 }
 

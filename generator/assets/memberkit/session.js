@@ -115,25 +115,31 @@ const cookieValue = () =>
   (document.cookie.split("; ").find((c) => c.startsWith(`${COOKIE}=`)) || "").split("=")[1] || "";
 
 function setCookie(value, path = cookiePath()) {
-  // No expiry: a session cookie, gone when the browser closes. Never sent elsewhere.
+  // No expiry: a session cookie, gone when the browser closes. The site's host gets it
+  // with each request, as it gets every cookie of the site, and has no use for it.
   const secure = location.protocol === "https:" ? "; Secure" : "";
   const age = value ? "" : "; max-age=0";
   document.cookie = `${COOKIE}=${value}; path=${path}; SameSite=Strict${secure}${age}`;
 }
 
-/** The session cookie's key; with `create`, a new one (at sign-in). */
-async function cookieKey(create) {
-  let raw = create ? "" : cookieValue();
-  if (!raw && !create) return null;
-  if (create) {
-    raw = b64encode(crypto.getRandomValues(new Uint8Array(32)));
-    setCookie(raw);
-  }
+const importCookieKey = (raw) =>
+  subtle.importKey("raw", b64(raw), "AES-GCM", false, ["encrypt", "unwrapKey"]);
+
+/** The session cookie's key, or null. */
+async function cookieKey() {
+  const raw = cookieValue();
+  if (!raw) return null;
   try {
-    return await subtle.importKey("raw", b64(raw), "AES-GCM", false, ["encrypt", "unwrapKey"]);
+    return { raw, key: await importCookieKey(raw) };
   } catch (error) {
     return null; // not a key of ours
   }
+}
+
+/** A new key for the session cookie (set when the sign-in has succeeded). */
+async function newCookieKey() {
+  const raw = b64encode(crypto.getRandomValues(new Uint8Array(32)));
+  return { raw, key: await importCookieKey(raw) };
 }
 
 async function sealKey(wrapping, raw) {
@@ -147,14 +153,15 @@ const unsealKey = (wrapping, sealed) => subtle.unwrapKey(
 
 /** A stored record of "Remember me" off, opened with the cookie's key; or null. */
 async function unseal(record) {
-  const wrapping = await cookieKey(false);
-  if (!wrapping) return null;
+  const cookie = await cookieKey();
+  if (!cookie) return null;
   try {
-    const keys = {};
-    for (const [tier, held] of Object.entries(record.keys)) {
-      keys[tier] = { v: held.v, key: await unsealKey(wrapping, held) };
-    }
-    const kek = await unsealKey(wrapping, record.kek);
+    const tiers = Object.entries(record.keys);
+    const [kek, ...opened] = await Promise.all([
+      unsealKey(cookie.key, record.kek), ...tiers.map(([, held]) => unsealKey(cookie.key, held)),
+    ]);
+    const keys = Object.fromEntries(
+      tiers.map(([tier, held], i) => [tier, { v: held.v, key: opened[i] }]));
     return { ...record, keys, kek, sealedKek: record.kek };
   } catch (error) {
     return null; // a cookie of another sign-in
@@ -209,26 +216,35 @@ export async function signOut(reload = true) {
 
 /**
  * Keep the session `base` (site, email, remember, lookup, kek) with the keys of
- * `entry`, in this page and in IndexedDB. `kekRaw`: the key-wrapping key's bytes,
- * at sign-in; a refresh keeps what was stored of it.
+ * `entry`, in this page and in IndexedDB. At sign-in, `kekRaw` is the key-wrapping
+ * key's bytes and `cookie` the new session cookie's key; a refresh keeps what was
+ * stored of the former and uses the cookie there is.
  */
-async function keep(base, entry, kekRaw) {
+async function keep(base, entry, kekRaw, cookie) {
   const raws = Object.entries(entry.keys).map(([tier, held]) => [tier, held.v, b64(held.k)]);
-  const keys = {};
-  for (const [tier, v, raw] of raws) keys[tier] = { v, key: await importTierKey(raw) };
+  const wrapping = base.remember ? null : cookie || (await cookieKey());
+  if (!base.remember && !wrapping) return null;
+  // All at once: each WebCrypto call is a trip to another thread.
+  const [imported, sealed, sealedKek] = await Promise.all([
+    Promise.all(raws.map(([, , raw]) => importTierKey(raw))),
+    wrapping && Promise.all(raws.map(([, , raw]) => sealKey(wrapping.key, raw))),
+    wrapping && (kekRaw ? sealKey(wrapping.key, kekRaw) : base.sealedKek),
+  ]);
+  const keys = Object.fromEntries(raws.map(([tier, v], i) => [tier, { v, key: imported[i] }]));
   const session = {
     version: RECORD, site: base.site, email: base.email, name: entry.name, exp: entry.exp,
     link: entry.link || null, remember: base.remember, lookup: base.lookup, kek: base.kek, keys,
   };
   let record = session;
-  if (!base.remember) {
-    const wrapping = await cookieKey(Boolean(kekRaw));
-    if (!wrapping) return null;
-    const sealed = {};
-    for (const [tier, v, raw] of raws) sealed[tier] = { v, ...(await sealKey(wrapping, raw)) };
-    session.sealedKek = kekRaw ? await sealKey(wrapping, kekRaw) : base.sealedKek;
-    const { sealedKek, ...fields } = session;
-    record = { ...fields, kek: sealedKek, keys: sealed };
+  if (wrapping) {
+    session.sealedKek = sealedKek;
+    const stored = Object.fromEntries(raws.map(([tier, v], i) => [tier, { v, ...sealed[i] }]));
+    const { sealedKek: _, ...fields } = session;
+    record = { ...fields, kek: sealedKek, keys: stored };
+    if (cookie) {
+      setCookie(cookie.raw);
+      if (cookieValue() !== cookie.raw) return null; // cookies are turned off
+    }
   }
   await store("readwrite", (s) => s.put(record, sessionKey()));
   sessionPromise = Promise.resolve(session);
@@ -239,6 +255,7 @@ export async function signIn(email, password, remember) {
   const source = (await prefetchKeystore()) || (await fetchKeystore());
   keystorePromise = null;
   const { keystore } = source;
+  const cookie = remember ? null : newCookieKey(); // made while PBKDF2 runs
   const member = await deriveMember(keystore.site, email, password, keystore.kdf.iterations);
   const entry = await findEntry(source, member);
   if (!entry) throw new MK1Error("credentials", GENERIC);
@@ -247,7 +264,7 @@ export async function signIn(email, password, remember) {
     site: keystore.site, email: normalizeEmail(email), remember: Boolean(remember),
     lookup: member.lookup, kek: member.kek,
   };
-  const session = await keep(base, entry, member.kekBytes);
+  const session = await keep(base, entry, member.kekBytes, await cookie);
   if (!session) throw new Error("this browser keeps no cookie: signing in needs one");
   return session;
 }
