@@ -41,7 +41,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator import mk1, protect  # noqa: E402
+from generator import keystore, mk1  # noqa: E402
 from generator import state as private  # noqa: E402
 from generator.documents.library import DocumentLibrary  # noqa: E402
 
@@ -151,7 +151,11 @@ def synthetic_config(plugins: str, port: int) -> str:
     )
 
 
-MEMBERKIT_PLUGIN = "  - memberkit:\n      access:\n        guides/: members\n"
+MEMBERKIT_PLUGIN = (
+    "  - memberkit:\n      access:\n        guides/: members\n"
+    # No join page in the synthetic corpus: the join links lead to a checkout.
+    "      join_url: https://example.com/checkout\n"
+)
 ENCRYPTCONTENT_PLUGIN = (
     f"  - encryptcontent:\n      password_inventory:\n        members: '{PASSWORD}'\n"
 )
@@ -166,9 +170,16 @@ def make_state(project: Path, members: int = 1, iterations: int = 600_000) -> No
     current = private.State.new(iterations)
     current.ensure_tiers(["members"])
     current.add(EMAIL, PASSWORD, name="Bench Member", tiers=["members"], expires=None)
-    for number in range(members - 1):
+    add_members(current, members - 1)
+    shutil.rmtree(project / private.STATE_DIR, ignore_errors=True)
+    private.save(current, project / private.STATE_DIR)
+
+
+def add_members(state: private.State, count: int) -> None:
+    """`count` members with random lookups and keys, as members added earlier would have."""
+    for number in range(count):
         email = f"member{number}@example.com"
-        current.members[email] = private.Member(
+        state.members[email] = private.Member(
             email=email,
             name=f"Member {number}",
             tiers=["members"],
@@ -176,8 +187,6 @@ def make_state(project: Path, members: int = 1, iterations: int = 600_000) -> No
             lookup=secrets.token_hex(16),
             kek=mk1.b64url(secrets.token_bytes(32)),
         )
-    shutil.rmtree(project / private.STATE_DIR, ignore_errors=True)
-    private.save(current, project / private.STATE_DIR)
 
 
 def synthetic(workdir: Path, pages: int, ports: dict[str, int]) -> dict[str, Path]:
@@ -452,6 +461,193 @@ def gzipped(path: Path) -> int:
     return len(gzip.compress(path.read_bytes(), 6, mtime=0))
 
 
+# -- the keystore at scale ------------------------------------------------------------------
+
+KEYSTORE_BUDGET_SECONDS = 60.0  # the keystore step of a build, at a million members
+VISITOR_BUDGET = 1024  # key material a visitor's teaser page fetches
+SIGN_IN_BUDGET = 48 * 1024  # key material a sign-in fetches
+TEASER = synthetic_page(1)
+# The member's sign-in on a teaser page, as the form does it, and the bytes it fetched
+# from mk1/ (the index, prefetched when the form showed, and one shard).
+KEYSTORE_SIGN_IN = """async ([email, password]) => {
+    performance.clearResourceTimings();
+    const t = performance.now();
+    await window.memberkit.signIn(email, password, false);
+    return performance.now() - t; }"""
+MK1_BYTES = """() => performance.getEntriesByType("resource")
+    .filter(entry => new URL(entry.name).pathname.includes("/mk1/"))
+    .map(entry => [new URL(entry.name).pathname, entry.encodedBodySize])"""
+
+
+@dataclass
+class KeystoreFigures:
+    """One roster size: the keystore step, and what Chromium fetches and takes."""
+
+    members: int
+    seconds: float = 0.0
+    visitor_bytes: int = 0
+    sign_in_bytes: int = 0
+    sign_in: list[float] = field(default_factory=list)
+    bare: list[float] = field(default_factory=list)
+
+
+def keystore_figures(
+    project: Path, counts: list[int], runs: int, browser: bool, log: Callable[[str], None]
+) -> list[KeystoreFigures]:
+    """The built `project` (one member who signs in, PBKDF2 at 600,000 iterations) given
+    `count - 1` more members: each roster's keystore is written into a copy of the
+    site, timed, then served to Chromium."""
+    figures = []
+    for count in counts:
+        state = private.load(project / private.STATE_DIR)
+        add_members(state, count - 1)
+        site = project.with_name(f"{project.name}-keystore-{count}")
+        shutil.copytree(project / "site", site, ignore=shutil.ignore_patterns("mk1"))
+        timer = time.perf_counter()
+        layout = keystore.write(site, state, dt.date.today(), ["members"])
+        figure = KeystoreFigures(count, seconds=time.perf_counter() - timer)
+        del state
+        log(
+            f"  keystore of {count:,} members: {figure.seconds:.1f} s, {layout.shards:,} "
+            f"shards of {layout.size}"
+        )
+        if browser:
+            keystore_in_chromium(site, figure, runs, log)
+        figures.append(figure)
+        shutil.rmtree(site, ignore_errors=True)
+    return figures
+
+
+@contextmanager
+def nginx_serving(site: Path, port: int) -> Iterator[str]:
+    """nginx on 127.0.0.1 with the server block `memberkit nginx` writes (the site's
+    headers, the keystore's Cache-Control): a static host, as members meet one. Python's
+    own server instead when nginx is not installed."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
+    if not nginx:
+        with serving(site, port) as url:
+            yield url
+        return
+    from generator.hosting import nginx_server
+
+    work = site.with_name(site.name + "-nginx")
+    work.mkdir()
+    server = nginx_server((site / "_headers").read_text(), str(site), listen=f"127.0.0.1:{port}")
+    user = "user root;" if os.geteuid() == 0 else ""
+    (work / "nginx.conf").write_text(
+        f"{user}\ndaemon off;\nworker_processes 1;\npid {work}/nginx.pid;\n"
+        f"error_log {work}/error.log warn;\nevents {{ worker_connections 64; }}\n"
+        f"http {{\n  default_type application/octet-stream;\n  access_log off;\n"
+        + "".join(f"  {kind}_temp_path {work}/{kind};\n" for kind in NGINX_TEMP)
+        + f"{server}}}\n"
+    )
+    process = subprocess.Popen([nginx, "-c", str(work / "nginx.conf"), "-p", str(work)])
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+NGINX_TEMP = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+def keystore_in_chromium(
+    site: Path, figure: KeystoreFigures, runs: int, log: Callable[[str], None]
+) -> None:
+    """A visitor opens a teaser (the form prefetches the keystore index); a member signs
+    in there, timed against a bare PBKDF2 in the same page, `runs` times, alternating."""
+    from playwright.sync_api import sync_playwright
+
+    with nginx_serving(site, free_port()) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        for run in range(runs):
+            page = browser.new_page()  # a new visitor: nothing cached
+            page.goto(url + TEASER)
+            page.get_by_role("button", name="Sign in").wait_for()
+            # A member types for seconds: the page's own start-up work is over by then.
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(1500)
+            visited = page.evaluate(MK1_BYTES)
+            # Side by side, first one then the other: a host whose speed drifts skews
+            # the ratio of a pair far less than a ratio of medians.
+            if run % 2:
+                figure.bare.append(page.evaluate(BARE_PBKDF2))
+            figure.sign_in.append(page.evaluate(KEYSTORE_SIGN_IN, [EMAIL, PASSWORD]))
+            if not run % 2:
+                figure.bare.append(page.evaluate(BARE_PBKDF2))
+            fetched = page.evaluate(MK1_BYTES)
+            figure.visitor_bytes = max(figure.visitor_bytes, sum(size for _, size in visited))
+            # What signing in cost, the index it began with included.
+            total = sum(size for _, size in visited) + sum(size for _, size in fetched)
+            figure.sign_in_bytes = max(figure.sign_in_bytes, total)
+            assert len(fetched) == 1 and "/mk1/keys/" in fetched[0][0], fetched
+            page.close()
+        browser.close()
+    log(
+        f"  Chromium, {figure.members:,} members: visitor {figure.visitor_bytes:,} B, sign-in "
+        f"{figure.sign_in_bytes:,} B, {statistics.median(figure.sign_in):.0f} ms against "
+        f"{statistics.median(figure.bare):.0f} ms"
+    )
+
+
+def keystore_rows(figures: list[KeystoreFigures]) -> list[Row]:
+    rows = []
+    for figure in figures:
+        members = f"{figure.members:,} members"
+        budget = "budget"
+        rows.append(
+            Row(
+                f"keystore step of a build, {members}",
+                figure.seconds,
+                KEYSTORE_BUDGET_SECONDS,
+                "s",
+                1.0,
+                budget,
+            )
+        )
+        if not figure.sign_in:
+            continue
+        rows += [
+            Row(
+                f"Chromium: key material a teaser page fetches, {members}",
+                figure.visitor_bytes,
+                VISITOR_BUDGET,
+                "B",
+                1.0,
+                budget,
+            ),
+            Row(
+                f"Chromium: key material a sign-in fetches, {members}",
+                figure.sign_in_bytes,
+                SIGN_IN_BUDGET,
+                "B",
+                1.0,
+                budget,
+            ),
+            Row(
+                f"Chromium: sign-in, {members}",
+                statistics.median(figure.sign_in),
+                statistics.median(figure.bare),
+                "ms",
+                1.05,
+                "bare PBKDF2, 600,000",
+                statistics.median(s / b for s, b in zip(figure.sign_in, figure.bare, strict=True)),
+            ),
+        ]
+    return rows
+
+
 # -- the report --------------------------------------------------------------------------
 
 
@@ -540,6 +736,11 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="100,1000,3000", help="synthetic corpora, in pages")
     parser.add_argument("--members", default="10,1000,10000", help="roster sizes to build with")
+    parser.add_argument(
+        "--keystore-members",
+        default="100,10000,1000000",
+        help="roster sizes whose keystore is written, then signed in to in Chromium",
+    )
     parser.add_argument("--sign-ins", type=int, default=15, help="browser measurements")
     parser.add_argument(
         "--import-members", type=int, default=1000, help="members imported (PBKDF2 each)"
@@ -550,6 +751,7 @@ def main() -> None:
     options = parser.parse_args()
     if options.quick:
         options.runs, options.sizes, options.members, options.sign_ins = 1, "100", "10,1000", 10
+        options.keystore_members = "100,10000"
         options.small_runs = 1
         options.import_members = 100
     sizes = [int(size) for size in options.sizes.split(",")]
@@ -648,9 +850,10 @@ def main() -> None:
         for count in counts:
             make_state(project, count, iterations=100_000)
             state = private.load(project / private.STATE_DIR)
-            timer = time.perf_counter()
-            protect.keystore(state, dt.date.today(), ["members"])
-            keystore_seconds[count] = time.perf_counter() - timer
+            with tempfile.TemporaryDirectory(prefix="memberkit-keystore-") as folder:
+                timer = time.perf_counter()
+                keystore.write(Path(folder), state, dt.date.today(), ["members"])
+                keystore_seconds[count] = time.perf_counter() - timer
             build(python, project)  # warm-up
         for run in range(options.runs):
             for count in counts if run % 2 == 0 else list(reversed(counts)):
@@ -721,6 +924,12 @@ def main() -> None:
                     "unprotected",
                 )
             )
+
+        counts = [int(count) for count in options.keystore_members.split(",")]
+        log(f"keystore: {options.keystore_members} members, signed in to in Chromium")
+        build(python, project)  # one member who signs in, with the keys of this state
+        figures = keystore_figures(project, counts, options.sign_ins, not options.no_browser, log)
+        rows += keystore_rows(figures)
 
     header = (
         f"Latest run, {dt.date.today().isoformat()}: {machine()}; {options.runs} alternating "

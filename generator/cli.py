@@ -332,10 +332,10 @@ class Project:
     def link_base(self) -> str:
         return self.site_url or "http://127.0.0.1:8000/"
 
-    def login_link(self, email: str, password: str) -> str:
+    def login_link(self, email: str, secret: str) -> str:
         from .members import login_link
 
-        return login_link(self.link_base(), email, password)
+        return login_link(self.link_base(), email, secret)
 
     def join_url(self) -> str:
         """join_url of mkdocs.yml as an address: a checkout link, or the join page."""
@@ -360,13 +360,28 @@ def _read_password(from_stdin: bool) -> str | None:
     return line.rstrip("\r\n")
 
 
-def _print_login(project: Project, email: str, password: str) -> None:
+def _print_login(project: Project, email: str, password: str, link: tuple[str, str]) -> None:
+    secret, last_day = link
     click.echo(f"  email:      {email}")
     click.echo(f"  password:   {password}")
-    click.echo(f"  login link: {project.login_link(email, password)}")
+    click.echo(f"  login link: {project.login_link(email, secret)}")
+    click.echo(f"  the link works until {last_day}, from the next build on")
     if not project.site_url:
         click.echo("  (set site_url in mkdocs.yml to print links to the published site)")
     click.echo("Send these to the member now: the password is not stored and not shown again.")
+
+
+def link_days_option(func: F) -> F:
+    from .state import LINK_DAYS
+
+    return click.option(
+        "--link-days",
+        default=LINK_DAYS,
+        show_default=True,
+        type=click.IntRange(1, 366),
+        metavar="N",
+        help="How many days the login link works (the password keeps working).",
+    )(func)
 
 
 def mail_options(func: F) -> F:
@@ -412,9 +427,14 @@ class Mailing:
             name=member.name,
         )
 
-    def welcome(self, member: Any, password: str) -> Any:
-        link = self.project.login_link(member.email, password)
-        return self.compose(member, {"password": password, "login_link": link})
+    def welcome(self, member: Any, password: str, link: tuple[str, str]) -> Any:
+        secret, last_day = link
+        values = {
+            "password": password,
+            "login_link": self.project.login_link(member.email, secret),
+            "link_expires": last_day,
+        }
+        return self.compose(member, values)
 
 
 def _mailing(
@@ -510,6 +530,7 @@ def members() -> None:
     is_flag=True,
     help="Read the password from standard input instead of generating one.",
 )
+@link_days_option
 @mail_options
 def members_add(
     config_file: str | None,
@@ -518,6 +539,7 @@ def members_add(
     tiers: tuple[str, ...],
     expires: str | None,
     password_stdin: bool,
+    link_days: int,
     send: bool,
     dry_run: str | None,
 ) -> None:
@@ -531,7 +553,8 @@ def members_add(
     try:
         mailing = _mailing(project, "welcome", send, dry_run)
         granted = check_tiers(tiers or project.tiers[:1], project.tiers)
-        private.check_expiry(expires, dt.date.today())
+        today = dt.date.today()
+        private.check_expiry(expires, today)
         chosen = _read_password(password_stdin)
         password = chosen or private.generate_password()
         with private.locked(project.state_dir):
@@ -539,30 +562,39 @@ def members_add(
             member = current.add(
                 email, password, name=name, tiers=granted, expires=expires, generated=not chosen
             )
+            link = current.issue_link(member.email, today, link_days)
             private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     if created:
         click.echo(f"Created the private state in {_shown(project.state_dir)} (keep it out of git)")
     click.echo(f"Added {member.email} ({', '.join(member.tiers)}). Their login:")
-    _print_login(project, member.email, password)
+    _print_login(project, member.email, password, link)
     if mailing:
-        _finish(_deliver(mailing, [mailing.welcome(member, password)], outbox=True))
+        _finish(_deliver(mailing, [mailing.welcome(member, password, link)], outbox=True))
 
 
 @members.command("reset")
 @config_option
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@link_days_option
 @mail_options
 def members_reset(
-    config_file: str | None, email: str, password_stdin: bool, send: bool, dry_run: str | None
+    config_file: str | None,
+    email: str,
+    password_stdin: bool,
+    link_days: int,
+    send: bool,
+    dry_run: str | None,
 ) -> None:
-    """Give a member a new password, and the tiers they hold new keys.
+    """Give a member a new password and login link, and the tiers they hold new keys.
 
-    After the next build, the old password, and any browser still signed in with it,
-    open nothing published from then on; other members of those tiers sign in again once.
+    After the next build, the old password and link, and any browser still signed in
+    with them, open nothing published from then on; other members read on.
     """
+    import datetime as dt
+
     from . import state as private
     from .mail import Outbox
 
@@ -574,18 +606,20 @@ def members_reset(
         with private.locked(project.state_dir):
             current = private.load(project.state_dir)
             member = current.reset(email, password, generated=not chosen)
+            link = current.issue_link(member.email, dt.date.today(), link_days)
             private.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     Outbox(project.state_dir).discard(member.email)  # an unsent welcome holds the old one
     click.echo(
-        f"New password for {member.email}, and new keys for {', '.join(member.tiers)}: "
-        "rebuild and publish the site, and the old password and any browser signed in "
-        "with it open nothing new (other members sign in again once). Their login:"
+        f"New password and login link for {member.email}, and new keys for "
+        f"{', '.join(member.tiers)}: rebuild and publish the site, and the old password, "
+        "the old link and any browser signed in with them open nothing new (other members "
+        "read on). Their login:"
     )
-    _print_login(project, member.email, password)
+    _print_login(project, member.email, password, link)
     if mailing:
-        _finish(_deliver(mailing, [mailing.welcome(member, password)], outbox=True))
+        _finish(_deliver(mailing, [mailing.welcome(member, password, link)], outbox=True))
 
 
 @members.command("remove")
@@ -608,7 +642,7 @@ def members_remove(config_file: str | None, email: str) -> None:
     Outbox(project.state_dir).discard(gone)
     click.echo(
         f"Removed {gone}; new keys for {', '.join(tiers)}. Rebuild and publish the site "
-        "to lock them out; other members sign in again once."
+        "to lock them out; other members read on."
     )
 
 
@@ -752,6 +786,7 @@ def _duration(seconds: float) -> str:
     help="Give every imported member this tier (repeatable; default: the row's tier, "
     "else the first tier).",
 )
+@link_days_option
 @mail_options
 def members_import(
     config_file: str | None,
@@ -759,6 +794,7 @@ def members_import(
     passwords_out: str,
     columns: str | None,
     tiers: tuple[str, ...],
+    link_days: int,
     send: bool,
     dry_run: str | None,
 ) -> None:
@@ -796,12 +832,16 @@ def members_import(
                 extra_tiers=tiers,
                 columns=mapping,
                 progress=progress,
+                link_days=link_days,
             )
             progress.finish()
             # The passwords first: if they cannot be written, the roster stays as it was
             # and no member is left with a password nobody knows.
             if report.added:
-                logins = [(e, p, project.login_link(e, p)) for e, p in report.added]
+                logins = []
+                for email, password in report.added:
+                    secret, last_day = report.links[email]
+                    logins.append((email, password, project.login_link(email, secret), last_day))
                 _write(out, passwords_csv(logins))
             if report.added or report.updated:
                 try:
@@ -822,7 +862,7 @@ def members_import(
     )
     failed = 0
     if mailing and report.added:
-        letters = [mailing.welcome(current.members[e], p) for e, p in report.added]
+        letters = [mailing.welcome(current.members[e], p, report.links[e]) for e, p in report.added]
         failed = _deliver(mailing, letters, outbox=True)
     if report.errors:
         raise click.ClickException(
@@ -986,6 +1026,8 @@ DEMO_EMAIL = "demo@example.com"
 
 def _demo_member(config_file: str | None, dev_addr: str) -> None:
     """First run: no roster yet, so create one with a demo member and print its login."""
+    import datetime as dt
+
     from . import state as private
     from .members import login_link
 
@@ -1003,12 +1045,13 @@ def _demo_member(config_file: str | None, dev_addr: str) -> None:
             expires=None,
             generated=True,
         )
+        secret, last_day = current.issue_link(DEMO_EMAIL, dt.date.today())
         private.save(current, project.state_dir)
     local = f"http://{dev_addr}/"
     click.echo(f"Created a demo member in {_shown(project.state_dir)} to try the members' area:")
     click.echo(f"  email:      {DEMO_EMAIL}")
     click.echo(f"  password:   {password}")
-    click.echo(f"  login link: {login_link(local, DEMO_EMAIL, password)}")
+    click.echo(f"  login link: {login_link(local, DEMO_EMAIL, secret)} (until {last_day})")
     click.echo(f"Remove it before you publish: memberkit members remove {DEMO_EMAIL}")
 
 

@@ -246,7 +246,7 @@ class HostPolicy:
         """(URL paths, extra headers) for the keystore, envelopes and noindex pages."""
         noindex = [("X-Robots-Tag", "noindex")]
         rules: list[tuple[list[str], list[tuple[str, str]]]] = [
-            ([f"/{self.keystore}"], [("Cache-Control", "no-cache"), *noindex]),
+            ([f"/{self.keystore}", "/mk1/keys/*"], [("Cache-Control", "no-cache"), *noindex]),
             (["/downloads/*", "/search/*", "/mk1/*"], noindex),
         ]
         pages = sorted(self.noindex)

@@ -46,7 +46,10 @@ TIMEOUT = 30.0
 
 #: The placeholders each message may use.
 PLACEHOLDERS = {
-    "welcome": ("name", "email", "login_link", "password", "site_name", "site_url", "expires"),
+    "welcome": (
+        *("name", "email", "login_link", "link_expires", "password"),
+        *("site_name", "site_url", "expires"),
+    ),
     "reminder": ("name", "email", "expires", "join_url", "site_name", "site_url"),
 }
 _PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")

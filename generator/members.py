@@ -13,14 +13,23 @@ from dataclasses import dataclass, field
 from . import mk1
 from .checkout import OWN_COLUMNS, Entry, read_export, write_csv
 from .errors import MemberkitError
-from .state import State, check_email, check_name, derive_keys, generate_password
+from .state import (
+    LINK_DAYS,
+    State,
+    check_email,
+    check_name,
+    derive_keys,
+    generate_password,
+    new_link_secret,
+)
 
 CSV_COLUMNS = OWN_COLUMNS
 
 
-def login_link(base_url: str, email: str, password: str) -> str:
-    """A one-click sign-in link; the secret rides in the fragment, never sent to a server."""
-    payload = mk1.b64url(json.dumps({"e": email, "p": password}, separators=(",", ":")).encode())
+def login_link(base_url: str, email: str, secret: str) -> str:
+    """A one-click sign-in link: the email and the link's own secret (never the password;
+    see `State.issue_link`), in the fragment, which the browser never sends to a server."""
+    payload = mk1.b64url(json.dumps({"e": email, "l": secret}, separators=(",", ":")).encode())
     return f"{base_url.rstrip('/')}/login/#login={payload}"
 
 
@@ -37,6 +46,7 @@ def check_tiers(tiers: Sequence[str], known: Sequence[str]) -> list[str]:
 class ImportReport:
     source: str = ""  # which kind of export it was read as
     added: list[tuple[str, str]] = field(default_factory=list)  # (email, password)
+    links: dict[str, tuple[str, str]] = field(default_factory=dict)  # email: (secret, last day)
     updated: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "line N: ...": rows skipped
     notes: list[str] = field(default_factory=list)  # "line N: ...": rows that grant nothing
@@ -63,11 +73,13 @@ def import_csv(
     today: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    link_days: int = LINK_DAYS,
 ) -> ImportReport:
     """Apply the good rows of a checkout export to `state`; report bad rows by line.
 
-    New members get a generated password (PBKDF2 on every core); existing ones get the
-    row's name, expiry and any new tier. A row that grants nothing (refunded, ended) is
+    New members get a generated password and a login link that lasts `link_days` (a
+    PBKDF2 each, on every core); existing ones get the row's name, expiry and any new
+    tier. A row that grants nothing (refunded, ended) is
     a note, not an error. Nothing is saved here: the caller writes the new passwords
     first, then saves the state once.
     """
@@ -87,14 +99,22 @@ def import_csv(
         else:
             new.append(joiner)
     passwords = [generate_password() for _ in new]
-    keys = derive_keys(
-        state.site,
-        [(j.email, p) for j, p in zip(new, passwords, strict=True)],
-        state.iterations,
-        progress=progress,
-        workers=workers,
-    )
-    for joiner, password, derived in zip(new, passwords, keys, strict=True):
+    secrets = [new_link_secret() for _ in new]
+    # Each member's password, then their link: two PBKDF2 runs a member, counted as one.
+    logins = [
+        login
+        for joiner, password, secret in zip(new, passwords, secrets, strict=True)
+        for login in ((joiner.email, password), (joiner.email, secret))
+    ]
+
+    def members_done(done: int, total: int) -> None:
+        if progress and done % 2 == 0:
+            progress(done // 2, total // 2)
+
+    keys = derive_keys(state.site, logins, state.iterations, progress=members_done, workers=workers)
+    for joiner, password, derived, secret, link in zip(
+        new, passwords, keys[::2], secrets, keys[1::2], strict=True
+    ):
         state.add(
             joiner.email,
             password,
@@ -105,6 +125,9 @@ def import_csv(
             generated=True,
         )
         report.added.append((joiner.email, password))
+        report.links[joiner.email] = state.issue_link(
+            joiner.email, today, link_days, secret=secret, keys=link
+        )
     report.errors.sort(key=_line_number)
     report.notes.sort(key=_line_number)
     return report
@@ -163,9 +186,10 @@ def _line_number(message: str) -> int:
     return int(message.split(":", 1)[0].removeprefix("line "))
 
 
-def passwords_csv(logins: Sequence[tuple[str, str, str]]) -> str:
-    """New members' logins (email, password, login link): owner-only, never published."""
-    return write_csv(("email", "password", "login_link"), logins)
+def passwords_csv(logins: Sequence[tuple[str, str, str, str]]) -> str:
+    """New members' logins (email, password, login link, the link's last day):
+    owner-only, never published."""
+    return write_csv(("email", "password", "login_link", "link_expires"), logins)
 
 
 def export_csv(state: State) -> str:

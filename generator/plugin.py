@@ -31,7 +31,18 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from . import access, discovery, downloads, join, leakcheck, preview, protect, schedule, worker
+from . import (
+    access,
+    discovery,
+    downloads,
+    join,
+    keystore,
+    leakcheck,
+    preview,
+    protect,
+    schedule,
+    worker,
+)
 from . import state as private
 from .config import MemberkitConfig
 from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
@@ -454,8 +465,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         assert self.found is not None and self.policy is not None
         site = Path(config.site_dir)
         (site / "mk1").mkdir(exist_ok=True)
-        keystore = protect.keystore(self.state, dt.date.today(), self.tiers)
-        (site / protect.KEYSTORE_PATH).write_bytes(keystore)
+        keystore.write(site, self.state, dt.date.today(), self.tiers)
         self.policy.write_host_files(site, config.site_url, set(self.found.noindex))
         self._report_policy()
         self.found.write_feed(site)  # before the leak check, which reads it

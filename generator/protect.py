@@ -7,7 +7,6 @@ element carrying the envelope.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import re
@@ -15,13 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from . import mk1
+from . import keystore, mk1
 from .searchtext import HEADING_ID
 from .state import State
 
+#: Where every page links the keystore (its index, in layout 2).
+KEYSTORE_PATH = keystore.INDEX_PATH
 #: The divider as Python-Markdown leaves it in the HTML.
 DIVIDER_HTML = re.compile(r"<!--\s*more\s*-->")
-KEYSTORE_PATH = "mk1/keystore.json"
 #: The id of the sealed part: the table of contents links to it until it is opened.
 MEMBERS_ANCHOR = "mk1-members"
 _H1 = re.compile(r"^\s*(<h1\b[^>]*>.*?</h1>)", re.DOTALL)
@@ -132,34 +132,6 @@ class Sealer:
 
 def search_path(tier: str) -> str:
     return f"search/{tier}.json"
-
-
-def keystore(state: State, today: dt.date, tiers: Sequence[str]) -> bytes:
-    """The public keystore for the members of `state` who have not expired."""
-    plaintexts = {}
-    for member in state.members.values():
-        if member.expired(today):
-            continue
-        keys = {
-            t: {"v": state.tiers[t].v, "k": state.tiers[t].k}
-            for t in member.tiers
-            if t in state.tiers and t in tiers
-        }
-        plaintexts[member.lookup] = (
-            member,
-            mk1.member_plaintext(member.name, member.expires, keys),
-        )
-    longest = max((len(p) for _, p in plaintexts.values()), default=0)
-    entries = {
-        lookup: mk1.wrap_member_entry(
-            state.site,
-            mk1.MemberKeys(member.lookup, mk1.unb64url(member.kek)),
-            plaintext,
-            longest,
-        )
-        for lookup, (member, plaintext) in plaintexts.items()
-    }
-    return mk1.build_keystore(state.site, entries, mk1.unb64url(state.secret), state.iterations)
 
 
 def envelope_element(envelope: str, kind: str = "content") -> str:

@@ -44,6 +44,11 @@ MIN_SCORE = 3
 #: zxcvbn refuses longer input; the first 72 characters decide.
 _SCORED_LENGTH = 72
 MAX_NAME = 100
+#: How long a login link opens the site, in days, unless the owner says otherwise.
+LINK_DAYS = 14
+#: A login link's secret: 16 random bytes (128 bits), so its PBKDF2 guards nothing a
+#: guesser could ever find; it is derived like a password all the same (PROTOCOL.md).
+LINK_SECRET_BYTES = 16
 #: After this many seconds of waiting for the lock, say who holds it.
 LOCK_NOTICE_SECONDS = 2.0
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -72,6 +77,22 @@ class TierKey:
 
 
 @dataclass
+class LoginLink:
+    """A member's one-click login link: a random secret of its own, not the password.
+
+    It opens a keystore entry of its own (derived from the secret as from a password)
+    until `expires`, its last day; builds after that day leave the entry out.
+    """
+
+    lookup: str
+    kek: str  # base64url; secret: opens the link's keystore entry
+    expires: str  # YYYY-MM-DD
+
+    def expired(self, today: dt.date) -> bool:
+        return dt.date.fromisoformat(self.expires) < today
+
+
+@dataclass
 class Member:
     email: str  # normalised (PROTOCOL.md)
     name: str
@@ -79,6 +100,7 @@ class Member:
     expires: str | None  # YYYY-MM-DD, last day of access; None: no expiry
     lookup: str
     kek: str  # base64url; secret: opens this member's keystore entry
+    link: LoginLink | None = None  # the login link handed out last, if any
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and dt.date.fromisoformat(self.expires) < today
@@ -162,6 +184,31 @@ class State:
         self.members[old.email] = member
         self.rotate(member.tiers)
         return member
+
+    def issue_link(
+        self,
+        email: str,
+        today: dt.date,
+        days: int = LINK_DAYS,
+        *,
+        secret: str | None = None,
+        keys: mk1.MemberKeys | None = None,
+    ) -> tuple[str, str]:
+        """A new login link for a member: (its secret, its last day). The link handed
+        out before stops opening anything at the next build.
+
+        `secret` and `keys` come from the caller when it ran PBKDF2 already (in worker
+        processes, for an import).
+        """
+        if days < 1:
+            raise MemberkitError("a login link must last at least one day (--link-days 1)")
+        member = self.member(email)
+        secret = secret or new_link_secret()
+        if keys is None:
+            keys = mk1.derive_member_keys(self.site, member.email, secret, self.iterations)
+        expires = (today + dt.timedelta(days=days)).isoformat()
+        member.link = LoginLink(keys.lookup, mk1.b64url(keys.kek), expires)
+        return secret, expires
 
     def remove(self, email: str) -> list[str]:
         """Remove a member and rotate every tier they held; returns those tiers."""
@@ -335,6 +382,10 @@ def check_password(password: str, email: str = "", name: str = "") -> None:
         )
 
 
+def new_link_secret() -> str:
+    return mk1.b64url(secrets.token_bytes(LINK_SECRET_BYTES))
+
+
 def generate_password(groups: int = 4, size: int = 5) -> str:
     """A random password like `k7mqe-x9v4r-...`: 20 symbols of 31, 99 bits."""
     return "-".join("".join(secrets.choice(_ALPHABET) for _ in range(size)) for _ in range(groups))
@@ -438,7 +489,15 @@ def _member(email: str, raw: Any, tiers: dict[str, TierKey]) -> Member:
         raise _Damaged(f"{where}.expires must be YYYY-MM-DD or null")
     _hex(raw["lookup"], 32, f"{where}.lookup")
     _key(raw["kek"], f"{where}.kek")
-    return Member(**raw)
+    link = raw.get("link")
+    if link is not None:
+        _fields(link, f"{where}.link", LoginLink)
+        _hex(link["lookup"], 32, f"{where}.link.lookup")
+        _key(link["kek"], f"{where}.link.kek")
+        if not (isinstance(link["expires"], str) and _is_date(link["expires"])):
+            raise _Damaged(f"{where}.link.expires must be YYYY-MM-DD")
+        link = LoginLink(**link)
+    return Member(**{**raw, "link": link})
 
 
 def _fields(value: Any, where: str, shape: type, extra: frozenset[str] = frozenset()) -> None:

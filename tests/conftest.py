@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -33,6 +34,12 @@ class TestMember:
     tiers: tuple[str, ...] = ("members",)
     expires: str | None = None
 
+    @property
+    def link(self) -> str:
+        """The secret of the member's login link: fixed, so that every state the tests
+        write gives the same links."""
+        return mk1.b64url(hashlib.sha256(f"link of {self.email}".encode()).digest()[:16])
+
 
 MEMBER = TestMember("morgan@example.com", "Morgan Member", "a long test password 42")
 OTHER = TestMember("riley@example.org", "Riley Reader", "another long password 77")
@@ -54,6 +61,7 @@ def write_state(project: Path, members: tuple[TestMember, ...] = (MEMBER, OTHER,
             tiers=member.tiers,
             expires=member.expires,
         )
+        current.issue_link(member.email, dt.date.today(), secret=member.link)
     folder = project / private.STATE_DIR
     private.save(current, folder)
     return folder
@@ -131,3 +139,12 @@ def member_view(project: Path, url: str) -> str:
     assert match, f"{url} has no protected part"
     _, plain = mk1.open_envelope(mk1.unb64url(match.group(1)), keys, site=site, path=url)
     return page[: match.start()] + json.loads(plain)["content"] + page[match.end() :]
+
+
+def keystore_entry(site: Path, email: str, password: str) -> dict[str, object] | None:
+    """What a member's browser finds in a built keystore for this email and password
+    (or login link secret): their opened entry, or None."""
+    index = json.loads((site / "mk1" / "keystore.json").read_text())
+    keys = mk1.derive_member_keys(index["site"], email, password, index["kdf"]["iterations"])
+    value = mk1.find_entry(index, lambda url: (site / "mk1" / url).read_bytes(), keys.lookup)
+    return None if value is None else mk1.unwrap_member_entry(index["site"], keys, value)

@@ -78,6 +78,8 @@ def test_add_send_delivers_a_welcome_in_text_and_html(project: Path, tmp_path: P
     assert message["Message-ID"] and message["Date"]
     text, page = parts(message)
     assert password in text and link in text and "2099-12-31" in text
+    last_day = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    assert f"The link works until {last_day}." in text.replace("\n", " ")
     assert "Hello Ana <Lima> & Co," in text  # the text part is the Markdown, filled in
     assert f'<a href="{link}">Sign in to Outsource Without Regret</a>' in page
     assert '<a href="https://members.example.com/">https://members.example.com/</a>' in page

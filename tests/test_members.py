@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import stat
@@ -181,3 +182,61 @@ def test_rotation_is_reproducible_from_the_same_state() -> None:
     other.ensure_tiers(["members"])
     other.rotate(["members"])
     assert other.tiers["members"].k != first.tiers["members"].k  # another secret, another key
+
+
+def _link_secret(link: str, email: str) -> str:
+    payload = json.loads(mk1.unb64url(link.partition("#login=")[2]))
+    assert set(payload) == {"e", "l"} and payload["e"] == email
+    return str(payload["l"])
+
+
+def printed(output: str, label: str) -> str:
+    return next(line.split(":", 1)[1].strip() for line in output.splitlines() if label in line)
+
+
+def test_the_login_link_carries_a_secret_of_its_own_that_lasts_link_days(project: Path) -> None:
+    result = memberkit(project, "members", "add", "ana@example.com", "--link-days", "3")
+    assert result.returncode == 0, result.stderr
+    password, link = printed(result.stdout, "password:"), printed(result.stdout, "login link:")
+    last_day = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    assert f"the link works until {last_day}" in result.stdout
+    secret = _link_secret(link, "ana@example.com")
+    assert password not in link and secret != password and len(mk1.unb64url(secret)) == 16
+    saved = read_state(project)
+    member = saved["members"]["ana@example.com"]
+    keys = mk1.derive_member_keys(saved["site"], "ana@example.com", secret, 100_000)
+    assert member["link"] == {
+        "lookup": keys.lookup,
+        "kek": mk1.b64url(keys.kek),
+        "expires": last_day,
+    }
+    assert secret not in json.dumps(saved)
+    # A reset gives a new password and a new link: the old link's entry is gone.
+    reset = memberkit(project, "members", "reset", "ana@example.com")
+    assert reset.returncode == 0, reset.stderr
+    new = _link_secret(printed(reset.stdout, "login link:"), "ana@example.com")
+    after = read_state(project)["members"]["ana@example.com"]["link"]
+    assert new != secret and after["lookup"] != keys.lookup
+    assert after["expires"] == (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    refused = memberkit(project, "members", "add", "b@example.com", "--link-days", "0")
+    assert refused.returncode != 0 and "--link-days" in refused.stderr
+
+
+def test_imported_members_get_a_login_link_each(project: Path, tmp_path: Path) -> None:
+    source = tmp_path / "checkout.csv"
+    source.write_text("Email,Name\nana@x.org,Ana\nben@x.org,Ben\n")
+    out = tmp_path / "logins.csv"
+    result = memberkit(
+        project, "members", "import", str(source), "--passwords-out", str(out), "--link-days", "5"
+    )
+    assert result.returncode == 0, result.stderr
+    saved = read_state(project)
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["email"] for r in rows] == ["ana@x.org", "ben@x.org"]
+    for row in rows:
+        assert row["link_expires"] == (dt.date.today() + dt.timedelta(days=5)).isoformat()
+        secret = _link_secret(row["login_link"], row["email"])
+        keys = mk1.derive_member_keys(saved["site"], row["email"], secret, 100_000)
+        assert saved["members"][row["email"]]["link"]["lookup"] == keys.lookup
+        login = mk1.derive_member_keys(saved["site"], row["email"], row["password"], 100_000)
+        assert saved["members"][row["email"]]["lookup"] == login.lookup

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import hashlib
 import hmac
+import itertools
 import json
+import secrets
+from pathlib import Path
 
 import pytest
 
-from generator import mk1
+from generator import keystore, mk1
+from generator import state as private
 
 SITE = "00112233445566778899aabbccddeeff"
 TIER_KEY = bytes(range(32))
@@ -156,3 +162,229 @@ def test_decoy_stream_is_hmac_sha256_in_counter_mode() -> None:
     for counter in range(3):
         block = hmac.new(secret, label + counter.to_bytes(8, "big"), hashlib.sha256).digest()
         assert next(stream) == block
+
+
+# -- Layout 2: the sharded keystore ----------------------------------------------------
+
+
+def _lookups(*prefixes: tuple[str, int]) -> list[str]:
+    """`count` lookups starting with each `prefix`, sorted."""
+    return sorted(
+        prefix + hashlib.sha256(f"{prefix}{n}".encode()).hexdigest()[: 32 - len(prefix)]
+        for prefix, count in prefixes
+        for n in range(count)
+    )
+
+
+@pytest.mark.parametrize(
+    ("prefixes", "digits", "size"),
+    [
+        ([], 1, 16),  # no member: 16 shards of 16 decoys
+        ([("a", 1)], 1, 16),
+        ([("a", 17)], 1, 32),  # rounded up to a multiple of 16
+        ([("a", 96)], 1, 96),  # 96 real entries fit one shard
+        ([("a0", 50), ("a1", 47)], 2, 64),  # 97 do not: two digits, the fullest holds 50
+        ([("a0", 97)], 3, 16),  # 97 under one two-digit prefix: three digits
+        ([("abc0", 40), ("abc1", 60), ("abc2", 1)], 4, 64),
+        ([("abcd", 100)], 4, 112),  # four digits at most: the shard grows past 96
+    ],
+)
+def test_shard_plan_takes_the_fewest_digits_that_keep_shards_small(
+    prefixes: list[tuple[str, int]], digits: int, size: int
+) -> None:
+    assert mk1.shard_plan(_lookups(*prefixes)) == (digits, size)
+
+
+def _entries(count: int) -> dict[str, str]:
+    """Real-looking entries: sealed with keys derived from the lookup."""
+    entries = {}
+    for lookup in _lookups(("", count)) if count else []:
+        member = mk1.MemberKeys(lookup, hashlib.sha256(lookup.encode()).digest())
+        plain = mk1.member_plaintext(f"M {lookup[:6]}", None, {}, epoch="e" * 22)
+        entries[lookup] = mk1.wrap_member_entry(SITE, member, plain)
+    return entries
+
+
+def test_layout_2_index_and_shards_of_equal_size() -> None:
+    entries = _entries(1600)  # 100 a shard on average at one digit: too many
+    index, shards = mk1.build_sharded_keystore(SITE, entries, b"secret", "e" * 22, 100_000)
+    assert json.loads(index) == {
+        "format": "mk1",
+        "layout": 2,
+        "site": SITE,
+        "kdf": {"name": "PBKDF2", "hash": "SHA-256", "iterations": 100_000},
+        "shards": {"digits": 2, "url": "keys/{shard}.json"},
+    }
+    assert len(index) < 1024
+    assert list(shards) == [f"{n:02x}" for n in range(256)]  # every shard exists
+    sizes, lengths = set(), set()
+    for prefix, document in shards.items():
+        shard = json.loads(document)
+        assert set(shard) == {"format", "site", "shard", "members"}
+        assert shard["format"] == "mk1" and shard["site"] == SITE and shard["shard"] == prefix
+        members = shard["members"]
+        assert list(members) == sorted(members)
+        assert all(len(k) == 32 and k.startswith(prefix) for k in members)  # decoys too
+        sizes.add(len(members))
+        lengths |= {len(v) for v in members.values()}
+        assert mk1.compact_json(shard) == document
+    fullest = max(sum(k.startswith(p) for k in entries) for p in shards)
+    assert sizes == {fullest + (-fullest % 16)}  # the fullest, rounded up to 16s
+    assert lengths == {len(next(iter(entries.values())))}
+    for lookup, value in entries.items():  # each real entry is in its own shard
+        assert json.loads(shards[lookup[:2]])["members"][lookup] == value
+
+
+def test_decoys_are_reproducible_and_follow_the_epoch() -> None:
+    entries = _entries(20)
+    one = mk1.build_sharded_keystore(SITE, entries, b"secret", "a" * 22)
+    assert one == mk1.build_sharded_keystore(SITE, entries, b"secret", "a" * 22)
+    other = mk1.build_sharded_keystore(SITE, entries, b"secret", "b" * 22)
+    for prefix, document in one[1].items():
+        before = set(json.loads(document)["members"].items())
+        after = set(json.loads(other[1][prefix])["members"].items())
+        assert before & after == {(k, v) for k, v in entries.items() if k.startswith(prefix)}
+    prefix, document = mk1.ShardPlan(SITE, 1, 32, 284, b"k" * 32).shard(3, {})
+    assert prefix == "3" and len(json.loads(document)["members"]) == 32  # decoys only
+    for lookup, blob in itertools.islice(mk1.shard_decoys(b"k" * 32, 7, "07", 284, 3), 20):
+        assert lookup.startswith("07") and len(lookup) == 32
+        assert len(mk1.unb64url(blob)) == 284 and mk1.b64url(mk1.unb64url(blob)) == blob
+
+
+def test_find_entry_reads_both_layouts() -> None:
+    alice = mk1.derive_member_keys(SITE, "alice@example.com", "correct horse battery staple", 1000)
+    value = mk1.wrap_member_entry(SITE, alice, mk1.member_plaintext("Alice", None, {}))
+    entries = {**_entries(40), alice.lookup: value}
+    one = json.loads(mk1.build_keystore(SITE, entries, b"secret"))
+    assert mk1.find_entry(one, lambda url: b"", alice.lookup) == value
+    index, shards = mk1.build_sharded_keystore(SITE, entries, b"secret", "r" * 22)
+    asked = []
+
+    def read(url: str) -> bytes:
+        asked.append(url)
+        return shards[url.removeprefix("keys/").removesuffix(".json")]
+
+    two = json.loads(index)
+    assert mk1.find_entry(two, read, alice.lookup) == value
+    assert asked == [f"keys/{alice.lookup[0]}.json"]  # one shard, nothing else
+    assert mk1.find_entry(two, read, "f" * 32) is None
+    with pytest.raises(mk1.MK1Error, match="not this keystore's shard"):
+        mk1.find_entry(
+            two, lambda url: shards["0"], alice.lookup if alice.lookup[0] != "0" else "1"
+        )
+
+
+def _state(count: int) -> private.State:
+    """A roster of `count` members with keys drawn at random (no PBKDF2)."""
+    state = private.State.new(100_000)
+    state.ensure_tiers(["members", "premium"])
+    for number in range(count):
+        email = f"m{number}@example.com"
+        state.members[email] = private.Member(
+            email=email,
+            name=f"Member {number}",
+            tiers=["members"],
+            expires=None,
+            lookup=secrets.token_hex(16),
+            kek=mk1.b64url(secrets.token_bytes(32)),
+        )
+    return state
+
+
+def _written(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*.json")}
+
+
+def _shard_entries(files: dict[str, bytes]) -> set[tuple[str, str]]:
+    return {
+        item
+        for name, data in files.items()
+        if name.startswith("mk1/keys/")
+        for item in json.loads(data)["members"].items()
+    }
+
+
+TODAY = dt.date(2030, 6, 1)
+
+
+def test_the_build_writes_layout_2_with_the_epoch_in_every_entry(tmp_path: Path) -> None:
+    state = _state(2000)  # 125 a shard at one digit: two digits
+    member = next(iter(state.members.values()))
+    layout = keystore.write(tmp_path, state, TODAY, ["members", "premium"])
+    files = _written(tmp_path)
+    index = json.loads(files["mk1/keystore.json"])
+    assert index["layout"] == 2 and index["shards"]["digits"] == layout.digits == 2
+    assert len(files) == 1 + 256 and layout.entries == 2000
+    assert len(_shard_entries(files)) == 256 * layout.size
+    keys = mk1.MemberKeys(member.lookup, mk1.unb64url(member.kek))
+    value = mk1.find_entry(index, lambda url: files[f"mk1/{url}"], member.lookup)
+    assert value is not None
+    entry = mk1.unwrap_member_entry(state.site, keys, value)
+    assert entry["r"] == layout.epoch and len(layout.epoch) == 22
+    assert entry["keys"] == {"members": {"v": 1, "k": state.tiers["members"].k}}
+    assert (len(mk1.unb64url(value)) - 28) % 256 == 0  # padded like layout 1
+
+
+def test_an_unchanged_roster_writes_the_same_bytes_and_any_change_changes_all(
+    tmp_path: Path,
+) -> None:
+    state = _state(40)
+    keystore.write(tmp_path / "a", state, TODAY, ["members"])
+    keystore.write(tmp_path / "b", state, TODAY, ["members"])
+    first = _written(tmp_path / "a")
+    assert _written(tmp_path / "b") == first  # byte-identical
+    # Another day, nothing expired: still the same.
+    keystore.write(tmp_path / "c", state, TODAY + dt.timedelta(days=30), ["members"])
+    assert _written(tmp_path / "c") == first
+    changes = {
+        "join": lambda s: s.members.update(_state(1).members),
+        "removal": lambda s: s.remove("m3@example.com"),
+        "new name": lambda s: setattr(s.members["m5@example.com"], "name", "Renamed"),
+        "expiry": lambda s: setattr(s.members["m5@example.com"], "expires", "2031-01-01"),
+        "rotation of a tier nobody holds": lambda s: s.rotate(["premium"]),
+    }
+    before = _shard_entries(first)
+    for number, (what, change) in enumerate(changes.items()):
+        changed = copy.deepcopy(state)
+        change(changed)
+        keystore.write(tmp_path / f"changed{number}", changed, TODAY, ["members", "premium"])
+        after = _shard_entries(_written(tmp_path / f"changed{number}"))
+        # Not one entry or decoy of any shard stays: nothing tells who changed.
+        assert not before & after, what
+        assert {len(v) for _, v in after} == {len(v) for _, v in before}, what
+
+
+def test_login_links_get_their_own_entries_until_their_last_day(tmp_path: Path) -> None:
+    state = _state(3)
+    member = state.members["m1@example.com"]
+    secret, last_day = state.issue_link(member.email, TODAY, 14)
+    assert last_day == "2030-06-15"
+    link = mk1.derive_member_keys(state.site, member.email, secret, state.iterations)
+    assert member.link is not None and member.link.lookup == link.lookup
+
+    def link_entry(day: dt.date) -> dict[str, object] | None:
+        folder = tmp_path / day.isoformat()
+        keystore.write(folder, state, day, ["members"])
+        files = _written(folder)
+        index = json.loads(files["mk1/keystore.json"])
+        value = mk1.find_entry(index, lambda url: files[f"mk1/{url}"], link.lookup)
+        return value and mk1.unwrap_member_entry(state.site, link, value)
+
+    entry = link_entry(dt.date(2030, 6, 15))
+    assert entry is not None and entry["link"] == "2030-06-15" and entry["name"] == member.name
+    assert entry["keys"] == {"members": {"v": 1, "k": state.tiers["members"].k}}
+    assert link_entry(dt.date(2030, 6, 16)) is None  # a build after its last day drops it
+    # The password's entry carries no link mark; a reset drops the link.
+    state.reset(member.email, "a new long password 123", generated=True)
+    assert state.members[member.email].link is None
+
+
+def test_helper_processes_write_the_same_bytes(tmp_path: Path) -> None:
+    state = _state(2500)  # 256 shards: split between processes
+    keystore.write(tmp_path / "one", state, TODAY, ["members"], workers=1)
+    keystore.write(tmp_path / "three", state, TODAY, ["members"], workers=3)
+    assert _written(tmp_path / "three") == _written(tmp_path / "one")
+    stale = tmp_path / "one" / "mk1" / "keys" / "zz.json"
+    stale.write_text("{}")  # a shard of an earlier build into the same folder
+    keystore.write(tmp_path / "one", state, TODAY, ["members"], workers=1)
+    assert not stale.exists()

@@ -21,6 +21,7 @@ from .conftest import (
     OTHER,
     ROOT,
     TestMember,
+    keystore_entry,
     member_view,
     run_memberkit,
     tier_keys,
@@ -101,15 +102,23 @@ def test_a_member_reads_everything_after_opening_the_envelopes(bundled_project: 
 
 
 def test_keystore_opens_with_the_right_password_only(bundled_project: Path) -> None:
-    store = json.loads((bundled_project / "site/mk1/keystore.json").read_text())
-    assert len(store["members"]) == 16 and store["kdf"]["iterations"] >= 100_000
-    site = store["site"]
-    keys = mk1.derive_member_keys(site, MEMBER.email.upper(), f"  {MEMBER.password} ", 100_000)
-    entry = mk1.unwrap_member_entry(site, keys, store["members"][keys.lookup])
-    assert entry["name"] == MEMBER.name and set(entry["keys"]) == {"members"}
-    wrong = mk1.derive_member_keys(site, MEMBER.email, MEMBER.password + "x", 100_000)
-    assert wrong.lookup not in store["members"]
-    lengths = {len(v) for v in store["members"].values()}
+    site = bundled_project / "site"
+    index = json.loads((site / "mk1/keystore.json").read_text())
+    assert index["layout"] == 2 and index["kdf"]["iterations"] >= 100_000
+    assert index["shards"] == {"digits": 1, "url": "keys/{shard}.json"}
+    shards = sorted((site / "mk1/keys").iterdir())
+    assert [p.name for p in shards] == [f"{n:x}.json" for n in range(16)]
+    entry = keystore_entry(site, MEMBER.email.upper(), f"  {MEMBER.password} ")
+    assert entry is not None and entry["name"] == MEMBER.name and set(entry["keys"]) == {"members"}
+    assert "link" not in entry
+    assert keystore_entry(site, MEMBER.email, MEMBER.password + "x") is None
+    # The login link opens an entry of its own, marked with its last day.
+    link = keystore_entry(site, MEMBER.email, MEMBER.link)
+    assert link is not None and link["keys"] == entry["keys"] and link["r"] == entry["r"]
+    assert link["link"] == (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    members = [json.loads(p.read_text())["members"] for p in shards]
+    assert {len(m) for m in members} == {16}, "every shard holds as many entries"
+    lengths = {len(v) for m in members for v in m.values()}
     assert len(lengths) == 1, "every entry, decoys included, has the same length"
 
 
@@ -152,10 +161,10 @@ def test_two_builds_of_the_same_sources_are_byte_identical(project: Path, tmp_pa
 
 def test_a_removed_member_opens_nothing_in_the_next_build(project: Path) -> None:
     assert run_memberkit("build", cwd=project).returncode == 0
-    store = json.loads((project / "site/mk1/keystore.json").read_text())
-    site = store["site"]
-    leaver = mk1.derive_member_keys(site, OTHER.email, OTHER.password, 100_000)
-    saved = mk1.unwrap_member_entry(site, leaver, store["members"][leaver.lookup])["keys"]
+    site = json.loads((project / "site/mk1/keystore.json").read_text())["site"]
+    leaver = keystore_entry(project / "site", OTHER.email, OTHER.password)
+    assert leaver is not None
+    saved: dict[str, dict[str, str]] = leaver["keys"]  # type: ignore[assignment]
     saved_keys = {t: (k["v"], mk1.unb64url(k["k"])) for t, k in saved.items()}
     old_page = re.search(
         r'data-mk1="([^"]+)"', (project / "site/guides/task-briefs/index.html").read_text()
@@ -166,8 +175,8 @@ def test_a_removed_member_opens_nothing_in_the_next_build(project: Path) -> None
     assert removed.returncode == 0, removed.stderr
     assert run_memberkit("build", cwd=project).returncode == 0
 
-    store = json.loads((project / "site/mk1/keystore.json").read_text())
-    assert leaver.lookup not in store["members"]
+    assert keystore_entry(project / "site", OTHER.email, OTHER.password) is None
+    assert keystore_entry(project / "site", OTHER.email, OTHER.link) is None
     for page in (project / "site").rglob("index.html"):
         match = re.search(r'data-mk1="([^"]+)"', page.read_text())
         if match:
@@ -179,9 +188,10 @@ def test_a_removed_member_opens_nothing_in_the_next_build(project: Path) -> None
         with pytest.raises(mk1.MK1Error):
             mk1.open_envelope(envelope.read_bytes(), saved_keys, site=site, path=path)
     # The member who stays signs in and reads everything.
-    stayer = mk1.derive_member_keys(site, MEMBER.email, MEMBER.password, 100_000)
-    current = mk1.unwrap_member_entry(site, stayer, store["members"][stayer.lookup])["keys"]
-    assert current["members"]["v"] == saved["members"]["v"] + 1
+    stayer = keystore_entry(project / "site", MEMBER.email, MEMBER.password)
+    assert stayer is not None
+    current: dict[str, dict[str, int]] = stayer["keys"]  # type: ignore[assignment]
+    assert current["members"]["v"] == int(saved["members"]["v"]) + 1
     assert "Estimating time" in member_view(project, "guides/task-briefs/")
 
 
@@ -197,9 +207,7 @@ def test_an_expired_member_is_dropped_at_build_time(project: Path) -> None:
     after = private.load(project / ".memberkit")
     assert list(after.members) == [MEMBER.email]
     assert after.tiers["members"].v == version + 1
-    store = json.loads((project / "site/mk1/keystore.json").read_text())
-    keys = mk1.derive_member_keys(store["site"], expired.email, expired.password, 100_000)
-    assert keys.lookup not in store["members"]
+    assert keystore_entry(project / "site", expired.email, expired.password) is None
 
 
 def test_a_planted_leak_is_caught_by_memberkit_check(project: Path) -> None:

@@ -160,6 +160,14 @@ def nginx_bin() -> str:
     return found
 
 
+def serve_from(project: Path, url: str) -> None:
+    """Set the project's `site_url` to where nginx serves it."""
+    config = project / "mkdocs.yml"
+    text, found = re.subn(r"(?m)^site_url: .*$", f"site_url: {url}", config.read_text())
+    assert found == 1, "mkdocs.yml has no site_url line"
+    config.write_text(text)
+
+
 @pytest.fixture(scope="session")
 def site_server(nginx_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
     """nginx holding its port from the start; the bundled site is built for it."""
@@ -174,10 +182,7 @@ def bundled_project(tmp_path_factory: pytest.TempPathFactory, site_server: Nginx
     `site_url`: Material's instant navigation takes over only the links its sitemap
     lists, matched with the port."""
     project = copy_project(tmp_path_factory.mktemp("bundled-e2e"))
-    config = project / "mkdocs.yml"
-    text, found = re.subn(r"(?m)^site_url: .*$", f"site_url: {site_server.url}", config.read_text())
-    assert found == 1, "mkdocs.yml has no site_url line"
-    config.write_text(text)
+    serve_from(project, site_server.url)
     result = run_memberkit("build", cwd=project)
     assert result.returncode == 0, result.stderr
     return project

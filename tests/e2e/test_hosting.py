@@ -29,10 +29,12 @@ def test_every_response_carries_the_security_headers(served_site: str, path: str
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_keystore_is_never_cached_stale(served_site: str) -> None:
-    status, headers, body = fetch(served_site + "mk1/keystore.json")
+@pytest.mark.parametrize("path", ["mk1/keystore.json", "mk1/keys/0.json", "mk1/keys/f.json"])
+def test_keystore_is_never_cached_stale(served_site: str, path: str) -> None:
+    status, headers, body = fetch(served_site + path)
     assert status == 200 and body.startswith(b'{"format":"mk1"')
     assert headers["Cache-Control"] == "no-cache"
+    assert headers["X-Robots-Tag"] == "noindex"
 
 
 def test_teasers_are_indexable_encrypted_files_are_not(served_site: str) -> None:

@@ -79,7 +79,7 @@ def test_login_link_signs_in_and_leaves_no_trace(
 
     tab, _ = page
     tab.goto(served_site + "three-mistakes/")  # a page before the link, to go back to
-    link = login_link(served_site, OTHER.email, OTHER.password)
+    link = login_link(served_site, OTHER.email, OTHER.link)
     secret = link.partition("#login=")[2]
     tab.goto(link)
     # Signed in, the browser moves on to the home page and shows the member there.
@@ -105,7 +105,7 @@ def test_login_link_opened_on_the_sign_in_page_signs_in(
     tab, _ = page
     tab.goto(served_site + "login/")
     expect(tab.get_by_label("Email", exact=True)).to_be_visible()
-    tab.goto(login_link(served_site, OTHER.email, OTHER.password))
+    tab.goto(login_link(served_site, OTHER.email, OTHER.link))
     expect(tab.locator(".mk1-account")).to_contain_text(OTHER.name)
     assert "#login" not in tab.url
 

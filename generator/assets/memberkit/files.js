@@ -1,8 +1,7 @@
 /* Files: a download fetched and, when it is members-only, opened here; a file saved
  * with its own name. Nothing is sent anywhere. */
 
-import { openEnvelope } from "./mk1.js";
-import { loadSession } from "./session.js";
+import { loadSession, openSealed } from "./session.js";
 import { pagePath, siteRoot } from "./site.js";
 
 export function saveBlob(blob, name) {
@@ -35,6 +34,6 @@ export async function fetchDownload(link) {
     const type = response.headers.get("content-type") || "application/octet-stream";
     return { data: bytes, name: path.split("/").pop(), type };
   }
-  const { header, data } = await openEnvelope(bytes, path, session);
+  const { header, data } = await openSealed(bytes, path, session);
   return { data, name: header.name, type: header.type };
 }

@@ -42,9 +42,12 @@ export async function deriveMember(site, email, password, iterations) {
     { name: "PBKDF2", hash: "SHA-256", salt, iterations }, secret, 256);
   const macKey = await subtle.importKey(
     "raw", master, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const lookup = hex((await hmac(macKey, "mk1 lookup")).slice(0, 16));
-  const kekBytes = await hmac(macKey, "mk1 wrap");
-  const kek = await subtle.importKey("raw", kekBytes, "AES-GCM", false, ["decrypt"]);
+  const wrap = hmac(macKey, "mk1 wrap");
+  const [lookup, kekBytes, kek] = await Promise.all([
+    hmac(macKey, "mk1 lookup").then((mac) => hex(mac.slice(0, 16))),
+    wrap,
+    wrap.then((raw) => subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"])),
+  ]);
   return { lookup, kek, kekBytes };
 }
 
@@ -65,7 +68,22 @@ export async function inflate(bytes) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** A member's keystore entry: {name, exp, keys: {tier: {v, k}}}. */
+/**
+ * Where a member's entry is, relative to the keystore the page links to: null in
+ * layout 1 (the keystore holds every entry), the shard of their lookup in layout 2.
+ */
+export function shardOf(keystore, lookup) {
+  const layout = keystore.layout === undefined ? 1 : keystore.layout;
+  if (layout === 1) return null;
+  const shards = keystore.shards;
+  if (layout !== 2 || !shards || !(shards.digits >= 1 && shards.digits <= 4)) {
+    throw new MK1Error("tampered", `unknown keystore layout ${layout}`);
+  }
+  return { prefix: lookup.slice(0, shards.digits),
+    url: String(shards.url).replace("{shard}", lookup.slice(0, shards.digits)) };
+}
+
+/** A member's keystore entry: {name, exp, link?, keys: {tier: {v, k}}, r?}. */
 export async function openKeystoreEntry(site, member, value) {
   const aad = encoder.encode(`mk1|keys|${site}|${member.lookup}`);
   const plain = await decrypt(member.kek, b64(value), aad);

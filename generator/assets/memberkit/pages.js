@@ -10,8 +10,8 @@
  * stays marked, and `showClosed` puts the sign-in form or an error in its place.
  */
 
-import { MK1Error, b64, openEnvelope, text } from "./mk1.js";
-import { loadSession, signOut } from "./session.js";
+import { MK1Error, b64, text } from "./mk1.js";
+import { GENERIC, loadSession, openSealed, signOut } from "./session.js";
 import { signInForm } from "./signin.js";
 import { pagePath, pathOf } from "./site.js";
 
@@ -19,6 +19,7 @@ const SEALED = "[data-mk1]:not([data-mk1-done]):not([data-mk1-failed])";
 const MESSAGES = {
   tier: "Your membership does not include this page.",
   stale: "The site was updated since you signed in. Please sign in again.",
+  removed: GENERIC,
 };
 
 // Material's instant navigation makes every link absolute: match the fragment.
@@ -49,7 +50,7 @@ async function openParts(doc, path, session) {
   const opened = [];
   for (const element of doc.querySelectorAll(SEALED)) {
     try {
-      const { data } = await openEnvelope(b64(element.dataset.mk1), path, session);
+      const { data } = await openSealed(b64(element.dataset.mk1), path, session);
       const fragments = JSON.parse(text(data));
       const part = doc.createElement("div");
       part.className = "mk1-opened";

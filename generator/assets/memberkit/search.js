@@ -1,7 +1,7 @@
 /* Search: Material's own, fed the index merged with the shards the member may read. */
 
-import { MK1Error, openEnvelope, text } from "./mk1.js";
-import { loadSession, signOut } from "./session.js";
+import { MK1Error, text } from "./mk1.js";
+import { loadSession, openSealed, signOut } from "./session.js";
 import { siteRoot } from "./site.js";
 
 let merged = null;
@@ -18,7 +18,7 @@ async function mergedIndex(url) {
       if (!shard.ok) continue;
       try {
         const bytes = new Uint8Array(await shard.arrayBuffer());
-        const { data } = await openEnvelope(bytes, path, session);
+        const { data } = await openSealed(bytes, path, session);
         opened.push(...JSON.parse(text(data)).docs);
       } catch (error) {
         if (error instanceof MK1Error && error.code === "stale") await signOut(false);

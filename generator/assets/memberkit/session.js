@@ -1,8 +1,17 @@
-/* The member's session: the keystore, sign-in, and the tier keys kept in IndexedDB
- * as non-extractable CryptoKeys. */
+/* The member's session: the keystore, sign-in, and the keys kept in IndexedDB.
+ *
+ * A session holds the member's tier keys and what reopens their keystore entry (their
+ * lookup and key-wrapping key), all as non-extractable CryptoKeys: when a build gives
+ * a tier a new key, `refresh` fetches the member's entry again and they read on.
+ *
+ * "Remember me" on: the CryptoKeys are stored as they are. Off: they are stored
+ * encrypted under a key whose bytes live only in a session cookie, which the browser
+ * drops when it closes; what stays on disk then opens nothing.
+ */
 
 import {
-  MK1Error, b64, deriveMember, hex, importTierKey, openKeystoreEntry, subtle,
+  MK1Error, b64, b64encode, deriveMember, importTierKey, normalizeEmail, openEnvelope,
+  openKeystoreEntry, shardOf, subtle,
 } from "./mk1.js";
 import { keystoreURL, siteRoot } from "./site.js";
 
@@ -10,6 +19,24 @@ export const GENERIC =
   "That email and password do not match a membership. Check both and try again.";
 const DB_NAME = "memberkit";
 const COOKIE = "mk1session";
+const RECORD = 2; // the shape of what is stored; earlier records are read as they were
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+async function fetchJSON(url) {
+  const response = await fetch(url, { cache: "no-cache", credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
+  return response.json();
+}
+
+/** The keystore the page links to (in layout 2 its index: a few hundred bytes). */
+async function fetchKeystore() {
+  const url = keystoreURL();
+  if (!url) throw new Error("this page has no keystore link");
+  const keystore = await fetchJSON(url);
+  if (keystore.format !== "mk1") throw new Error("keystore: unknown format");
+  return { keystore, url };
+}
 
 let keystorePromise = null;
 
@@ -20,14 +47,38 @@ export function prefetchKeystore() {
   return keystorePromise;
 }
 
-async function fetchKeystore() {
-  const url = keystoreURL();
-  if (!url) throw new Error("this page has no keystore link");
-  const response = await fetch(url, { cache: "no-cache", credentials: "same-origin" });
-  if (!response.ok) throw new Error(`keystore: HTTP ${response.status}`);
-  const keystore = await response.json();
-  if (keystore.format !== "mk1") throw new Error("keystore: unknown format");
-  return keystore;
+/**
+ * The member's entry, opened, or null when there is none for their keys. Layout 1
+ * holds every entry; layout 2 one shard, fetched now: the lookup picks it.
+ */
+async function findEntry({ keystore, url }, member) {
+  let members = keystore.members;
+  const shard = shardOf(keystore, member.lookup);
+  if (shard) {
+    const found = await fetchJSON(new URL(shard.url, url));
+    if (found.format !== "mk1" || found.site !== keystore.site || found.shard !== shard.prefix) {
+      throw new MK1Error("tampered", `${shard.url} is not this keystore's shard`);
+    }
+    members = found.members;
+  }
+  const value = members && Object.hasOwn(members, member.lookup) ? members[member.lookup] : "";
+  if (!value) return null;
+  try {
+    return await openKeystoreEntry(keystore.site, member, value);
+  } catch (error) {
+    return null;
+  }
+}
+
+/** An entry still valid today: its login link, and the membership, not yet over. */
+function checkEntry(entry) {
+  if (entry.link && entry.link < today()) {
+    throw new MK1Error("link", `This login link expired on ${entry.link}. Sign in with your ` +
+      "email and password, or ask for a new link.");
+  }
+  if (entry.exp && entry.exp < today()) {
+    throw new MK1Error("expired", `Your membership ended on ${entry.exp}.`);
+  }
 }
 
 let databasePromise = null;
@@ -56,8 +107,68 @@ async function store(mode, action) {
 }
 
 const sessionKey = () => siteRoot().href;
+
+// -- the session cookie: the key to what "Remember me" off stores -------------------
+
+const cookiePath = () => siteRoot().pathname;
 const cookieValue = () =>
   (document.cookie.split("; ").find((c) => c.startsWith(`${COOKIE}=`)) || "").split("=")[1] || "";
+
+function setCookie(value, path = cookiePath()) {
+  // No expiry: a session cookie, gone when the browser closes. The site's host gets it
+  // with each request, as it gets every cookie of the site, and has no use for it.
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  const age = value ? "" : "; max-age=0";
+  document.cookie = `${COOKIE}=${value}; path=${path}; SameSite=Strict${secure}${age}`;
+}
+
+const importCookieKey = (raw) =>
+  subtle.importKey("raw", b64(raw), "AES-GCM", false, ["encrypt", "unwrapKey"]);
+
+/** The session cookie's key, or null. */
+async function cookieKey() {
+  const raw = cookieValue();
+  if (!raw) return null;
+  try {
+    return { raw, key: await importCookieKey(raw) };
+  } catch (error) {
+    return null; // not a key of ours
+  }
+}
+
+/** A new key for the session cookie (set when the sign-in has succeeded). */
+async function newCookieKey() {
+  const raw = b64encode(crypto.getRandomValues(new Uint8Array(32)));
+  return { raw, key: await importCookieKey(raw) };
+}
+
+async function sealKey(wrapping, raw) {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const data = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv }, wrapping, raw));
+  return { iv, data };
+}
+
+const unsealKey = (wrapping, sealed) => subtle.unwrapKey(
+  "raw", sealed.data, wrapping, { name: "AES-GCM", iv: sealed.iv }, "AES-GCM", false, ["decrypt"]);
+
+/** A stored record of "Remember me" off, opened with the cookie's key; or null. */
+async function unseal(record) {
+  const cookie = await cookieKey();
+  if (!cookie) return null;
+  try {
+    const tiers = Object.entries(record.keys);
+    const [kek, ...opened] = await Promise.all([
+      unsealKey(cookie.key, record.kek), ...tiers.map(([, held]) => unsealKey(cookie.key, held)),
+    ]);
+    const keys = Object.fromEntries(
+      tiers.map(([tier, held], i) => [tier, { v: held.v, key: opened[i] }]));
+    return { ...record, keys, kek, sealedKek: record.kek };
+  } catch (error) {
+    return null; // a cookie of another sign-in
+  }
+}
+
+// -- the session ----------------------------------------------------------------------
 
 /** `memberkit serve --as TIER|public`: the owner previews one audience's view. */
 async function previewSession() {
@@ -83,12 +194,13 @@ export function loadSession() {
       if (!window.indexedDB) return null;
       const record = await store("readonly", (s) => s.get(sessionKey())).catch(() => null);
       if (!record) return null;
-      // "Remember me" off: the keys live as long as this browser session.
-      if (!record.remember && record.browserSession !== cookieValue()) {
-        await signOut(false);
-        return null;
-      }
-      return record;
+      if (record.remember) return record;
+      // "Remember me" off: the keys open only with this browser session's cookie.
+      const session = record.version === RECORD ? await unseal(record)
+        : record.browserSession === cookieValue() && record; // signed in before: as it was
+      if (session) return session;
+      await signOut(false);
+      return null;
     })();
   }
   return sessionPromise;
@@ -96,36 +208,125 @@ export function loadSession() {
 
 export async function signOut(reload = true) {
   sessionPromise = Promise.resolve(null);
-  document.cookie = `${COOKIE}=; path=/; max-age=0; SameSite=Strict`;
+  setCookie("");
+  if (cookiePath() !== "/") setCookie("", "/"); // where sign-ins of before kept it
   await store("readwrite", (s) => s.delete(sessionKey())).catch(() => null);
   if (reload) location.reload();
 }
 
-export async function signIn(email, password, remember) {
-  const keystore = (await prefetchKeystore()) || (await fetchKeystore());
-  keystorePromise = null;
-  const member = await deriveMember(keystore.site, email, password, keystore.kdf.iterations);
-  const value = keystore.members[member.lookup];
-  if (!value) throw new MK1Error("credentials", GENERIC);
-  let entry;
-  try {
-    entry = await openKeystoreEntry(keystore.site, member, value);
-  } catch (error) {
-    throw new MK1Error("credentials", GENERIC);
-  }
-  if (entry.exp && entry.exp < new Date().toISOString().slice(0, 10)) {
-    throw new MK1Error("expired", `Your membership ended on ${entry.exp}.`);
-  }
-  const keys = {};
-  for (const [tier, held] of Object.entries(entry.keys)) {
-    keys[tier] = { v: held.v, key: await importTierKey(b64(held.k)) };
-  }
-  const browserSession = remember ? "" : hex(crypto.getRandomValues(new Uint8Array(16)));
-  if (!remember) document.cookie = `${COOKIE}=${browserSession}; path=/; SameSite=Strict`;
-  const record = {
-    site: keystore.site, name: entry.name, exp: entry.exp, remember, browserSession, keys,
+/**
+ * Keep the session `base` (site, email, remember, lookup, kek) with the keys of
+ * `entry`, in this page and in IndexedDB. At sign-in, `kekRaw` is the key-wrapping
+ * key's bytes and `cookie` the new session cookie's key; a refresh keeps what was
+ * stored of the former and uses the cookie there is.
+ */
+async function keep(base, entry, kekRaw, cookie) {
+  const raws = Object.entries(entry.keys).map(([tier, held]) => [tier, held.v, b64(held.k)]);
+  const wrapping = base.remember ? null : cookie || (await cookieKey());
+  if (!base.remember && !wrapping) return null;
+  // All at once: each WebCrypto call is a trip to another thread.
+  const [imported, sealed, sealedKek] = await Promise.all([
+    Promise.all(raws.map(([, , raw]) => importTierKey(raw))),
+    wrapping && Promise.all(raws.map(([, , raw]) => sealKey(wrapping.key, raw))),
+    wrapping && (kekRaw ? sealKey(wrapping.key, kekRaw) : base.sealedKek),
+  ]);
+  const keys = Object.fromEntries(raws.map(([tier, v], i) => [tier, { v, key: imported[i] }]));
+  const session = {
+    version: RECORD, site: base.site, email: base.email, name: entry.name, exp: entry.exp,
+    link: entry.link || null, remember: base.remember, lookup: base.lookup, kek: base.kek, keys,
   };
+  let record = session;
+  if (wrapping) {
+    session.sealedKek = sealedKek;
+    const stored = Object.fromEntries(raws.map(([tier, v], i) => [tier, { v, ...sealed[i] }]));
+    const { sealedKek: _, ...fields } = session;
+    record = { ...fields, kek: sealedKek, keys: stored };
+    if (cookie) {
+      setCookie(cookie.raw);
+      if (cookieValue() !== cookie.raw) return null; // cookies are turned off
+    }
+  }
   await store("readwrite", (s) => s.put(record, sessionKey()));
-  sessionPromise = Promise.resolve(record);
-  return record;
+  sessionPromise = Promise.resolve(session);
+  return session;
+}
+
+export async function signIn(email, password, remember) {
+  const source = (await prefetchKeystore()) || (await fetchKeystore());
+  keystorePromise = null;
+  const { keystore } = source;
+  const cookie = remember ? null : newCookieKey(); // made while PBKDF2 runs
+  const member = await deriveMember(keystore.site, email, password, keystore.kdf.iterations);
+  const entry = await findEntry(source, member);
+  if (!entry) throw new MK1Error("credentials", GENERIC);
+  checkEntry(entry);
+  const base = {
+    site: keystore.site, email: normalizeEmail(email), remember: Boolean(remember),
+    lookup: member.lookup, kek: member.kek,
+  };
+  const session = await keep(base, entry, member.kekBytes, await cookie);
+  if (!session) throw new Error("this browser keeps no cookie: signing in needs one");
+  return session;
+}
+
+let refreshing = null;
+
+/**
+ * The site was built again since the member signed in, and a tier key changed: fetch
+ * the keystore (no-cache), reopen the member's entry, keep its keys. Null when the
+ * session cannot be reopened (a preview, or a sign-in of before this was kept);
+ * MK1Error "removed" (signed out) when the entry opens no more, or has ended.
+ */
+export function refresh() {
+  if (!refreshing) refreshing = reopen().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function reopen() {
+  const session = await loadSession();
+  if (!session || !session.lookup || !session.kek || session.version !== RECORD) return null;
+  const source = await fetchKeystore();
+  let entry = source.keystore.site === session.site ? await findEntry(source, session) : null;
+  if (entry) {
+    try {
+      checkEntry(entry);
+    } catch (error) {
+      entry = null;
+    }
+  }
+  const fresh = entry && (await keep(session, entry));
+  if (!fresh) {
+    await signOut(false);
+    throw new MK1Error("removed", GENERIC);
+  }
+  return fresh;
+}
+
+/**
+ * Open an envelope with the member's keys; keys rotated since they signed in are
+ * fetched again (`refresh`) and the envelope opened with them. MK1Error "removed"
+ * when the member no longer holds its tier; "stale" when the keys cannot be renewed.
+ */
+export async function openSealed(bytes, path, session) {
+  try {
+    return await openEnvelope(bytes, path, session);
+  } catch (error) {
+    if (!(error instanceof MK1Error) || error.code !== "stale") throw error;
+  }
+  let fresh = await loadSession();
+  if (!fresh || fresh === session) {
+    try {
+      fresh = await refresh();
+    } catch (error) {
+      if (error instanceof MK1Error && error.code === "removed") throw error;
+      fresh = null; // the site could not be reached
+    }
+  }
+  if (!fresh) throw new MK1Error("stale", "keys were rotated");
+  try {
+    return await openEnvelope(bytes, path, fresh);
+  } catch (error) {
+    if (error instanceof MK1Error && error.code === "tier") throw new MK1Error("removed", GENERIC);
+    throw error;
+  }
 }

@@ -1,6 +1,6 @@
 /* Signing in: the form, the one-click login link, and who is signed in (header). */
 
-import { MK1Error, b64, text } from "./mk1.js";
+import { MK1Error, b64, normalizeEmail, text } from "./mk1.js";
 import { loadSession, prefetchKeystore, signIn, signOut } from "./session.js";
 import { siteRoot } from "./site.js";
 
@@ -191,14 +191,17 @@ function accountMenu(session) {
 /**
  * `#login=…`: sign in from the link in the welcome email, then forget it. True when
  * signed in: the page is being loaded again, and nothing more should happen on it.
+ * The link carries the email and a secret of its own that lasts a few days (links
+ * sent before carried the password: they still work).
  */
 export async function loginFromLink() {
   const match = location.hash.match(/^#login=([A-Za-z0-9_-]+)$/);
   if (!match) return false;
   history.replaceState(null, "", location.pathname + location.search);
   try {
-    const { e, p } = JSON.parse(text(b64(match[1])));
-    await signIn(e, p, false);
+    const { e, l, p } = JSON.parse(text(b64(match[1])));
+    if (!(await switchingAgreed(e))) return false;
+    await signIn(e, l || p, false);
     afterSignIn();
     return true;
   } catch (error) {
@@ -210,6 +213,14 @@ export async function loginFromLink() {
     }
     return false;
   }
+}
+
+/** Signed in as someone else: ask before a link signs them out. */
+async function switchingAgreed(email) {
+  const session = await loadSession();
+  if (!session || session.preview || session.email === normalizeEmail(email)) return true;
+  return window.confirm(
+    `You are signed in as ${session.name}. Sign out, and sign in as ${email} instead?`);
 }
 
 /** "Sign in" links inside a page move the focus to the form on the page. */
