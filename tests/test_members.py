@@ -13,7 +13,7 @@ import pytest
 
 from generator import mk1, state
 
-from .conftest import copy_project, run_memberkit
+from .conftest import copy_project, keystore_entry, run_memberkit
 
 FAST = {"MEMBERKIT_PBKDF2_ITERATIONS": "100000"}
 
@@ -84,11 +84,22 @@ def test_remove_rotates_the_tiers_the_member_held(project: Path) -> None:
 
 
 def test_reset_changes_the_password(project: Path) -> None:
-    memberkit(project, "members", "add", "a@b.org")
-    old = read_state(project)["members"]["a@b.org"]["lookup"]
+    """After a reset and a build, the old password opens nothing; the new one signs in."""
+    added = memberkit(project, "members", "add", "a@b.org", "--name", "Ann")
+    assert added.returncode == 0, added.stderr
+    old_password = printed(added.stdout, "password:")
+    assert memberkit(project, "build").returncode == 0
+    assert keystore_entry(project / "site", "a@b.org", old_password)["name"] == "Ann"
+    version = read_state(project)["tiers"]["members"]["v"]
     result = memberkit(project, "members", "reset", "a@b.org")
-    assert result.returncode == 0
-    assert read_state(project)["members"]["a@b.org"]["lookup"] != old
+    assert result.returncode == 0, result.stderr
+    new_password = printed(result.stdout, "password:")
+    assert new_password != old_password
+    assert read_state(project)["tiers"]["members"]["v"] > version  # the tier's key rotated
+    built = memberkit(project, "build")
+    assert built.returncode == 0, built.stderr
+    assert keystore_entry(project / "site", "a@b.org", old_password) is None
+    assert keystore_entry(project / "site", "a@b.org", new_password)["name"] == "Ann"
 
 
 def test_import_applies_good_rows_and_reports_bad_ones(project: Path, tmp_path: Path) -> None:
