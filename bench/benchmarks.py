@@ -3,12 +3,27 @@
     python bench/benchmarks.py                  # everything: about 20 minutes on 2 cores
     python bench/benchmarks.py --quick          # 100 pages, 1 run, 10 sign-ins: a smoke run
     python bench/benchmarks.py --write-readme   # also put the results into README.md
+    python bench/benchmarks.py --only keystore --write-readme   # refresh one table
 
 The contenders build in the benchmark's own virtual environment
 (`.cache/memberkit-bench/venv`: this checkout of memberkit and the encryptcontent plugin,
 which is never a project dependency), so all of them use the same MkDocs and Material.
 Builds alternate between contenders and each figure is a median; ratios compare figures
 measured in this one run, never against numbers from another machine.
+
+`--only` runs some of the parts, in this order whatever the order given:
+
+    builds    the contenders' build time and peak memory, and gzipped page sizes
+    members   builds of the smallest generated site with more members (`--members`)
+    import    `memberkit members import` on every core, then on one
+    browser   Chromium: sign-in against a bare PBKDF2, opening a protected page
+    keystore  the keystore of `--keystore-members` members: its step of a build, then
+              the key material a visitor and a member fetch in Chromium, and the sign-in
+
+`--write-readme` rewrites README.md's benchmarks table after a run of every part (its
+header describes one run: `--only` with fewer parts leaves it as it is), and its
+keystore table whenever the keystore part ran in Chromium (not with `--no-browser`):
+`--only keystore --write-readme` rewrites the keystore table alone.
 
 The parts live beside this entry point: `corpora.py` (the sites and members),
 `contenders.py` (the benchmark's environment, builds, page sizes), `browser.py`
@@ -40,8 +55,8 @@ PARTS = ("builds", "members", "import", "browser", "keystore")
 SITES = {"builds", "members", "browser", "keystore"}  # the parts that build sites
 
 
-def arguments() -> tuple[argparse.Namespace, list[str]]:
-    """The options, and the parts to run in order."""
+def arguments() -> tuple[argparse.Namespace, list[str], bool]:
+    """The options, the parts to run in order, and whether every part was asked for."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--runs", type=int, default=5, help="builds per contender (median; 3 at 3,000 pages)"
@@ -64,17 +79,41 @@ def arguments() -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--import-members", type=int, default=1000, help="members imported (PBKDF2 each)"
     )
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"the parts to run, a comma list of {', '.join(PARTS)} (default: all)",
+    )
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--quick", action="store_true", help="100 pages, 1 run: a smoke run")
-    parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help="put the results into README.md (the benchmarks table after a run of every "
+        "part, the keystore table after the keystore part)",
+    )
     options = parser.parse_args()
     if options.quick:
         options.runs, options.sizes, options.members, options.sign_ins = 1, "100", "10,1000", 10
         options.keystore_members = "100,10000"
         options.small_runs = 1
         options.import_members = 100
-    parts = [part for part in PARTS if not (options.no_browser and part == "browser")]
-    return options, parts
+    asked = {part.strip() for part in options.only.split(",") if part.strip()}
+    if not asked or asked - set(PARTS):
+        parser.error(f"--only takes a comma list of {', '.join(PARTS)}, not {options.only!r}")
+    parts = [part for part in PARTS if part in asked]
+    every = len(parts) == len(PARTS)
+    if options.write_readme and not every:
+        if "keystore" not in parts:
+            parser.error(
+                "--write-readme with --only: the benchmarks table needs every part, "
+                "the keystore table the keystore part"
+            )
+        if options.no_browser:
+            parser.error("--write-readme with --only keystore: the keystore table needs Chromium")
+    if options.no_browser and "browser" in parts:
+        parts.remove("browser")
+    return options, parts, every
 
 
 def importing(count: int, log: Callable[[str], None]) -> list[results.Row]:
@@ -132,29 +171,63 @@ def measure(
     return rows, figures
 
 
-def header(options: argparse.Namespace) -> str:
+def command() -> str:
+    return f"`{' '.join(sys.argv)}`"
+
+
+def header(options: argparse.Namespace, parts: list[str]) -> str:
+    """The benchmarks table's: what ran, where and how often, and the command."""
+    what = []
+    if "builds" in parts:
+        sizes = [int(size) for size in options.sizes.split(",")]
+        large = ", 3 at 3,000 pages" if 3000 in sizes and options.runs > 3 else ""
+        what.append(
+            f"{options.runs} alternating builds per contender ({options.small_runs} for the "
+            f"bundled site and 100 pages{large}; medians; build-time ratios are the median "
+            "of run-by-run ratios)"
+        )
+    if "browser" in parts:
+        what.append(f"{options.sign_ins} sign-ins and page opens")
+    elif "keystore" in parts and not options.no_browser:
+        what.append(f"{options.sign_ins} sign-ins for each roster size")
+    ran = f"; {', '.join(what)}" if what else ""
+    return f"Latest run, {dt.date.today().isoformat()}: {results.machine()}{ran}. {command()}"
+
+
+def keystore_header(options: argparse.Namespace) -> str:
+    """The keystore table's."""
+    server = "nginx" if browser.nginx_path() else "Python's server"
     return (
-        f"Latest run, {dt.date.today().isoformat()}: {results.machine()}; {options.runs} "
-        f"alternating builds per contender ({options.small_runs} for the bundled site and "
-        f"100 pages, 3 at 3,000 pages; medians; build-time ratios are the median of "
-        f"run-by-run ratios), {options.sign_ins} sign-ins and page opens. "
-        f"`{sys.argv[0]} {' '.join(sys.argv[1:])}`".strip()
+        f"Latest run, {dt.date.today().isoformat()}: {results.machine()}; the keystore "
+        f"step of a build timed alone, then {options.sign_ins} visits and sign-ins for each "
+        f"roster size in Chromium, served by {server} (bytes as received). {command()}"
     )
 
 
 def main() -> None:
-    options, parts = arguments()
+    options, parts, every = arguments()
     started = time.perf_counter()
 
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - started:6.0f} s] {message}", file=sys.stderr, flush=True)
 
-    rows, _ = measure(options, parts, log)
-    head = header(options)
+    rows, figures = measure(options, parts, log)
+    head = header(options, parts)
     table = results.markdown_table(rows)
     print(head + "\n\n" + table)
+    if figures:
+        print("\n" + roster.keystore_table(figures))
     if options.write_readme:
-        results.write_readme(corpora.ROOT / "README.md", results.BENCHMARKS, f"{head}\n\n{table}")
+        readme = corpora.ROOT / "README.md"
+        if every:
+            results.write_readme(readme, results.BENCHMARKS, f"{head}\n\n{table}")
+            log("README.md: the benchmarks table rewritten")
+        if figures and figures[0].sign_in:
+            text = f"{keystore_header(options)}\n\n{roster.keystore_table(figures)}"
+            results.write_readme(readme, results.KEYSTORE, text)
+            log("README.md: the keystore table rewritten")
+        elif figures:
+            log("README.md: the keystore table left as it is (its bytes come from Chromium)")
     log("done")
 
 

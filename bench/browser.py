@@ -53,12 +53,17 @@ def serving(site: Path, port: int) -> Iterator[str]:
 NGINX_TEMP = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
+def nginx_path() -> str:
+    """nginx's executable, or "" when it is not installed."""
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
+
+
 @contextmanager
 def nginx_serving(site: Path, port: int) -> Iterator[str]:
     """nginx on 127.0.0.1 with the server block `memberkit nginx` writes (the site's
     headers, the keystore's Cache-Control): a static host, as members meet one. Python's
     own server instead when nginx is not installed."""
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
+    nginx = nginx_path()
     if not nginx:
         with serving(site, port) as url:
             yield url

@@ -75,7 +75,9 @@ def machine() -> str:
     )
 
 
-BENCHMARKS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")  # README's table
+# The README's two tables: every figure of a full run, and the keystore's at scale.
+BENCHMARKS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
+KEYSTORE = ("<!-- keystore:start -->", "<!-- keystore:end -->")
 
 
 def write_readme(readme: Path, markers: tuple[str, str], text: str) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from browser import BARE_PBKDF2, free_port, launch, nginx_serving
 from contenders import Builds, build
 from corpora import EMAIL, PASSWORD, add_members, make_state, synthetic_page
-from results import Row
+from results import Row, number
 
 from generator import keystore, mk1
 from generator import state as private
@@ -130,10 +130,13 @@ MK1_BYTES = """() => performance.getEntriesByType("resource")
 
 @dataclass
 class KeystoreFigures:
-    """One roster size: the keystore step, and what Chromium fetches and takes."""
+    """One roster size: the keystore step and the layout it wrote, and what Chromium
+    fetches and takes."""
 
     members: int
     seconds: float = 0.0
+    shards: int = 0
+    shard_size: int = 0  # entries in every shard, decoys included
     visitor_bytes: int = 0
     sign_in_bytes: int = 0
     sign_in: list[float] = field(default_factory=list)
@@ -155,6 +158,7 @@ def keystore_figures(
         timer = time.perf_counter()
         layout = keystore.write(site, state, dt.date.today(), ["members"])
         figure = KeystoreFigures(count, seconds=time.perf_counter() - timer)
+        figure.shards, figure.shard_size = layout.shards, layout.size
         del state
         log(
             f"  keystore of {count:,} members: {figure.seconds:.1f} s, {layout.shards:,} "
@@ -252,3 +256,20 @@ def keystore_rows(figures: list[KeystoreFigures]) -> list[Row]:
             ),
         ]
     return rows
+
+
+def keystore_table(figures: list[KeystoreFigures]) -> str:
+    """The README's keystore table: a row for each roster size."""
+    lines = [
+        "| members | shards | a visitor's page fetches | a sign-in fetches | written in |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for figure in figures:
+        measured = bool(figure.sign_in)  # the bytes come from Chromium
+        visitor = number(figure.visitor_bytes, "B") if measured else "not measured"
+        sign_in = number(figure.sign_in_bytes, "B") if measured else "not measured"
+        lines.append(
+            f"| {figure.members:,} | {figure.shards:,} of {figure.shard_size} entries | "
+            f"{visitor} | {sign_in} | {number(figure.seconds, 's')} |"
+        )
+    return "\n".join(lines)
