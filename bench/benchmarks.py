@@ -163,9 +163,10 @@ def measure(
 
         if "keystore" in parts:
             counts = [int(count) for count in options.keystore_members.split(",")]
-            log(f"keystore: {options.keystore_members} members, signed in to in Chromium")
-            contenders.build(python, project)  # one member who signs in, with this state's keys
             chromium = not options.no_browser
+            then = ", signed in to in Chromium" if chromium else ""
+            log(f"keystore: {options.keystore_members} members{then}")
+            contenders.build(python, project)  # one member who signs in, with this state's keys
             figures = roster.keystore_figures(project, counts, options.sign_ins, chromium, log)
             rows += roster.keystore_rows(figures)
     return rows, figures
