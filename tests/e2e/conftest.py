@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
@@ -247,29 +248,32 @@ def sign_in(tab: Any, site: str, member: TestMember = MEMBER, *, remember: bool 
     tab.get_by_text(member.name, exact=True).wait_for()
 
 
-@pytest.fixture
-def member_page(browser: Any, served_site: str) -> Iterator[tuple[Any, PageWatch]]:
-    """A signed-in member's tab, with downloads and the clipboard allowed."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served_site.rstrip("/"))
+@contextmanager
+def watched_tab(browser: Any, site: str, **options: Any) -> Iterator[tuple[Any, PageWatch]]:
+    """A tab of a new browser context (clipboard allowed) whose JavaScript errors and
+    requests to other hosts fail the test when it ends."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.rstrip("/"))
     tab = context.new_page()
-    watch = PageWatch(tab, served_site.rstrip("/"))
-    sign_in(tab, served_site)
+    watch = PageWatch(tab, site.rstrip("/"))
     yield tab, watch
     context.close()
     assert not watch.errors, f"JavaScript errors: {watch.errors}"
     assert not watch.outside, f"requests to other hosts: {watch.outside}"
+
+
+@pytest.fixture
+def member_page(browser: Any, served_site: str) -> Iterator[tuple[Any, PageWatch]]:
+    """A signed-in member's tab, with downloads and the clipboard allowed."""
+    with watched_tab(browser, served_site, accept_downloads=True) as (tab, watch):
+        sign_in(tab, served_site)
+        yield tab, watch
 
 
 @pytest.fixture
 def page(browser: object, served_site: str) -> Iterator[tuple[object, PageWatch]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    tab = context.new_page()
-    watch = PageWatch(tab, served_site.rstrip("/"))
-    yield tab, watch
-    context.close()
-    assert not watch.errors, f"JavaScript errors: {watch.errors}"
-    assert not watch.outside, f"requests to other hosts: {watch.outside}"
+    with watched_tab(browser, served_site) as opened:
+        yield opened
 
 
 def screenshot(tab: object, name: str, *, full_page: bool = False) -> Path:

@@ -13,7 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from ..conftest import MEMBER
-from .conftest import PageWatch, screenshot, sign_in
+from .conftest import PageWatch, screenshot, sign_in, watched_tab
 
 SCHEMES = {"light": "default", "dark": "slate"}  # Material's name for each
 VISITOR_PAGES = {
@@ -56,17 +56,8 @@ def schemed_page(
     browser: Browser, served_site: str, scheme: str
 ) -> Iterator[tuple[Page, PageWatch]]:
     """A tab whose system asks for the scheme: Material follows it (the palette's media)."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900},
-        color_scheme=scheme,  # type: ignore[arg-type]
-    )
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served_site.rstrip("/"))
-    tab = context.new_page()
-    watch = PageWatch(tab, served_site.rstrip("/"))
-    yield tab, watch
-    context.close()
-    assert not watch.errors, f"JavaScript errors: {watch.errors}"
-    assert not watch.outside, f"requests to other hosts: {watch.outside}"
+    with watched_tab(browser, served_site, color_scheme=scheme) as opened:
+        yield opened
 
 
 def fill_daily_report(tab: Page) -> None:

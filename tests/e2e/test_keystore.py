@@ -36,8 +36,8 @@ LEAVERS = [
 RESET = TestMember("reset@example.org", "Reset Soon", "an old long password 31")
 FAST = {"MEMBERKIT_PBKDF2_ITERATIONS": "100000"}
 
-# What the browser stored of its session, and how many CryptoKeys the record holds.
-STORED = """async () => {
+# The records of the session store, read from IndexedDB in the page.
+READ_RECORDS = """
     const db = await new Promise((ok, ko) => {
         const request = indexedDB.open("memberkit", 1);
         request.onsuccess = () => ok(request.result);
@@ -48,6 +48,12 @@ STORED = """async () => {
         request.onsuccess = () => ok(request.result);
     });
     db.close();
+"""
+# What the browser stored of its session, and how many CryptoKeys the record holds.
+STORED = (
+    """async () => {"""
+    + READ_RECORDS
+    + """
     const keys = (value) => value instanceof CryptoKey ? 1
         : value && typeof value === "object" && !ArrayBuffer.isView(value)
         ? Object.values(value).reduce((sum, item) => sum + keys(item), 0) : 0;
@@ -57,6 +63,7 @@ STORED = """async () => {
         cryptoKeys: keys(record), fields: Object.keys(record.keys.members).sort(),
     } : null;
 }"""
+)
 
 
 class Site:
@@ -237,23 +244,17 @@ def test_a_site_of_layout_1_still_signs_in(
 
 
 # The stored record as plain data: typed arrays as lists of numbers, CryptoKeys counted.
-RECORD = """async () => {
-    const db = await new Promise((ok, ko) => {
-        const request = indexedDB.open("memberkit", 1);
-        request.onsuccess = () => ok(request.result);
-        request.onerror = () => ko(request.error);
-    });
-    const records = await new Promise((ok) => {
-        const request = db.transaction("sessions").objectStore("sessions").getAll();
-        request.onsuccess = () => ok(request.result);
-    });
-    db.close();
+RECORD = (
+    """async () => {"""
+    + READ_RECORDS
+    + """
     const plain = (value) => value instanceof CryptoKey ? "CryptoKey"
         : ArrayBuffer.isView(value) ? Array.from(value)
         : value && typeof value === "object"
         ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)])) : value;
     return plain(records[0]);
 }"""
+)
 
 
 @pytest.mark.parametrize("remember", [False, True], ids=["this-session-only", "remembered"])
