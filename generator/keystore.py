@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from . import mk1
+from .process import helper_command
 
 #: A string as compact JSON writes it (the C encoder `json.dumps` uses).
 _json_text = json.encoder.encode_basestring
@@ -232,10 +233,15 @@ def _write(
     jobs = _jobs(plan, str(folder), tail, length, entries, max(1, workers))
     del entries  # the jobs hold them now
     helpers = [_Helper.start(job) for job in jobs[1:]]
-    _write_shards(jobs[0])
-    for job, helper in zip(jobs[1:], helpers, strict=True):
-        if helper is None or not helper.done():
-            _write_shards(job)  # it could not start, or failed: its shards are written here
+    try:
+        _write_shards(jobs[0])
+        for job, helper in zip(jobs[1:], helpers, strict=True):
+            if helper is None or not helper.done():
+                _write_shards(job)  # it could not start, or failed: its shards are written here
+    finally:
+        for helper in helpers:  # after a failure here: none writes on into the folder
+            if helper is not None:
+                helper.stop()
     index.write_bytes(mk1.keystore_index(state.site, state.iterations, digits))
     return layout
 
@@ -255,9 +261,11 @@ class _Helper:
 
     @classmethod
     def start(cls, job: _Job) -> _Helper | None:
+        command, environment = helper_command(__name__)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-P", "-m", __name__],
+                command,
+                env=environment,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -270,6 +278,13 @@ class _Helper:
         assert self.process.stdin is not None
         with contextlib.suppress(OSError), self.process.stdin:
             _send_job(self.job, self.process.stdin)
+
+    def stop(self) -> None:
+        """End it if it still runs (the build failed meanwhile)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.sending.join()
 
     def done(self) -> bool:
         """Wait for it; True when it wrote every shard of its job."""

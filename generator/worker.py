@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from . import searchtext
 from .errors import MemberkitError
 from .leakcheck import Leak, LeakCheck
+from .process import helper_command
 from .protect import Sealer
 
 Entries = dict[str, list[dict[str, str]]]  # tier: search entries, in page order
@@ -119,13 +120,10 @@ class Background:
     """
 
     def __init__(self) -> None:
-        # -P: not the working directory first on the path, where a project could hold
-        # a "generator" folder of its own; the build's own package instead.
-        package_parent = str(Path(__file__).resolve().parent.parent)
-        paths = [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]
+        command, environment = helper_command("generator.worker")
         self._process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "generator.worker"],
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+            command,
+            env=environment,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
