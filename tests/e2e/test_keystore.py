@@ -192,6 +192,54 @@ def test_downloads_and_search_renew_the_keys_too(changing: Site, browser: Any) -
     searcher_context.close()
 
 
+def test_a_copy_older_than_the_keys_is_fetched_again_and_never_signs_out(
+    changing: Site, browser: Any
+) -> None:
+    """A cache (the browser's, a CDN's) may hand out a page from before a build whose
+    keys the member already holds anew: the page is fetched from the site again; if
+    only the old copy comes, the member is told to reload and stays signed in."""
+    site = changing.url
+    page_url = site + "guides/task-briefs/"
+    old_html = (changing.project / "site" / "guides" / "task-briefs" / "index.html").read_text()
+    context, tab, watch = _context(browser, site)
+    sign_in(tab, site, MEMBER)
+    before = changing.version()
+
+    changing.members("remove", LEAVERS[2].email)
+    changing.build()
+
+    tab.goto(site + "guides/vetting-and-interviewing/")  # the new keys, fetched and kept
+    expect(tab.get_by_role("heading", name="The paid trial task")).to_be_visible()
+    assert tab.evaluate(STORED)["v"] == before + 1
+    served_old: list[str] = []
+
+    def old_copy(route: Any, times: int) -> None:
+        if len(served_old) < times:
+            served_old.append(route.request.url)
+            route.fulfill(status=200, content_type="text/html", body=old_html)
+        else:
+            route.continue_()
+
+    # Once: the old copy, then the site's own (the page loads itself again).
+    tab.route(page_url, lambda route: old_copy(route, 1))
+    tab.goto(page_url)
+    expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
+    assert len(served_old) == 1
+    # Only old copies: a message, and the member is still signed in with the new keys.
+    tab.unroute(page_url)
+    served_old.clear()
+    tab.route(page_url, lambda route: old_copy(route, 10))
+    tab.goto(site + "about/")
+    tab.goto(page_url)
+    expect(tab.locator(".mk1-signin__note")).to_contain_text("older copy of the page")
+    assert PROTECTED not in tab.locator("article").inner_text()
+    assert len(served_old) >= 2, "fetched again from the site before giving up"
+    assert tab.evaluate(STORED)["v"] == before + 1
+    expect(tab.locator(".mk1-account")).to_contain_text(MEMBER.name)
+    assert not watch.errors, watch.errors
+    context.close()
+
+
 def test_a_reset_cuts_off_the_browser_signed_in_with_the_old_password(
     changing: Site, browser: Any
 ) -> None:

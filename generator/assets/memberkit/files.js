@@ -1,7 +1,7 @@
 /* Files: a download fetched and, when it is members-only, opened here; a file saved
  * with its own name. Nothing is sent anywhere. */
 
-import { loadSession, openSealed } from "./session.js";
+import { fetchSealed, loadSession } from "./session.js";
 import { pagePath, siteRoot } from "./site.js";
 
 export function saveBlob(blob, name) {
@@ -27,13 +27,12 @@ export async function fetchDownload(link) {
     location.assign(`${new URL("login/", siteRoot()).href}?next=${encodeURIComponent(pagePath())}`);
     return null;
   }
+  if (sealed) {
+    const { header, data } = await fetchSealed(url, path, session);
+    return { data, name: header.name, type: header.type };
+  }
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (!sealed) {
-    const type = response.headers.get("content-type") || "application/octet-stream";
-    return { data: bytes, name: path.split("/").pop(), type };
-  }
-  const { header, data } = await openSealed(bytes, path, session);
-  return { data, name: header.name, type: header.type };
+  const type = response.headers.get("content-type") || "application/octet-stream";
+  return { data: new Uint8Array(await response.arrayBuffer()), name: path.split("/").pop(), type };
 }

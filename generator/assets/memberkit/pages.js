@@ -20,7 +20,13 @@ const MESSAGES = {
   tier: "Your membership does not include this page.",
   stale: "The site was updated since you signed in. Please sign in again.",
   removed: GENERIC,
+  link: "Your login link has expired. Sign in with your email and password, or ask for a new link.",
+  expired: "Your membership has ended.",
+  unreachable: "The site could not be reached to renew your keys. Reload the page to try again.",
+  old: "This is an older copy of the page than the site has now. Reload the page to read it.",
 };
+// Where a page was loaded again because its copy was older than the keys (once a page).
+const RELOADED = "mk1-reloaded";
 
 // Material's instant navigation makes every link absolute: match the fragment.
 const MEMBERS_ENTRY = 'a.md-nav__link[href$="#mk1-members"]';
@@ -89,12 +95,34 @@ async function openInPlace(session) {
   for (const part of await openParts(document, pagePath(), session)) await runScripts(part);
 }
 
+/**
+ * A copy of the page older than the member's keys (a cache kept it from before a
+ * build): fetch it from the site and load it again, once. True when it reloads.
+ */
+async function reloadedFresh() {
+  const older = document.querySelector('[data-mk1-failed="old"]');
+  try {
+    const reloaded = sessionStorage.getItem(RELOADED) === location.pathname;
+    if (!older || reloaded) {
+      if (!older && reloaded) sessionStorage.removeItem(RELOADED);
+      return false;
+    }
+    sessionStorage.setItem(RELOADED, location.pathname);
+  } catch (error) {
+    return false; // no storage to remember it by: no reload that could repeat
+  }
+  await fetch(location.href, { cache: "reload", credentials: "same-origin" }).catch(() => null);
+  location.reload();
+  return true;
+}
+
 /** The page as loaded: open its members' parts before Material mounts it. */
 export async function openPage() {
   if (!document.querySelector(SEALED)) return;
   const session = await loadSession();
   if (!session) return;
   await openInPlace(session);
+  if (await reloadedFresh()) return;
   if (location.hash) {
     const target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
     if (target) target.scrollIntoView();
@@ -105,14 +133,18 @@ export async function openPage() {
 export async function openedPage(url) {
   const session = await loadSession();
   if (!session) return null;
-  const response = await fetch(url, { credentials: "same-origin" });
-  const type = response.headers.get("Content-Type") || "";
-  if (!response.ok || !type.startsWith("text/html")) return null;
-  let html = await response.text();
-  if (html.includes("data-mk1=")) {
+  let html = null;
+  // A copy older than the member's keys (from a cache) is fetched once more from the site.
+  for (const cache of ["default", "reload"]) {
+    const response = await fetch(url, { cache, credentials: "same-origin" });
+    const type = response.headers.get("Content-Type") || "";
+    if (!response.ok || !type.startsWith("text/html")) return null;
+    html = await response.text();
+    if (!html.includes("data-mk1=")) break;
     const doc = new DOMParser().parseFromString(html, "text/html");
     await openParts(doc, pathOf(url), session);
     html = `<!DOCTYPE html>\n${doc.documentElement.outerHTML}`;
+    if (!doc.querySelector('[data-mk1-failed="old"]')) break;
   }
   const blob = URL.createObjectURL(new Blob([html], { type: "text/html" }));
   setTimeout(() => URL.revokeObjectURL(blob), 60000);

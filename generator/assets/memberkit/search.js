@@ -1,7 +1,7 @@
 /* Search: Material's own, fed the index merged with the shards the member may read. */
 
 import { MK1Error, text } from "./mk1.js";
-import { loadSession, openSealed, signOut } from "./session.js";
+import { fetchSealed, loadSession, signOut } from "./session.js";
 import { siteRoot } from "./site.js";
 
 let merged = null;
@@ -14,11 +14,8 @@ async function mergedIndex(url) {
     const opened = [];
     for (const tier of Object.keys(session.keys)) {
       const path = `search/${tier}.json`;
-      const shard = await fetch(new URL(`${path}.mk1`, siteRoot()), { credentials: "same-origin" });
-      if (!shard.ok) continue;
       try {
-        const bytes = new Uint8Array(await shard.arrayBuffer());
-        const { data } = await openSealed(bytes, path, session);
+        const { data } = await fetchSealed(new URL(`${path}.mk1`, siteRoot()), path, session);
         opened.push(...JSON.parse(text(data)).docs);
       } catch (error) {
         if (error instanceof MK1Error && error.code === "stale") await signOut(false);

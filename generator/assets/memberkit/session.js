@@ -97,12 +97,23 @@ function database() {
   return databasePromise;
 }
 
+/**
+ * One request on the session store. A write is done when its transaction has
+ * committed, not when its request succeeded: a page that navigates away in between
+ * (signing in goes on to the next page at once) would abort it, and the session with it.
+ */
 async function store(mode, action) {
   const db = await database();
   return new Promise((resolve, reject) => {
-    const request = action(db.transaction("sessions", mode).objectStore("sessions"));
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    const transaction = db.transaction("sessions", mode);
+    const request = action(transaction.objectStore("sessions"));
+    request.onsuccess = () => {
+      if (mode === "readonly") resolve(request.result);
+    };
+    transaction.oncomplete = () => resolve(request.result);
+    transaction.onerror = () => reject(request.error || transaction.error);
+    transaction.onabort = () => reject(transaction.error || new Error("session store: aborted"));
+    if (mode !== "readonly" && transaction.commit) transaction.commit(); // no more requests
   });
 }
 
@@ -287,46 +298,69 @@ async function reopen() {
   if (!session || !session.lookup || !session.kek || session.version !== RECORD) return null;
   const source = await fetchKeystore();
   let entry = source.keystore.site === session.site ? await findEntry(source, session) : null;
+  let ended = null; // a login link or a membership over: said as such
   if (entry) {
     try {
       checkEntry(entry);
     } catch (error) {
-      entry = null;
+      [entry, ended] = [null, error];
     }
   }
   const fresh = entry && (await keep(session, entry));
   if (!fresh) {
     await signOut(false);
-    throw new MK1Error("removed", GENERIC);
+    throw ended || new MK1Error("removed", GENERIC);
   }
   return fresh;
 }
 
+let tierRenewed = false; // once a page: a tier the member holds since they signed in
+
 /**
- * Open an envelope with the member's keys; keys rotated since they signed in are
- * fetched again (`refresh`) and the envelope opened with them. MK1Error "removed"
- * when the member no longer holds its tier; "stale" when the keys cannot be renewed.
+ * Open an envelope with the member's keys. Keys rotated since they signed in, or a
+ * tier not held (the member may hold it since), are fetched again (`refresh`, once a
+ * page for a tier) and the envelope opened with them. MK1Error "removed", "link" or
+ * "expired" (signed out) when the member's entry opens no more; "unreachable" when
+ * the keystore could not be fetched; "stale" when the session cannot be renewed;
+ * "old" for an envelope older than the keys (a copy kept by a cache).
  */
 export async function openSealed(bytes, path, session) {
+  let failure;
   try {
     return await openEnvelope(bytes, path, session);
   } catch (error) {
-    if (!(error instanceof MK1Error) || error.code !== "stale") throw error;
+    failure = error;
   }
+  const tier = failure instanceof MK1Error && failure.code === "tier" && !tierRenewed;
+  if (!(failure instanceof MK1Error && (failure.code === "stale" || tier))) throw failure;
+  if (tier) tierRenewed = true;
   let fresh = await loadSession();
   if (!fresh || fresh === session) {
     try {
       fresh = await refresh();
     } catch (error) {
-      if (error instanceof MK1Error && error.code === "removed") throw error;
-      fresh = null; // the site could not be reached
+      if (error instanceof MK1Error) throw error; // the member's entry opens no more
+      throw new MK1Error("unreachable", "the keystore could not be fetched");
     }
   }
-  if (!fresh) throw new MK1Error("stale", "keys were rotated");
-  try {
-    return await openEnvelope(bytes, path, fresh);
-  } catch (error) {
-    if (error instanceof MK1Error && error.code === "tier") throw new MK1Error("removed", GENERIC);
-    throw error;
+  if (!fresh) throw failure; // a preview, or a session kept before entries could be reopened
+  return openEnvelope(bytes, path, fresh);
+}
+
+/**
+ * Fetch a sealed file of the site and open it. A copy older than the member's keys
+ * (kept by a cache from before a build) is fetched once more, from the site itself.
+ */
+export async function fetchSealed(url, path, session) {
+  for (const cache of ["default", "reload"]) {
+    const response = await fetch(url, { cache, credentials: "same-origin" });
+    if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    try {
+      return await openSealed(bytes, path, session);
+    } catch (error) {
+      if (!(error instanceof MK1Error && error.code === "old") || cache === "reload") throw error;
+    }
   }
+  throw new Error("unreachable"); // the loop returns or throws
 }
