@@ -145,3 +145,35 @@ def test_signing_in_goes_on_to_the_page_asked_for(browser: Any, tiered_site: str
         expect(tab).to_have_url(tiered_site + lands_on)
         expect(tab.locator(".mk1-account")).to_contain_text(MEMBER.name)
         context.close()
+
+
+def test_a_member_given_a_tier_reads_it_without_signing_in_again(
+    browser: Any, tiered_site: str, tiered_project: Path, tmp_path: Path
+) -> None:
+    """An upgrade (a checkout export imported again with a new tier) rotates no key:
+    the member's browser, signed in before, renews its keys where the tier is missing.
+    Last in this module: the member holds the premium tier from here on."""
+    tab, watch, context = _member_tab(browser, tiered_site, MEMBER)
+    tab.goto(tiered_site + "guides/retainers/")
+    expect(tab.get_by_text("Your membership does not include this page.")).to_be_visible()
+    export = tmp_path / "upgrades.csv"
+    export.write_text(f"email,name,tier,expires\n{MEMBER.email},{MEMBER.name},premium,\n")
+    imported = run_memberkit(
+        "members",
+        "import",
+        str(export),
+        "--passwords-out",
+        str(tmp_path / "logins.csv"),
+        cwd=tiered_project,
+        env={"MEMBERKIT_PBKDF2_ITERATIONS": "100000"},
+    )
+    assert imported.returncode == 0, imported.stderr
+    built = run_memberkit("build", cwd=tiered_project)
+    assert built.returncode == 0, built.stderr
+
+    tab.goto(tiered_site + "about/")
+    tab.goto(tiered_site + "guides/retainers/")
+    expect(tab.get_by_role("heading", name=PREMIUM_HEADING)).to_be_visible()
+    expect(tab.locator(".mk1-account")).to_contain_text(MEMBER.name)
+    context.close()
+    assert not watch.errors, watch.errors
