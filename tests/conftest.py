@@ -148,3 +148,14 @@ def keystore_entry(site: Path, email: str, password: str) -> dict[str, object] |
     keys = mk1.derive_member_keys(index["site"], email, password, index["kdf"]["iterations"])
     value = mk1.find_entry(index, lambda url: (site / "mk1" / url).read_bytes(), keys.lookup)
     return None if value is None else mk1.unwrap_member_entry(index["site"], keys, value)
+
+
+def nginx_check(block: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """`nginx -t` on a configuration made of one generated `server { }` block."""
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"pid {folder}/nginx.pid; error_log {folder}/e.log; events {{}}\nhttp {{\n{block}}}\n"
+    )
+    return subprocess.run(
+        ["nginx", "-t", "-c", str(conf), "-p", str(folder)], capture_output=True, text=True
+    )

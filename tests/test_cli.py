@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from generator import state as private
 from generator.cli import cli
 
-from .conftest import run_memberkit
+from .conftest import nginx_check, run_memberkit
 from .test_protection import every_text
 
 
@@ -40,26 +40,21 @@ def test_materials_end_of_life_banner_shows_in_mkdocs_not_in_memberkit(project: 
     import sys
 
     env = {k: v for k, v in os.environ.items() if "MKDOCS_2_WARNING" not in k}
-    plain = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert plain.returncode == 0, plain.stderr
-    assert "end of life" in plain.stdout + plain.stderr
-    ours = subprocess.run(
-        [sys.executable, "-m", "generator", "build"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert ours.returncode == 0, ours.stderr
-    assert "end of life" not in ours.stdout + ours.stderr
+
+    def build_output(*command: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", *command, "build"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout + done.stderr
+
+    assert "end of life" in build_output("mkdocs")
+    assert "end of life" not in build_output("generator")
 
 
 def test_build_from_elsewhere_with_config_file_and_site_dir(project: Path, tmp_path: Path) -> None:
@@ -100,13 +95,7 @@ def test_memberkit_nginx_prints_a_server_block_nginx_accepts(project: Path, tmp_
     assert "root /srv/members;" in block and "server_name members.example.com;" in block
     assert "listen 127.0.0.1:8089;" in block
     assert "Content-Security-Policy" in block and "location = /mk1/keystore.json" in block
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/e.log; events {{}}\nhttp {{\n{block}}}\n"
-    )
-    checked = subprocess.run(
-        ["nginx", "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True
-    )
+    checked = nginx_check(block, tmp_path)
     assert checked.returncode == 0, checked.stderr
 
 

@@ -7,14 +7,13 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from generator import hosting
 
-from .conftest import run_memberkit
+from .conftest import nginx_check, run_memberkit
 
 PAGE = """<html><head><script>var a=1;</script><script src="x.js"></script>
 <script id="__config" type="application/json">{"base": "."}</script></head></html>"""
@@ -61,13 +60,7 @@ def test_headers_file_round_trips_into_nginx() -> None:
 def test_generated_nginx_block_is_valid_nginx(tmp_path: Path) -> None:
     text = hosting.HostPolicy(noindex={"guides/x/"}).netlify_headers()
     block = hosting.nginx_server(text, str(tmp_path), "127.0.0.1:8080")
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/e.log; events {{}}\nhttp {{\n{block}}}\n"
-    )
-    result = subprocess.run(
-        ["nginx", "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True
-    )
+    result = nginx_check(block, tmp_path)
     assert result.returncode == 0, result.stderr
 
 
