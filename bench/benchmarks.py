@@ -98,6 +98,11 @@ def arguments() -> tuple[argparse.Namespace, list[str], bool]:
         options.keystore_members = "100,10000"
         options.small_runs = 1
         options.import_members = 100
+    for name in ("sizes", "members", "keystore_members"):  # refused now, not mid-run
+        text = getattr(options, name)
+        if not all(count.strip().isdigit() and int(count) > 0 for count in text.split(",")):
+            option = "--" + name.replace("_", "-")
+            parser.error(f"{option} takes a comma list of whole numbers above 0, not {text!r}")
     asked = {part.strip() for part in options.only.split(",") if part.strip()}
     if not asked or asked - set(PARTS):
         parser.error(f"--only takes a comma list of {', '.join(PARTS)}, not {options.only!r}")
