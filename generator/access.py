@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import MemberkitError
+from generator.errors import MemberkitError
 
 PUBLIC = "public"
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from .errors import MemberkitError
+from generator.errors import MemberkitError
 
 OWN_COLUMNS = ("email", "name", "tier", "expires")
 FIELDS = OWN_COLUMNS  # what --columns can map

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
-from .errors import MemberkitError
+from generator import __version__
+from generator.errors import MemberkitError
 
 # Material prints an end-of-life banner on every build that the owner cannot act
 # on; the README explains the date and the plan instead.
@@ -103,7 +103,7 @@ def build(
     config_file: str | None, verbose: bool, site_dir: str | None, strict: bool | None
 ) -> None:
     """Build the site into site/, replacing it only if the build succeeds."""
-    from .build import BuildFailed, build_site, console_logging
+    from generator.build import BuildFailed, build_site, console_logging
 
     with (
         console_logging(_Echo(), logging.DEBUG if verbose else logging.WARNING),
@@ -155,7 +155,7 @@ def serve(
     from mkdocs.commands.serve import serve as mkdocs_serve
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    from .build import console_logging, find_config
+    from generator.build import console_logging, find_config
 
     try:
         path = find_config(config_file)
@@ -163,7 +163,7 @@ def serve(
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     if audience:
-        from .plugin import PREVIEW_ENV
+        from generator.plugin import PREVIEW_ENV
 
         os.environ[PREVIEW_ENV] = audience
         click.echo(f"Previewing the site as {audience!r} sees it.")
@@ -187,7 +187,7 @@ def serve(
 @site_dir_option("The built site to check")
 def check(config_file: str | None, site_dir: str | None) -> None:
     """Scan a built site for protected text and members' emails and names."""
-    from .build import BuildFailed, check_site, console_logging
+    from generator.build import BuildFailed, check_site, console_logging
 
     with console_logging(_Echo(), logging.WARNING):
         try:
@@ -217,7 +217,7 @@ def nginx(
     server_name: str,
 ) -> None:
     """Print an nginx server block for the built site, with its security headers."""
-    from .hosting import nginx_server
+    from generator.hosting import nginx_server
 
     folder = Path(site_dir) if site_dir else _site_dir(config_file)
     headers = folder / "_headers"
@@ -242,11 +242,11 @@ def report(config_file: str | None) -> None:
     """
     from mkdocs.structure.files import get_files
 
-    from .access import validate_tiers
-    from .build import BuildFailed, console_logging, load_site_config
-    from .documents.model import load_library
-    from .report import page_line, render
-    from .schedule import today
+    from generator.access import validate_tiers
+    from generator.build import BuildFailed, console_logging, load_site_config
+    from generator.documents.model import load_library
+    from generator.report import page_line, render
+    from generator.schedule import today
 
     with console_logging(_Echo(), logging.WARNING):
         try:
@@ -294,7 +294,7 @@ def report(config_file: str | None) -> None:
 
 
 def _site_dir(config_file: str | None) -> Path:
-    from .build import BuildFailed, load_site_config
+    from generator.build import BuildFailed, load_site_config
 
     try:
         return Path(load_site_config(config_file)[1].site_dir)
@@ -311,8 +311,8 @@ class Project:
     """What the member commands need from mkdocs.yml: tiers, site, sender, the state folder."""
 
     def __init__(self, config_file: str | None) -> None:
-        from .build import BuildFailed, load_site_config
-        from .state import state_dir
+        from generator.build import BuildFailed, load_site_config
+        from generator.state import state_dir
 
         try:
             path, config = load_site_config(config_file)
@@ -333,7 +333,7 @@ class Project:
         return self.site_url or "http://127.0.0.1:8000/"
 
     def login_link(self, email: str, secret: str) -> str:
-        from .members import login_link
+        from generator.members import login_link
 
         return login_link(self.link_base(), email, secret)
 
@@ -372,7 +372,7 @@ def _print_login(project: Project, email: str, password: str, link: tuple[str, s
 
 
 def link_days_option(func: F) -> F:
-    from .state import LINK_DAYS
+    from generator.state import LINK_DAYS
 
     return click.option(
         "--link-days",
@@ -410,7 +410,7 @@ class Mailing:
     folder: Path | None = None  # the dry run's folder
 
     def compose(self, member: Any, values: dict[str, str]) -> Any:
-        from .mail import compose
+        from generator.mail import compose
 
         base = {
             "name": member.name,
@@ -441,7 +441,7 @@ def _mailing(
     project: Project, kind: str, send: bool, dry_run: str | None, *, template: bool = True
 ) -> Mailing | None:
     """Check everything sending needs before the roster changes: nothing half-done."""
-    from . import mail
+    from generator import mail
 
     if not send and not dry_run:
         return None
@@ -469,7 +469,7 @@ def _deliver(
     A welcome (`outbox`) is put in the outbox before it is sent and taken out once
     the server has it: a failure loses nothing, `memberkit members resend` retries.
     """
-    from .mail import Outbox, Postman, recipient, write_eml
+    from generator.mail import Outbox, Postman, recipient, write_eml
 
     if mailing.folder is not None:
         for message in messages:
@@ -546,8 +546,8 @@ def members_add(
     """Add a member and print their login once (--send also emails it to them)."""
     import datetime as dt
 
-    from . import state as private
-    from .members import check_tiers
+    from generator import state as private
+    from generator.members import check_tiers
 
     project = _project(config_file)
     try:
@@ -595,8 +595,8 @@ def members_reset(
     """
     import datetime as dt
 
-    from . import state as private
-    from .mail import Outbox
+    from generator import state as private
+    from generator.mail import Outbox
 
     project = _project(config_file)
     try:
@@ -627,8 +627,8 @@ def members_reset(
 @click.argument("email")
 def members_remove(config_file: str | None, email: str) -> None:
     """Remove a member and rotate the keys of every tier they held."""
-    from . import state as private
-    from .mail import Outbox
+    from generator import state as private
+    from generator.mail import Outbox
 
     project = _project(config_file)
     try:
@@ -652,7 +652,7 @@ def members_list(config_file: str | None) -> None:
     """List members: email, name, tiers, expiry."""
     import datetime as dt
 
-    from . import state as private
+    from generator import state as private
 
     project = _project(config_file)
     try:
@@ -684,8 +684,8 @@ def members_export(config_file: str | None, output: str | None) -> None:
     A cell that starts with =, +, -, @, a tab or a carriage return gets a ' before it,
     so that a spreadsheet shows it as text instead of running it as a formula.
     """
-    from . import state as private
-    from .members import export_csv
+    from generator import state as private
+    from generator.members import export_csv
 
     project = _project(config_file)
     try:
@@ -708,7 +708,7 @@ def _check_folder(path: Path) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    from . import state as private
+    from generator import state as private
 
     try:
         private.write_private(path, text.encode())
@@ -800,9 +800,9 @@ def members_import(
 ) -> None:
     """Import members from a checkout's CSV export: Stripe, Lemon Squeezy, Gumroad,
     Payhip, memberkit's own format (email, name, tier, expires), or --columns."""
-    from . import state as private
-    from .checkout import parse_columns
-    from .members import check_tiers, import_csv, passwords_csv
+    from generator import state as private
+    from generator.checkout import parse_columns
+    from generator.members import check_tiers, import_csv, passwords_csv
 
     project = _project(config_file)
     out = Path(passwords_out)
@@ -890,8 +890,8 @@ def members_resend(
     memberkit keeps no password: a member whose welcome has left the outbox gets a new
     one with 'memberkit members reset EMAIL --send'.
     """
-    from . import mk1
-    from .mail import Outbox
+    from generator import mk1
+    from generator.mail import Outbox
 
     project = _project(config_file)
     box = Outbox(project.state_dir)
@@ -947,7 +947,7 @@ def members_remind(
     """
     import datetime as dt
 
-    from . import state as private
+    from generator import state as private
 
     project = _project(config_file)
     today = dt.date.today()
@@ -1011,7 +1011,7 @@ class _Reminders:
         return self.told.get(email)
 
     def record(self, sent: dict[str, str], members: Any) -> None:
-        from . import state as private
+        from generator import state as private
 
         told = {**self.told, **sent}
         kept = {email: day for email, day in told.items() if email in members}
@@ -1028,8 +1028,8 @@ def _demo_member(config_file: str | None, dev_addr: str) -> None:
     """First run: no roster yet, so create one with a demo member and print its login."""
     import datetime as dt
 
-    from . import state as private
-    from .members import login_link
+    from generator import state as private
+    from generator.members import login_link
 
     project = Project(config_file)
     with private.locked(project.state_dir):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from . import join, seo
+from generator import join, seo
 
 
 class MemberkitConfig(base.Config):

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import MemberkitError
+from generator.errors import MemberkitError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MONTHS = (

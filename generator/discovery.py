@@ -20,9 +20,9 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from . import dates, feed, schedule, seo
-from .config import MemberkitConfig
-from .errors import MemberkitError
+from generator import dates, feed, schedule, seo
+from generator.config import MemberkitConfig
+from generator.errors import MemberkitError
 
 _TAG = re.compile(r"<[^>]+>")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from .errors import MemberkitError
+from generator.errors import MemberkitError
 
 FEED_PATH = "feed.xml"
 FIELD = "feed"

@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
-from . import mk1
-from .process import helper_command
+from generator import mk1
+from generator.process import helper_command
 
 #: A string as compact JSON writes it (the C encoder `json.dumps` uses).
 _json_text = json.encoder.encode_basestring
 
 if TYPE_CHECKING:
-    from .state import State
+    from generator.state import State
 
 INDEX_PATH = "mk1/keystore.json"
 INLINE_ENV = "MEMBERKIT_INLINE"

@@ -34,8 +34,8 @@ from urllib.parse import quote, unquote, urlsplit
 import markdown
 import yaml
 
-from .errors import MemberkitError
-from .state import write_private
+from generator.errors import MemberkitError
+from generator.state import write_private
 
 SMTP_ENV = "MEMBERKIT_SMTP"
 FROM_ENV = "MEMBERKIT_MAIL_FROM"

@@ -10,10 +10,10 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from . import mk1
-from .checkout import OWN_COLUMNS, Entry, read_export, write_csv
-from .errors import MemberkitError
-from .state import (
+from generator import mk1
+from generator.checkout import OWN_COLUMNS, Entry, read_export, write_csv
+from generator.errors import MemberkitError
+from generator.state import (
     LINK_DAYS,
     State,
     check_email,

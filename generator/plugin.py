@@ -31,7 +31,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from . import (
+from generator import (
     access,
     discovery,
     downloads,
@@ -43,14 +43,14 @@ from . import (
     schedule,
     worker,
 )
-from . import state as private
-from .config import MemberkitConfig
-from .documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
-from .errors import MemberkitError
-from .leakcheck import Leak
-from .links import Links
-from .policy import SitePolicy
-from .sealing import Sealing
+from generator import state as private
+from generator.config import MemberkitConfig
+from generator.documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
+from generator.errors import MemberkitError
+from generator.leakcheck import Leak
+from generator.links import Links
+from generator.policy import SitePolicy
+from generator.sealing import Sealing
 
 log = get_plugin_logger("memberkit")
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 
-from . import hosting
-from .config import MemberkitConfig
-from .errors import MemberkitError
+from generator import hosting
+from generator.config import MemberkitConfig
+from generator.errors import MemberkitError
 
 #: Google Analytics 4 as Material integrates it (partials/integrations/analytics).
 _GOOGLE_ANALYTICS = {

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from . import keystore, mk1
-from .searchtext import HEADING_ID
-from .state import State
+from generator import keystore, mk1
+from generator.searchtext import HEADING_ID
+from generator.state import State
 
 #: Where every page links the keystore (its index, in layout 2).
 KEYSTORE_PATH = keystore.INDEX_PATH

@@ -12,9 +12,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import access, schedule
-from .documents.library import DocumentLibrary, download_path
-from .documents.model import DocumentTemplate
+from generator import access, schedule
+from generator.documents.library import DocumentLibrary, download_path
+from generator.documents.model import DocumentTemplate
 
 #: What visitors see of a page: all of it, its teaser, or its title and description.
 FULL, TEASER, TITLE = "full", "teaser", "title-only"

@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .dates import front_matter_date, long_date
-from .errors import MemberkitError
+from generator.dates import front_matter_date, long_date
+from generator.errors import MemberkitError
 
 FIELD = "available"
 #: For tests and previews: build as if today were this day (YYYY-MM-DD).

@@ -25,8 +25,8 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 
-from . import access, join, protect, worker
-from .errors import MemberkitError
+from generator import access, join, protect, worker
+from generator.errors import MemberkitError
 
 #: Stands where a page's envelope goes until the page is written: letters, digits and
 #: dashes, like the envelope, so that no quoting of the attribute can change it.

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import MemberkitError
+from generator.errors import MemberkitError
 
 #: The class of the element that stands in for a page's sealed part
 #: (`protect.envelope_element`): what the paywall markup points at.

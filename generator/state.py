@@ -28,8 +28,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import mk1
-from .errors import MemberkitError
+from generator import mk1
+from generator.errors import MemberkitError
 
 STATE_ENV = "MEMBERKIT_STATE"
 ITERATIONS_ENV = "MEMBERKIT_PBKDF2_ITERATIONS"

@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from . import searchtext
-from .errors import MemberkitError
-from .leakcheck import Leak, LeakCheck
-from .process import helper_command
-from .protect import Sealer
+from generator import searchtext
+from generator.errors import MemberkitError
+from generator.leakcheck import Leak, LeakCheck
+from generator.process import helper_command
+from generator.protect import Sealer
 
 Entries = dict[str, list[dict[str, str]]]  # tier: search entries, in page order
 Shards = dict[str, bytes]  # site path: search shard envelope

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import markdown
 
-from .model import BLANK
+from generator.documents.model import BLANK
 
 # Private-use characters carry a blank through Markdown untouched.
 _OPEN, _CLOSE = "\ue000", "\ue001"

@@ -20,10 +20,10 @@ from importlib import util
 from itertools import groupby
 from pathlib import Path
 
-from ..access import PUBLIC, TEASER_DIVIDER
-from ..downloads import Download, make_bundle, reproducible_zip
-from .model import DocumentTemplate, Field, category_order, load_library
-from .render import fill, html_preview, markdown_skeleton, text_skeleton
+from generator.access import PUBLIC, TEASER_DIVIDER
+from generator.documents.model import DocumentTemplate, Field, category_order, load_library
+from generator.documents.render import fill, html_preview, markdown_skeleton, text_skeleton
+from generator.downloads import Download, make_bundle, reproducible_zip
 
 PAGES = "templates"  # where the generated pages live on the site
 DOWNLOADS = "downloads"
@@ -332,15 +332,15 @@ _RENDERER = _renderer_fingerprint()
 def _render(template: DocumentTemplate, fmt: str) -> bytes:
     # python-docx and openpyxl load only when a file is made (not on a cached build).
     if fmt == "docx":
-        from .word import to_docx
+        from generator.documents.word import to_docx
 
         return reproducible_zip(to_docx(template))
     if fmt == "xlsx":
-        from .spreadsheet import to_xlsx
+        from generator.documents.spreadsheet import to_xlsx
 
         return reproducible_zip(to_xlsx(template))
     if fmt == "csv":
-        from .spreadsheet import to_csv
+        from generator.documents.spreadsheet import to_csv
 
         return to_csv(template)
     if fmt == "md":

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..access import PUBLIC, body_start, read_front_matter
-from ..errors import MemberkitError
+from generator.access import PUBLIC, body_start, read_front_matter
+from generator.errors import MemberkitError
 
 #: A blank in a template body: `{{ field_name }}`, spaces optional.
 BLANK = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")

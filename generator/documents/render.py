@@ -20,8 +20,8 @@ import unicodedata
 from collections.abc import Mapping
 from itertools import pairwise
 
-from .blocks import Block, Heading, Inline, ListBlock, Paragraph, Table, parse
-from .model import BLANK, DocumentTemplate
+from generator.documents.blocks import Block, Heading, Inline, ListBlock, Paragraph, Table, parse
+from generator.documents.model import BLANK, DocumentTemplate
 
 #: A blank in a skeleton: `{{name}}` or `{{name:line}}`.
 SKELETON_BLANK = re.compile(r"\{\{([a-z][a-z0-9_]*)(?::(line))?\}\}")

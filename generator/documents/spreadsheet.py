@@ -27,8 +27,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import XML_NS
 
-from .blocks import Heading, Inline, ListBlock, Paragraph, Table, parse
-from .model import DocumentTemplate, Sheet, excel_formula
+from generator.documents.blocks import Heading, Inline, ListBlock, Paragraph, Table, parse
+from generator.documents.model import DocumentTemplate, Sheet, excel_formula
 
 NUMBER_FORMATS = {"money": "#,##0.00", "percent": "0%", "integer": "0"}
 DATE_FORMAT = "yyyy-mm-dd"

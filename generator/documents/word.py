@@ -22,9 +22,9 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from .blocks import Heading, Inline, ListBlock, Paragraph, Table
-from .model import DocumentTemplate
-from .render import blocks
+from generator.documents.blocks import Heading, Inline, ListBlock, Paragraph, Table
+from generator.documents.model import DocumentTemplate
+from generator.documents.render import blocks
 
 CHECKBOX = {"[ ]": "\u2610 ", "[x]": "\u2612 "}
 BRAND = RGBColor(0x17, 0x32, 0x4D)
