@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from generator import mk1
 from generator import state as private
 from generator.documents.library import DocumentLibrary
+from generator.protection import mk1
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: its bundled site and README
 CONTENDERS = ("plain", "memberkit", "encryptcontent")

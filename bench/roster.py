@@ -22,8 +22,9 @@ from contenders import Builds, build
 from corpora import EMAIL, PASSWORD, add_members, make_state, synthetic_page
 from results import Row, number
 
-from generator import keystore, mk1
+from generator import keystore
 from generator import state as private
+from generator.protection import mk1
 
 # -- builds with more members ------------------------------------------------------------
 

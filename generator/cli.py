@@ -890,8 +890,8 @@ def members_resend(
     memberkit keeps no password: a member whose welcome has left the outbox gets a new
     one with 'memberkit members reset EMAIL --send'.
     """
-    from generator import mk1
     from generator.mail import Outbox
+    from generator.protection import mk1
 
     project = _project(config_file)
     box = Outbox(project.state_dir)

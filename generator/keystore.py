@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
-from generator import mk1
 from generator.process import helper_command
+from generator.protection import mk1
 
 #: A string as compact JSON writes it (the C encoder `json.dumps` uses).
 _json_text = json.encoder.encode_basestring
@@ -37,7 +37,7 @@ _json_text = json.encoder.encode_basestring
 if TYPE_CHECKING:
     from generator.state import State
 
-INDEX_PATH = "mk1/keystore.json"
+INDEX_PATH = mk1.KEYSTORE_INDEX
 INLINE_ENV = "MEMBERKIT_INLINE"
 #: Below this many entries the build's own process writes everything: starting helper
 #: processes would cost more than they save.

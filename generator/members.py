@@ -10,9 +10,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from generator import mk1
 from generator.checkout import OWN_COLUMNS, Entry, read_export, write_csv
 from generator.errors import MemberkitError
+from generator.protection import mk1
 from generator.state import (
     LINK_DAYS,
     State,

@@ -31,25 +31,15 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from generator import (
-    access,
-    discovery,
-    downloads,
-    join,
-    keystore,
-    leakcheck,
-    preview,
-    protect,
-    schedule,
-    worker,
-)
+from generator import access, discovery, downloads, join, keystore, preview, schedule
 from generator import state as private
 from generator.config import MemberkitConfig
 from generator.documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
 from generator.errors import MemberkitError
-from generator.leakcheck import Leak
 from generator.links import Links
 from generator.policy import SitePolicy
+from generator.protection import envelopes, leakcheck, worker
+from generator.protection.leakcheck import Leak
 from generator.sealing import Sealing
 
 log = get_plugin_logger("memberkit")
@@ -95,7 +85,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def __init__(self) -> None:
         self.tiers: tuple[str, ...] = ()
         self.library = DocumentLibrary([], ())
-        self.sealer: protect.Sealer | None = None
+        self.sealer: envelopes.Sealer | None = None
         self.state: private.State | None = None
         self.work: worker.Inline | worker.Background = worker.Inline()
         self.sealing = Sealing((), {}, self.work)
@@ -259,7 +249,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 f"new keys for {', '.join(member.tiers)}"
             )
         self.state = state
-        self.sealer = protect.Sealer.from_state(state)
+        self.sealer = envelopes.Sealer(site=state.site, keys=state.sealing_keys())
         self.work.use_keys(self.sealer.site, self.sealer.keys)
         for member in state.members.values():
             self.work.add_member(member.email, member.name)
@@ -383,7 +373,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         content is held as protected, so that the leak check fails the build wherever
         it would show up."""
         assert self.found is not None
-        _, content = protect.split_page(html_text, has_divider=False, description="")
+        _, content = envelopes.split_page(html_text, has_divider=False, description="")
         self.work.add_secret(content)
         if description := str(page.meta.get("description") or ""):
             self.work.add_secret(f"<p>{html.escape(description)}</p>")
@@ -446,7 +436,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         """Link the keystore and the browser code; add the page's security policy.
         `head`: the page's own tags for search engines and link previews."""
         head += (
-            f'<meta name="mk1-keystore" content="{root}{protect.KEYSTORE_PATH}">'
+            f'<meta name="mk1-keystore" content="{root}{envelopes.KEYSTORE_PATH}">'
             f'<script src="{root}{ASSETS_URL}/boot.js"></script>'
             f'<script type="module" src="{root}{ASSETS_URL}/main.js"></script>'
         )

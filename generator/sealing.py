@@ -25,8 +25,9 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 
-from generator import access, join, protect, worker
+from generator import access, join
 from generator.errors import MemberkitError
+from generator.protection import envelopes, worker
 
 #: Stands where a page's envelope goes until the page is written: letters, digits and
 #: dashes, like the envelope, so that no quoting of the attribute can change it.
@@ -107,19 +108,19 @@ class Sealing:
     ) -> tuple[str, str, dict[str, str]]:
         """(public HTML with the placeholder element, the teaser, the sealed fragments)."""
         description = str(page.meta.get("description") or "")
-        public, hidden = protect.split_page(
+        public, hidden = envelopes.split_page(
             html_text, has_divider=rule.has_divider, description=description
         )
         if rule.has_divider and page.markdown is not None:
             teaser = _teaser_alone(page, config, files)
             if teaser is not None:
                 public = teaser
-        ids = protect.protected_ids(hidden)
-        _, hidden_toc = protect.split_toc(_toc_entries(page.toc), ids)
+        ids = envelopes.protected_ids(hidden)
+        _, hidden_toc = envelopes.split_toc(_toc_entries(page.toc), ids)
         _veil_toc(page.toc, ids)
         fragments = {"content": hidden}
         if hidden_toc:
-            fragments["toc"] = protect.toc_html(hidden_toc)
+            fragments["toc"] = envelopes.toc_html(hidden_toc)
         # Sealed meanwhile, by the helper: the envelope takes the placeholder's place
         # when the page is written (`fill`).
         placeholder = PLACEHOLDER.format(number=self.sealing)
@@ -128,7 +129,7 @@ class Sealing:
         self.work.protect(placeholder, rule.tier, page.url, page.title or "", fragments, public)
         self.protected_urls.add(page.url)
         self.hidden_ids[page.url] = ids if hidden_toc else set()
-        return public + protect.envelope_element(placeholder), public, fragments
+        return public + envelopes.envelope_element(placeholder), public, fragments
 
     def hide_toc(self, page: Page) -> None:
         """Before the search plugin and the theme read it: the page's TOC without the
@@ -144,7 +145,7 @@ class Sealing:
         headings in its place once the part is opened."""
         if not self.hidden_ids.get(page.url):
             return
-        entry = AnchorLink(VEILED, protect.MEMBERS_ANCHOR, 2)
+        entry = AnchorLink(VEILED, envelopes.MEMBERS_ANCHOR, 2)
         items = _items(page.toc)
         if len(items) == 1 and items[0].level == 1:  # Material lists the h1's children
             items[0].children.append(entry)
@@ -212,9 +213,9 @@ def _teaser_alone(page: Page, config: MkDocsConfig, files: Files) -> str | None:
             setattr(page, name, value)
 
 
-def _toc_entries(toc: Any) -> list[protect.TocEntry]:
+def _toc_entries(toc: Any) -> list[envelopes.TocEntry]:
     return [
-        protect.TocEntry(link.id, link.title, tuple(_toc_entries(link.children))) for link in toc
+        envelopes.TocEntry(link.id, link.title, tuple(_toc_entries(link.children))) for link in toc
     ]
 
 

@@ -28,8 +28,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from generator import mk1
 from generator.errors import MemberkitError
+from generator.protection import mk1
 
 STATE_ENV = "MEMBERKIT_STATE"
 ITERATIONS_ENV = "MEMBERKIT_PBKDF2_ITERATIONS"
@@ -127,6 +127,10 @@ class State:
         template library): a cache restored from elsewhere (a CI cache, say) cannot
         run code in a build that holds the tier keys."""
         return hmac.new(mk1.unb64url(self.secret), b"memberkit cache", hashlib.sha256).digest()
+
+    def sealing_keys(self) -> dict[str, tuple[int, bytes]]:
+        """Each tier's current version and key, as the build seals with them."""
+        return {t: (k.v, mk1.unb64url(k.k)) for t, k in self.tiers.items()}
 
     def to_json(self) -> str:
         data = {"format": FORMAT, **asdict(self)}

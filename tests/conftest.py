@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import mk1
 from generator import state as private
+from generator.protection import mk1
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PARTS = ("mkdocs.yml", "docs", "snippets", "templates", "overrides")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import mk1
 from generator import state as private
+from generator.protection import mk1
 
 from .conftest import ROOT, run_memberkit, tier_keys, write_state
 from .test_protection import every_text

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import keystore, mk1
+from generator import keystore
 from generator import state as private
+from generator.protection import mk1
 
 SITE = "00112233445566778899aabbccddeeff"
 TIER_KEY = bytes(range(32))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import mk1, protect, searchtext
-from generator.leakcheck import LeakCheck
+from generator.protection import envelopes, mk1, searchtext
+from generator.protection.leakcheck import LeakCheck
 
 PAGE = (
     '<h1 id="guide">Guide</h1>\n<p>Teaser text.</p>\n<!-- more -->\n'
@@ -19,14 +19,14 @@ PAGE = (
 
 
 def test_teaser_divider_splits_public_from_protected() -> None:
-    public, hidden = protect.split_page(PAGE, has_divider=True, description="About it.")
+    public, hidden = envelopes.split_page(PAGE, has_divider=True, description="About it.")
     assert "Teaser text." in public and "Secret part" not in public
     assert "Hidden words" in hidden and "Teaser" not in hidden
 
 
 def test_without_divider_only_title_and_description_are_public() -> None:
     page = PAGE.replace("<!-- more -->\n", "")
-    public, hidden = protect.split_page(page, has_divider=False, description="A <b>summary</b>.")
+    public, hidden = envelopes.split_page(page, has_divider=False, description="A <b>summary</b>.")
     assert public.startswith('<h1 id="guide">Guide</h1>')
     assert "A &lt;b&gt;summary&lt;/b&gt;." in public
     assert "Teaser text." not in public and "Teaser text." in hidden
@@ -34,22 +34,22 @@ def test_without_divider_only_title_and_description_are_public() -> None:
 
 def test_protected_headings_leave_the_public_toc() -> None:
     toc = [
-        protect.TocEntry(
+        envelopes.TocEntry(
             "guide",
             "Guide",
             (
-                protect.TocEntry(
-                    "secret-part", "Secret part", (protect.TocEntry("deeper", "Deeper"),)
+                envelopes.TocEntry(
+                    "secret-part", "Secret part", (envelopes.TocEntry("deeper", "Deeper"),)
                 ),
             ),
         )
     ]
-    ids = protect.protected_ids(PAGE.split("<!-- more -->")[1])
+    ids = envelopes.protected_ids(PAGE.split("<!-- more -->")[1])
     assert ids == {"secret-part", "deeper"}
-    public, hidden = protect.split_toc(toc, ids)
-    assert public == [protect.TocEntry("guide", "Guide", ())]
+    public, hidden = envelopes.split_toc(toc, ids)
+    assert public == [envelopes.TocEntry("guide", "Guide", ())]
     assert [e.id for e in hidden] == ["secret-part"]
-    html = protect.toc_html(hidden)
+    html = envelopes.toc_html(hidden)
     assert 'href="#secret-part"' in html and 'href="#deeper"' in html
 
 
@@ -221,7 +221,7 @@ def test_the_helper_never_waits_on_the_build_that_waits_on_it(tmp_path) -> None:
     build's last message) both overfill a pipe: neither side may wait for the other."""
     import threading
 
-    from generator import worker
+    from generator.protection import worker
 
     (tmp_path / "index.html").write_text("<p>A public page.</p>")
     work = worker.Background()
@@ -258,10 +258,10 @@ def test_the_helper_never_waits_on_the_build_that_waits_on_it(tmp_path) -> None:
 
 @pytest.mark.parametrize("kind", ["Inline", "Background"])
 def test_pages_sealed_by_the_work_are_the_sealers_envelopes(kind: str) -> None:
-    from generator import worker
+    from generator.protection import worker
 
     keys = {"members": (1, bytes(range(32))), "premium": (3, bytes(32))}
-    sealer = protect.Sealer(site="0" * 32, keys=keys)
+    sealer = envelopes.Sealer(site="0" * 32, keys=keys)
     work = getattr(worker, kind)()
     try:
         work.use_keys(sealer.site, keys)
@@ -318,7 +318,7 @@ def test_short_protected_strings_are_found_where_they_do_not_belong(tmp_path) ->
 
 
 def test_every_finding_is_reported_by_file(tmp_path) -> None:
-    from generator.leakcheck import report
+    from generator.protection.leakcheck import report
 
     check = LeakCheck()
     check.add_protected("<h2>Paying the first invoice</h2><h2>Estimating time well</h2>")

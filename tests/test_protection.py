@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import mk1
 from generator import state as private
 from generator.access import split_teaser
+from generator.protection import mk1
 
 from .conftest import (
     MEMBER,

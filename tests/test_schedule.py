@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import mk1, schedule
+from generator import schedule
 from generator.access import split_teaser
 from generator.errors import MemberkitError
+from generator.protection import mk1
 
 from .conftest import copy_project, run_memberkit, tier_keys
 from .test_found import ATOM, head, json_ld, meta, set_front_matter

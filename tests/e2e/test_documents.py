@@ -22,9 +22,9 @@ from docx.enum.text import WD_COLOR_INDEX
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from generator import mk1
 from generator import state as private
 from generator.documents.spreadsheet import BLANK_FILL
+from generator.protection import mk1
 
 from .conftest import ARTIFACTS, IN_CI, PageWatch, screenshot
 

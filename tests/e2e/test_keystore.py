@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from generator import keystore, mk1
+from generator import keystore
 from generator import state as private
+from generator.protection import mk1
 
 from ..conftest import (
     EXPIRING,

@@ -116,7 +116,7 @@ def test_each_tier_has_its_own_bundle(tiered_site: str, tiered_project: Path) ->
     import zipfile
     from urllib.request import urlopen
 
-    from generator import mk1
+    from generator.protection import mk1
 
     site, keys = tier_keys(tiered_project)
     contents = {}

@@ -14,12 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from generator import keystore, mk1
-from generator.searchtext import HEADING_ID
-from generator.state import State
+from generator.protection import mk1
+from generator.protection.searchtext import HEADING_ID
 
 #: Where every page links the keystore (its index, in layout 2).
-KEYSTORE_PATH = keystore.INDEX_PATH
+KEYSTORE_PATH = mk1.KEYSTORE_INDEX
 #: The divider as Python-Markdown leaves it in the HTML.
 DIVIDER_HTML = re.compile(r"<!--\s*more\s*-->")
 #: The id of the sealed part: the table of contents links to it until it is opened.
@@ -94,13 +93,6 @@ class Sealer:
 
     site: str
     keys: dict[str, tuple[int, bytes]]  # tier: (version, key)
-
-    @classmethod
-    def from_state(cls, state: State) -> Sealer:
-        return cls(
-            site=state.site,
-            keys={t: (k.v, mk1.unb64url(k.k)) for t, k in state.tiers.items()},
-        )
 
     def _header(self, tier: str, path: str, kind: str, **extra: str | None) -> mk1.Header:
         version, _ = self.keys[tier]

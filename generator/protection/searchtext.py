@@ -1,6 +1,6 @@
 """The text of protected HTML as search entries, in Material's search index format.
 
-No cryptography here: the build's helper process (generator.worker) uses this and
+No cryptography here: the build's helper process (generator.protection.worker) uses this and
 the leak check only, and starts faster and smaller for it.
 """
 

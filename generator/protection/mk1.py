@@ -41,6 +41,8 @@ SHARD_MAX_REAL = 96
 SHARD_BLOCK = 16
 SHARD_MAX_DIGITS = 4
 SHARD_URL = "keys/{shard}.json"
+#: Where a site publishes its keystore (the index, in layouts 2 and 3), from its root.
+KEYSTORE_INDEX = "mk1/keystore.json"
 #: The roster epoch "r" in every entry: 16 bytes, 22 base64url characters.
 EPOCH_BYTES = 16
 

@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from generator import searchtext
 from generator.errors import MemberkitError
-from generator.leakcheck import Leak, LeakCheck
 from generator.process import helper_command
-from generator.protect import Sealer
+from generator.protection import searchtext
+from generator.protection.envelopes import Sealer
+from generator.protection.leakcheck import Leak, LeakCheck
 
 Entries = dict[str, list[dict[str, str]]]  # tier: search entries, in page order
 Shards = dict[str, bytes]  # site path: search shard envelope
@@ -114,13 +114,13 @@ class Inline:
 class Background:
     """The same calls as `Inline`, carried out by a helper process.
 
-    The helper is `python -m generator.worker`; calls travel as pickles over its
+    The helper is `python -m generator.protection.worker`; calls travel as pickles over its
     standard input and output (both ends are this module). Not multiprocessing: that
     would import the owner's own script again in the helper, if they build from one.
     """
 
     def __init__(self) -> None:
-        command, environment = helper_command("generator.worker")
+        command, environment = helper_command("generator.protection.worker")
         self._process = subprocess.Popen(
             command,
             env=environment,
