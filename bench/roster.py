@@ -22,7 +22,7 @@ from contenders import Builds, build
 from corpora import EMAIL, PASSWORD, add_members, make_state, synthetic_page
 from results import Row, number
 
-from generator import keystore
+from generator import keystore_writer
 from generator import state as private
 from generator.protection import mk1
 
@@ -47,7 +47,7 @@ def member_rows(
         state = private.load(project / private.STATE_DIR)
         with tempfile.TemporaryDirectory(prefix="memberkit-keystore-") as folder:
             timer = time.perf_counter()
-            keystore.write(Path(folder), state, dt.date.today(), ["members"])
+            keystore_writer.write(Path(folder), state, dt.date.today(), ["members"])
             keystore_seconds[count] = time.perf_counter() - timer
         build(python, project)  # warm-up
     for run in range(runs):
@@ -163,7 +163,7 @@ def keystore_figures(
         site = project.with_name(f"{project.name}-keystore-{count}")
         shutil.copytree(project / "site", site, ignore=shutil.ignore_patterns("mk1"))
         timer = time.perf_counter()
-        layout = keystore.write(site, state, dt.date.today(), ["members"])
+        layout = keystore_writer.write(site, state, dt.date.today(), ["members"])
         figure = KeystoreFigures(count, seconds=time.perf_counter() - timer)
         figure.shards, figure.shard_size = layout.shards, layout.size
         del state

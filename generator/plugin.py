@@ -31,7 +31,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from generator import access, discovery, downloads, join, keystore, preview, schedule
+from generator import access, discovery, downloads, join, keystore_writer, preview, schedule
 from generator import state as private
 from generator.config import MemberkitConfig
 from generator.documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
@@ -455,7 +455,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         assert self.found is not None and self.policy is not None
         site = Path(config.site_dir)
         (site / "mk1").mkdir(exist_ok=True)
-        keystore.write(site, self.state, dt.date.today(), self.tiers)
+        keystore_writer.write(site, self.state, dt.date.today(), self.tiers)
         self.policy.write_host_files(site, config.site_url, set(self.found.noindex))
         self._report_policy()
         self.found.write_feed(site)  # before the leak check, which reads it

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator import state as private
-from generator.protection import mk1
+from generator.protection import keystore, mk1
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PARTS = ("mkdocs.yml", "docs", "snippets", "templates", "overrides")
@@ -146,8 +146,8 @@ def keystore_entry(site: Path, email: str, password: str) -> dict[str, object] |
     (or login link secret): their opened entry, or None."""
     index = json.loads((site / "mk1" / "keystore.json").read_text())
     keys = mk1.derive_member_keys(index["site"], email, password, index["kdf"]["iterations"])
-    value = mk1.find_entry(index, lambda url: (site / "mk1" / url).read_bytes(), keys.lookup)
-    return None if value is None else mk1.unwrap_member_entry(index["site"], keys, value)
+    value = keystore.find_entry(index, lambda url: (site / "mk1" / url).read_bytes(), keys.lookup)
+    return None if value is None else keystore.unwrap_member_entry(index["site"], keys, value)
 
 
 def nginx_check(block: str, folder: Path) -> subprocess.CompletedProcess[str]:

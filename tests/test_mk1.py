@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import keystore
+from generator import keystore_writer
 from generator import state as private
-from generator.protection import mk1
+from generator.protection import keystore, mk1
 
 SITE = "00112233445566778899aabbccddeeff"
 TIER_KEY = bytes(range(32))
@@ -63,7 +63,7 @@ def test_normalisation_lowercases_ascii_only_and_strips() -> None:
 
 
 def test_nonce_key_vector() -> None:
-    assert mk1._hmac(TIER_KEY, b"mk1 nonce").hex() == (
+    assert mk1.hmac_sha256(TIER_KEY, b"mk1 nonce").hex() == (
         "b0f826ec0b89d46df16ba658a26cc868b07e2979221e8d17db1cfaf40782eb6c"
     )
 
@@ -128,38 +128,38 @@ def test_file_envelope_carries_name_and_type_uncompressed() -> None:
 def test_keystore_entries_wrap_and_unwrap_and_pad() -> None:
     alice = mk1.derive_member_keys(SITE, "alice@example.com", "correct horse battery staple", 1000)
     keys = {"members": {"v": 3, "k": mk1.b64url(TIER_KEY)}}
-    plain = mk1.member_plaintext("Alice", "2027-06-30", keys)
-    value = mk1.wrap_member_entry(SITE, alice, plain)
+    plain = keystore.member_plaintext("Alice", "2027-06-30", keys)
+    value = keystore.wrap_member_entry(SITE, alice, plain)
     blob = mk1.unb64url(value)
     assert (len(blob) - 12 - 16) % 256 == 0
-    entry = mk1.unwrap_member_entry(SITE, alice, value)
+    entry = keystore.unwrap_member_entry(SITE, alice, value)
     assert entry == {"name": "Alice", "exp": "2027-06-30", "keys": keys}
     wrong = mk1.derive_member_keys(SITE, "alice@example.com", "wrong password entirely", 1000)
     with pytest.raises(mk1.MK1Error):
-        mk1.unwrap_member_entry(SITE, wrong, value)
+        keystore.unwrap_member_entry(SITE, wrong, value)
 
 
 def test_keystore_hides_member_count_and_is_reproducible() -> None:
     alice = mk1.derive_member_keys(SITE, "alice@example.com", "correct horse battery staple", 1000)
-    value = mk1.wrap_member_entry(SITE, alice, mk1.member_plaintext("Alice", None, {}))
-    store = json.loads(mk1.build_keystore(SITE, {alice.lookup: value}, b"secret"))
+    value = keystore.wrap_member_entry(SITE, alice, keystore.member_plaintext("Alice", None, {}))
+    store = json.loads(keystore.build_keystore(SITE, {alice.lookup: value}, b"secret"))
     assert store["format"] == "mk1" and store["site"] == SITE
     assert store["kdf"] == {"name": "PBKDF2", "hash": "SHA-256", "iterations": 600000}
     assert len(store["members"]) == 16
     assert list(store["members"]) == sorted(store["members"])
     assert {len(v) for v in store["members"].values()} == {len(value)}
     assert all(len(k) == 32 and set(k) <= set("0123456789abcdef") for k in store["members"])
-    assert mk1.build_keystore(SITE, {alice.lookup: value}, b"secret") == mk1.build_keystore(
+    assert keystore.build_keystore(
         SITE, {alice.lookup: value}, b"secret"
-    )
-    assert mk1.keystore_size(17) == 32 and mk1.keystore_size(0) == 16
+    ) == keystore.build_keystore(SITE, {alice.lookup: value}, b"secret")
+    assert keystore.keystore_size(17) == 32 and keystore.keystore_size(0) == 16
     with pytest.raises(ValueError):
-        mk1.build_keystore(SITE, {}, b"s", iterations=99_999)
+        keystore.build_keystore(SITE, {}, b"s", iterations=99_999)
 
 
 def test_decoy_stream_is_hmac_sha256_in_counter_mode() -> None:
     secret, label = b"s" * 32, b"mk1 decoy"
-    stream = mk1.decoy_stream(secret, label)
+    stream = keystore.decoy_stream(secret, label)
     for counter in range(3):
         block = hmac.new(secret, label + counter.to_bytes(8, "big"), hashlib.sha256).digest()
         assert next(stream) == block
@@ -193,7 +193,7 @@ def _lookups(*prefixes: tuple[str, int]) -> list[str]:
 def test_shard_plan_takes_the_fewest_digits_that_keep_shards_small(
     prefixes: list[tuple[str, int]], digits: int, size: int
 ) -> None:
-    assert mk1.shard_plan(_lookups(*prefixes)) == (digits, size)
+    assert keystore.shard_plan(_lookups(*prefixes)) == (digits, size)
 
 
 def _entries(count: int) -> dict[str, str]:
@@ -201,14 +201,14 @@ def _entries(count: int) -> dict[str, str]:
     entries = {}
     for lookup in _lookups(("", count)) if count else []:
         member = mk1.MemberKeys(lookup, hashlib.sha256(lookup.encode()).digest())
-        plain = mk1.member_plaintext(f"M {lookup[:6]}", None, {}, epoch="e" * 22)
-        entries[lookup] = mk1.wrap_member_entry(SITE, member, plain)
+        plain = keystore.member_plaintext(f"M {lookup[:6]}", None, {}, epoch="e" * 22)
+        entries[lookup] = keystore.wrap_member_entry(SITE, member, plain)
     return entries
 
 
 def test_layout_2_index_and_shards_of_equal_size() -> None:
     entries = _entries(1600)  # 100 a shard on average at one digit: too many
-    index, shards = mk1.build_sharded_keystore(SITE, entries, b"secret", "e" * 22, 100_000)
+    index, shards = keystore.build_sharded_keystore(SITE, entries, b"secret", "e" * 22, 100_000)
     assert json.loads(index) == {
         "format": "mk1",
         "layout": 2,
@@ -238,27 +238,27 @@ def test_layout_2_index_and_shards_of_equal_size() -> None:
 
 def test_decoys_are_reproducible_and_follow_the_epoch() -> None:
     entries = _entries(20)
-    one = mk1.build_sharded_keystore(SITE, entries, b"secret", "a" * 22)
-    assert one == mk1.build_sharded_keystore(SITE, entries, b"secret", "a" * 22)
-    other = mk1.build_sharded_keystore(SITE, entries, b"secret", "b" * 22)
+    one = keystore.build_sharded_keystore(SITE, entries, b"secret", "a" * 22)
+    assert one == keystore.build_sharded_keystore(SITE, entries, b"secret", "a" * 22)
+    other = keystore.build_sharded_keystore(SITE, entries, b"secret", "b" * 22)
     for prefix, document in one[1].items():
         before = set(json.loads(document)["members"].items())
         after = set(json.loads(other[1][prefix])["members"].items())
         assert before & after == {(k, v) for k, v in entries.items() if k.startswith(prefix)}
-    prefix, document = mk1.ShardPlan(SITE, 1, 32, 284, b"k" * 32).shard(3, {})
+    prefix, document = keystore.ShardPlan(SITE, 1, 32, 284, b"k" * 32).shard(3, {})
     assert prefix == "3" and len(json.loads(document)["members"]) == 32  # decoys only
-    for lookup, blob in itertools.islice(mk1.shard_decoys(b"k" * 32, 7, "07", 284, 3), 20):
+    for lookup, blob in itertools.islice(keystore.shard_decoys(b"k" * 32, 7, "07", 284, 3), 20):
         assert lookup.startswith("07") and len(lookup) == 32
         assert len(mk1.unb64url(blob)) == 284 and mk1.b64url(mk1.unb64url(blob)) == blob
 
 
 def test_find_entry_reads_both_layouts() -> None:
     alice = mk1.derive_member_keys(SITE, "alice@example.com", "correct horse battery staple", 1000)
-    value = mk1.wrap_member_entry(SITE, alice, mk1.member_plaintext("Alice", None, {}))
+    value = keystore.wrap_member_entry(SITE, alice, keystore.member_plaintext("Alice", None, {}))
     entries = {**_entries(40), alice.lookup: value}
-    one = json.loads(mk1.build_keystore(SITE, entries, b"secret"))
-    assert mk1.find_entry(one, lambda url: b"", alice.lookup) == value
-    index, shards = mk1.build_sharded_keystore(SITE, entries, b"secret", "r" * 22)
+    one = json.loads(keystore.build_keystore(SITE, entries, b"secret"))
+    assert keystore.find_entry(one, lambda url: b"", alice.lookup) == value
+    index, shards = keystore.build_sharded_keystore(SITE, entries, b"secret", "r" * 22)
     asked = []
 
     def read(url: str) -> bytes:
@@ -266,11 +266,11 @@ def test_find_entry_reads_both_layouts() -> None:
         return shards[url.removeprefix("keys/").removesuffix(".json")]
 
     two = json.loads(index)
-    assert mk1.find_entry(two, read, alice.lookup) == value
+    assert keystore.find_entry(two, read, alice.lookup) == value
     assert asked == [f"keys/{alice.lookup[0]}.json"]  # one shard, nothing else
-    assert mk1.find_entry(two, read, "f" * 32) is None
+    assert keystore.find_entry(two, read, "f" * 32) is None
     with pytest.raises(mk1.MK1Error, match="not this keystore's shard"):
-        mk1.find_entry(
+        keystore.find_entry(
             two, lambda url: shards["0"], alice.lookup if alice.lookup[0] != "0" else "1"
         )
 
@@ -311,16 +311,16 @@ TODAY = dt.date(2030, 6, 1)
 def test_the_build_writes_layout_2_with_the_epoch_in_every_entry(tmp_path: Path) -> None:
     state = _state(2000)  # 125 a shard at one digit: two digits
     member = next(iter(state.members.values()))
-    layout = keystore.write(tmp_path, state, TODAY, ["members", "premium"])
+    layout = keystore_writer.write(tmp_path, state, TODAY, ["members", "premium"])
     files = _written(tmp_path)
     index = json.loads(files["mk1/keystore.json"])
     assert index["layout"] == 2 and index["shards"]["digits"] == layout.digits == 2
     assert len(files) == 1 + 256 and layout.entries == 2000
     assert len(_shard_entries(files)) == 256 * layout.size
     keys = mk1.MemberKeys(member.lookup, mk1.unb64url(member.kek))
-    value = mk1.find_entry(index, lambda url: files[f"mk1/{url}"], member.lookup)
+    value = keystore.find_entry(index, lambda url: files[f"mk1/{url}"], member.lookup)
     assert value is not None
-    entry = mk1.unwrap_member_entry(state.site, keys, value)
+    entry = keystore.unwrap_member_entry(state.site, keys, value)
     assert entry["r"] == layout.epoch and len(layout.epoch) == 22
     assert entry["keys"] == {"members": {"v": 1, "k": state.tiers["members"].k}}
     assert (len(mk1.unb64url(value)) - 28) % 256 == 0  # padded like layout 1
@@ -330,12 +330,12 @@ def test_an_unchanged_roster_writes_the_same_bytes_and_any_change_changes_all(
     tmp_path: Path,
 ) -> None:
     state = _state(40)
-    keystore.write(tmp_path / "a", state, TODAY, ["members"])
-    keystore.write(tmp_path / "b", state, TODAY, ["members"])
+    keystore_writer.write(tmp_path / "a", state, TODAY, ["members"])
+    keystore_writer.write(tmp_path / "b", state, TODAY, ["members"])
     first = _written(tmp_path / "a")
     assert _written(tmp_path / "b") == first  # byte-identical
     # Another day, nothing expired: still the same.
-    keystore.write(tmp_path / "c", state, TODAY + dt.timedelta(days=30), ["members"])
+    keystore_writer.write(tmp_path / "c", state, TODAY + dt.timedelta(days=30), ["members"])
     assert _written(tmp_path / "c") == first
     changes = {
         "join": lambda s: s.members.update(_state(1).members),
@@ -348,7 +348,7 @@ def test_an_unchanged_roster_writes_the_same_bytes_and_any_change_changes_all(
     for number, (what, change) in enumerate(changes.items()):
         changed = copy.deepcopy(state)
         change(changed)
-        keystore.write(tmp_path / f"changed{number}", changed, TODAY, ["members", "premium"])
+        keystore_writer.write(tmp_path / f"changed{number}", changed, TODAY, ["members", "premium"])
         after = _shard_entries(_written(tmp_path / f"changed{number}"))
         # Not one entry or decoy of any shard stays: nothing tells who changed.
         assert not before & after, what
@@ -365,11 +365,11 @@ def test_login_links_get_their_own_entries_until_their_last_day(tmp_path: Path) 
 
     def link_entry(day: dt.date) -> dict[str, object] | None:
         folder = tmp_path / day.isoformat()
-        keystore.write(folder, state, day, ["members"])
+        keystore_writer.write(folder, state, day, ["members"])
         files = _written(folder)
         index = json.loads(files["mk1/keystore.json"])
-        value = mk1.find_entry(index, lambda url: files[f"mk1/{url}"], link.lookup)
-        return value and mk1.unwrap_member_entry(state.site, link, value)
+        value = keystore.find_entry(index, lambda url: files[f"mk1/{url}"], link.lookup)
+        return value and keystore.unwrap_member_entry(state.site, link, value)
 
     entry = link_entry(dt.date(2030, 6, 15))
     assert entry is not None and entry["link"] == "2030-06-15" and entry["name"] == member.name
@@ -382,10 +382,10 @@ def test_login_links_get_their_own_entries_until_their_last_day(tmp_path: Path) 
 
 def test_helper_processes_write_the_same_bytes(tmp_path: Path) -> None:
     state = _state(2500)  # 256 shards: split between processes
-    keystore.write(tmp_path / "one", state, TODAY, ["members"], workers=1)
-    keystore.write(tmp_path / "three", state, TODAY, ["members"], workers=3)
+    keystore_writer.write(tmp_path / "one", state, TODAY, ["members"], workers=1)
+    keystore_writer.write(tmp_path / "three", state, TODAY, ["members"], workers=3)
     assert _written(tmp_path / "three") == _written(tmp_path / "one")
     stale = tmp_path / "one" / "mk1" / "keys" / "zz.json"
     stale.write_text("{}")  # a shard of an earlier build into the same folder
-    keystore.write(tmp_path / "one", state, TODAY, ["members"], workers=1)
+    keystore_writer.write(tmp_path / "one", state, TODAY, ["members"], workers=1)
     assert not stale.exists()

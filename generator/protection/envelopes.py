@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from generator.protection import mk1
+from generator.protection import keystore, mk1
 from generator.protection.searchtext import HEADING_ID
 
 #: Where every page links the keystore (its index, in layout 2).
-KEYSTORE_PATH = mk1.KEYSTORE_INDEX
+KEYSTORE_PATH = keystore.KEYSTORE_INDEX
 #: The divider as Python-Markdown leaves it in the HTML.
 DIVIDER_HTML = re.compile(r"<!--\s*more\s*-->")
 #: The id of the sealed part: the table of contents links to it until it is opened.

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from generator import keystore
+from generator import keystore_writer
 from generator import state as private
-from generator.protection import mk1
+from generator.protection import keystore, mk1
 
 from ..conftest import (
     EXPIRING,
@@ -272,8 +272,8 @@ def test_a_site_of_layout_1_still_signs_in(
     old = tmp_path / "site"
     shutil.copytree(bundled_project / "site", old)
     state = private.load(bundled_project / private.STATE_DIR)
-    _, entries = keystore.sealed_entries(state, dt.date.today(), ["members"])
-    document = mk1.build_keystore(state.site, entries, mk1.unb64url(state.secret), 100_000)
+    _, entries = keystore_writer.sealed_entries(state, dt.date.today(), ["members"])
+    document = keystore.build_keystore(state.site, entries, mk1.unb64url(state.secret), 100_000)
     assert "layout" not in json.loads(document)
     (old / "mk1" / "keystore.json").write_bytes(document)
     shutil.rmtree(old / "mk1" / "keys")

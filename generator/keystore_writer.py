@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from generator.process import helper_command
-from generator.protection import mk1
+from generator.protection import keystore, mk1
 
 #: A string as compact JSON writes it (the C encoder `json.dumps` uses).
 _json_text = json.encoder.encode_basestring
@@ -37,7 +37,7 @@ _json_text = json.encoder.encode_basestring
 if TYPE_CHECKING:
     from generator.state import State
 
-INDEX_PATH = mk1.KEYSTORE_INDEX
+INDEX_PATH = keystore.KEYSTORE_INDEX
 INLINE_ENV = "MEMBERKIT_INLINE"
 #: Below this many entries the build's own process writes everything: starting helper
 #: processes would cost more than they save.
@@ -71,7 +71,7 @@ class Layout:
 
 def published(state: State, today: dt.date, tiers: Sequence[str]) -> list[Entry]:
     """The entries of the members who have not expired and of their live login links,
-    sorted by lookup. The plaintexts are `mk1.member_plaintext`'s, without the epoch."""
+    sorted by lookup. The plaintexts are `keystore.member_plaintext`'s, without the epoch."""
     entries: list[Entry] = []
     add = entries.append
     held: dict[str, str] = {}  # the JSON of each set of tiers members hold: a few
@@ -97,11 +97,11 @@ def published(state: State, today: dt.date, tiers: Sequence[str]) -> list[Entry]
 
 
 def roster_epoch(state: State, tiers: Sequence[str], entries: Sequence[Entry]) -> str:
-    """`r`: a MAC of every tier key and every entry to publish (see `mk1.roster_epoch`).
+    """`r`: a MAC of every tier key and every entry to publish (see `keystore.roster_epoch`).
     One line an entry: lookup and key have fixed lengths, and JSON holds no newline."""
     tier_keys = {t: [k.v, k.k] for t, k in sorted(state.tiers.items()) if t in tiers}
     roster = "\n".join(map("".join, entries))
-    return mk1.roster_epoch(
+    return keystore.roster_epoch(
         mk1.unb64url(state.secret), [mk1.compact_json(tier_keys), roster.encode()]
     )
 
@@ -114,12 +114,12 @@ def _tail(epoch: str) -> str:
 def _padded_length(entries: Sequence[Entry], tail: str) -> int:
     """Every entry is padded to the length of the longest, a multiple of 256."""
     longest = max((len(e.plaintext.encode()) for e in entries), default=1) - 1 + len(tail)
-    return longest + (-longest % mk1.PAD_BLOCK)
+    return longest + (-longest % keystore.PAD_BLOCK)
 
 
 def _seal(site: str, entry: Entry, tail: str, length: int) -> str:
     padded = (entry.plaintext[:-1] + tail).encode().ljust(length)
-    return mk1.seal_entry(site, entry.lookup, mk1.unb64url(entry.kek), padded)
+    return keystore.seal_entry(site, entry.lookup, mk1.unb64url(entry.kek), padded)
 
 
 def sealed_entries(
@@ -138,7 +138,7 @@ def sealed_entries(
 class _Job:
     """Shards `first` to `last` (numbers, inclusive), with the entries that fall in them."""
 
-    plan: mk1.ShardPlan
+    plan: keystore.ShardPlan
     folder: str  # where the shard files go: mk1/keys/
     tail: str  # the epoch, closing every plaintext
     length: int  # of every padded plaintext
@@ -180,7 +180,12 @@ def _write_file(path: str, content: bytes) -> None:
 
 
 def _jobs(
-    plan: mk1.ShardPlan, folder: str, tail: str, length: int, entries: Sequence[Entry], count: int
+    plan: keystore.ShardPlan,
+    folder: str,
+    tail: str,
+    length: int,
+    entries: Sequence[Entry],
+    count: int,
 ) -> list[_Job]:
     """`count` jobs of consecutive shards, each with its slice of the sorted entries."""
     total = 16**plan.digits
@@ -216,16 +221,16 @@ def _write(
 ) -> Layout:
     entries = published(state, today, tiers)
     epoch = roster_epoch(state, tiers, entries)
-    digits, size = mk1.shard_plan([e.lookup for e in entries])
+    digits, size = keystore.shard_plan([e.lookup for e in entries])
     index = site_dir / INDEX_PATH
-    folder = index.parent / mk1.SHARD_URL.split("/")[0]
+    folder = index.parent / keystore.SHARD_URL.split("/")[0]
     shutil.rmtree(folder, ignore_errors=True)  # a build into a used folder: no stale shard
     folder.mkdir(parents=True)
     tail = _tail(epoch)
     length = _padded_length(entries, tail)
     blob_length = mk1.NONCE_BYTES + length + 16
-    key = mk1.decoy_key(mk1.unb64url(state.secret), epoch)
-    plan = mk1.ShardPlan(state.site, digits, size, blob_length, key)
+    key = keystore.decoy_key(mk1.unb64url(state.secret), epoch)
+    plan = keystore.ShardPlan(state.site, digits, size, blob_length, key)
     layout = Layout(digits=digits, size=size, entries=len(entries), epoch=epoch)
     if workers is None:
         inline = len(entries) < POOL_THRESHOLD or os.environ.get(INLINE_ENV) == "1"
@@ -242,7 +247,7 @@ def _write(
         for helper in helpers:  # after a failure here: none writes on into the folder
             if helper is not None:
                 helper.stop()
-    index.write_bytes(mk1.keystore_index(state.site, state.iterations, digits))
+    index.write_bytes(keystore.keystore_index(state.site, state.iterations, digits))
     return layout
 
 
