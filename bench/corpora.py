@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from generator import state as private
 from generator.documents.library import DocumentLibrary
+from generator.members import state as private
+from generator.members import store
 from generator.protection import mk1
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: its bundled site and README
@@ -90,8 +91,8 @@ def make_state(project: Path, members: int = 1, iterations: int = 600_000) -> No
     current.ensure_tiers(["members"])
     current.add(EMAIL, PASSWORD, name="Bench Member", tiers=["members"], expires=None)
     add_members(current, members - 1)
-    shutil.rmtree(project / private.STATE_DIR, ignore_errors=True)
-    private.save(current, project / private.STATE_DIR)
+    shutil.rmtree(project / store.STATE_DIR, ignore_errors=True)
+    store.save(current, project / store.STATE_DIR)
 
 
 def add_members(state: private.State, count: int) -> None:

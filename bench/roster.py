@@ -22,8 +22,8 @@ from contenders import Builds, build
 from corpora import EMAIL, PASSWORD, add_members, make_state, synthetic_page
 from results import Row, number
 
-from generator import keystore_writer
-from generator import state as private
+from generator.members import keystore_writer, store
+from generator.members import state as private
 from generator.protection import mk1
 
 # -- builds with more members ------------------------------------------------------------
@@ -44,7 +44,7 @@ def member_rows(
     keystore_seconds: dict[int, float] = {}
     for count in counts:
         make_state(project, count, iterations=100_000)
-        state = private.load(project / private.STATE_DIR)
+        state = store.load(project / store.STATE_DIR)
         with tempfile.TemporaryDirectory(prefix="memberkit-keystore-") as folder:
             timer = time.perf_counter()
             keystore_writer.write(Path(folder), state, dt.date.today(), ["members"])
@@ -89,7 +89,7 @@ def member_rows(
 def import_seconds(count: int, workers: int | None) -> float:
     """`memberkit members import` of `count` new members: PBKDF2 at 600,000 iterations
     each, on every core (workers=None) or on one."""
-    from generator.members import import_csv
+    from generator.members.roster import import_csv
 
     current = private.State.new(mk1.DEFAULT_ITERATIONS)
     text = "email,name\n" + "".join(f"new{n}@example.com,Member {n}\n" for n in range(count))
@@ -158,7 +158,7 @@ def keystore_figures(
     site, timed, then served to Chromium."""
     figures = []
     for count in counts:
-        state = private.load(project / private.STATE_DIR)
+        state = store.load(project / store.STATE_DIR)
         add_members(state, count - 1)
         site = project.with_name(f"{project.name}-keystore-{count}")
         shutil.copytree(project / "site", site, ignore=shutil.ignore_patterns("mk1"))

@@ -18,6 +18,7 @@ import click
 
 from generator import __version__
 from generator.errors import MemberkitError
+from generator.members import checks, store
 
 # Material prints an end-of-life banner on every build that the owner cannot act
 # on; the README explains the date and the plan instead.
@@ -312,7 +313,7 @@ class Project:
 
     def __init__(self, config_file: str | None) -> None:
         from generator.build import BuildFailed, load_site_config
-        from generator.state import state_dir
+        from generator.members.store import state_dir
 
         try:
             path, config = load_site_config(config_file)
@@ -333,7 +334,7 @@ class Project:
         return self.site_url or "http://127.0.0.1:8000/"
 
     def login_link(self, email: str, secret: str) -> str:
-        from generator.members import login_link
+        from generator.members.roster import login_link
 
         return login_link(self.link_base(), email, secret)
 
@@ -372,7 +373,7 @@ def _print_login(project: Project, email: str, password: str, link: tuple[str, s
 
 
 def link_days_option(func: F) -> F:
-    from generator.state import LINK_DAYS
+    from generator.members.state import LINK_DAYS
 
     return click.option(
         "--link-days",
@@ -410,7 +411,7 @@ class Mailing:
     folder: Path | None = None  # the dry run's folder
 
     def compose(self, member: Any, values: dict[str, str]) -> Any:
-        from generator.mail import compose
+        from generator.members.mail import compose
 
         base = {
             "name": member.name,
@@ -441,7 +442,7 @@ def _mailing(
     project: Project, kind: str, send: bool, dry_run: str | None, *, template: bool = True
 ) -> Mailing | None:
     """Check everything sending needs before the roster changes: nothing half-done."""
-    from generator import mail
+    from generator.members import mail
 
     if not send and not dry_run:
         return None
@@ -469,7 +470,7 @@ def _deliver(
     A welcome (`outbox`) is put in the outbox before it is sent and taken out once
     the server has it: a failure loses nothing, `memberkit members resend` retries.
     """
-    from generator.mail import Outbox, Postman, recipient, write_eml
+    from generator.members.mail import Outbox, Postman, recipient, write_eml
 
     if mailing.folder is not None:
         for message in messages:
@@ -546,24 +547,24 @@ def members_add(
     """Add a member and print their login once (--send also emails it to them)."""
     import datetime as dt
 
-    from generator import state as private
-    from generator.members import check_tiers
+    from generator.members import checks, store
+    from generator.members.roster import check_tiers
 
     project = _project(config_file)
     try:
         mailing = _mailing(project, "welcome", send, dry_run)
         granted = check_tiers(tiers or project.tiers[:1], project.tiers)
         today = dt.date.today()
-        private.check_expiry(expires, today)
+        checks.check_expiry(expires, today)
         chosen = _read_password(password_stdin)
-        password = chosen or private.generate_password()
-        with private.locked(project.state_dir):
-            current, created = private.load_or_create(project.state_dir)
+        password = chosen or checks.generate_password()
+        with store.locked(project.state_dir):
+            current, created = store.load_or_create(project.state_dir)
             member = current.add(
                 email, password, name=name, tiers=granted, expires=expires, generated=not chosen
             )
             link = current.issue_link(member.email, today, link_days)
-            private.save(current, project.state_dir)
+            store.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     if created:
@@ -595,19 +596,18 @@ def members_reset(
     """
     import datetime as dt
 
-    from generator import state as private
-    from generator.mail import Outbox
+    from generator.members.mail import Outbox
 
     project = _project(config_file)
     try:
         mailing = _mailing(project, "welcome", send, dry_run)
         chosen = _read_password(password_stdin)
-        password = chosen or private.generate_password()
-        with private.locked(project.state_dir):
-            current = private.load(project.state_dir)
+        password = chosen or checks.generate_password()
+        with store.locked(project.state_dir):
+            current = store.load(project.state_dir)
             member = current.reset(email, password, generated=not chosen)
             link = current.issue_link(member.email, dt.date.today(), link_days)
-            private.save(current, project.state_dir)
+            store.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     Outbox(project.state_dir).discard(member.email)  # an unsent welcome holds the old one
@@ -627,16 +627,15 @@ def members_reset(
 @click.argument("email")
 def members_remove(config_file: str | None, email: str) -> None:
     """Remove a member and rotate the keys of every tier they held."""
-    from generator import state as private
-    from generator.mail import Outbox
+    from generator.members.mail import Outbox
 
     project = _project(config_file)
     try:
-        with private.locked(project.state_dir):
-            current = private.load(project.state_dir)
+        with store.locked(project.state_dir):
+            current = store.load(project.state_dir)
             gone = current.member(email).email
             tiers = current.remove(email)
-            private.save(current, project.state_dir)
+            store.save(current, project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     Outbox(project.state_dir).discard(gone)
@@ -652,11 +651,9 @@ def members_list(config_file: str | None) -> None:
     """List members: email, name, tiers, expiry."""
     import datetime as dt
 
-    from generator import state as private
-
     project = _project(config_file)
     try:
-        current = private.load(project.state_dir)
+        current = store.load(project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     today = dt.date.today()
@@ -684,14 +681,13 @@ def members_export(config_file: str | None, output: str | None) -> None:
     A cell that starts with =, +, -, @, a tab or a carriage return gets a ' before it,
     so that a spreadsheet shows it as text instead of running it as a formula.
     """
-    from generator import state as private
-    from generator.members import export_csv
+    from generator.members.roster import export_csv
 
     project = _project(config_file)
     try:
         if output:
             _check_folder(Path(output))
-        text = export_csv(private.load(project.state_dir))
+        text = export_csv(store.load(project.state_dir))
         if output:
             _write(Path(output), text)
     except MemberkitError as error:
@@ -708,10 +704,9 @@ def _check_folder(path: Path) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    from generator import state as private
 
     try:
-        private.write_private(path, text.encode())
+        store.write_private(path, text.encode())
     except OSError as error:
         raise MemberkitError(f"{path}: cannot write it ({error.strerror})") from None
 
@@ -800,9 +795,8 @@ def members_import(
 ) -> None:
     """Import members from a checkout's CSV export: Stripe, Lemon Squeezy, Gumroad,
     Payhip, memberkit's own format (email, name, tier, expires), or --columns."""
-    from generator import state as private
-    from generator.checkout import parse_columns
-    from generator.members import check_tiers, import_csv, passwords_csv
+    from generator.members.checkout import parse_columns
+    from generator.members.roster import check_tiers, import_csv, passwords_csv
 
     project = _project(config_file)
     out = Path(passwords_out)
@@ -823,8 +817,8 @@ def members_import(
         raise click.ClickException(f"{csv_file}: cannot read it ({error})") from None
     progress = _Progress()
     try:
-        with private.locked(project.state_dir):
-            current, _ = private.load_or_create(project.state_dir)
+        with store.locked(project.state_dir):
+            current, _ = store.load_or_create(project.state_dir)
             report = import_csv(
                 current,
                 text,
@@ -845,7 +839,7 @@ def members_import(
                 _write(out, passwords_csv(logins))
             if report.added or report.updated:
                 try:
-                    private.save(current, project.state_dir)
+                    store.save(current, project.state_dir)
                 except BaseException:
                     out.unlink(missing_ok=True)  # its passwords open nothing
                     raise
@@ -890,7 +884,7 @@ def members_resend(
     memberkit keeps no password: a member whose welcome has left the outbox gets a new
     one with 'memberkit members reset EMAIL --send'.
     """
-    from generator.mail import Outbox
+    from generator.members.mail import Outbox
     from generator.protection import mk1
 
     project = _project(config_file)
@@ -947,13 +941,11 @@ def members_remind(
     """
     import datetime as dt
 
-    from generator import state as private
-
     project = _project(config_file)
     today = dt.date.today()
     try:
         mailing = _mailing(project, "reminder", send, dry_run)
-        current = private.load(project.state_dir)
+        current = store.load(project.state_dir)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     due = [
@@ -983,7 +975,7 @@ def members_remind(
         sent=lambda email: sent.update({email: current.members[email].expires or ""}),
     )
     if sent:
-        with private.locked(project.state_dir):
+        with store.locked(project.state_dir):
             reminded.record(sent, current.members)
     if not todo:
         click.echo(f"Nobody to remind: {len(due)} member(s) end within {days} day(s), all told.")
@@ -1011,13 +1003,10 @@ class _Reminders:
         return self.told.get(email)
 
     def record(self, sent: dict[str, str], members: Any) -> None:
-        from generator import state as private
 
         told = {**self.told, **sent}
         kept = {email: day for email, day in told.items() if email in members}
-        private.write_private(
-            self.path, (json.dumps(kept, indent=1, sort_keys=True) + "\n").encode()
-        )
+        store.write_private(self.path, (json.dumps(kept, indent=1, sort_keys=True) + "\n").encode())
         self.told = kept
 
 
@@ -1028,15 +1017,14 @@ def _demo_member(config_file: str | None, dev_addr: str) -> None:
     """First run: no roster yet, so create one with a demo member and print its login."""
     import datetime as dt
 
-    from generator import state as private
-    from generator.members import login_link
+    from generator.members.roster import login_link
 
     project = Project(config_file)
-    with private.locked(project.state_dir):
-        current, created = private.load_or_create(project.state_dir)
+    with store.locked(project.state_dir):
+        current, created = store.load_or_create(project.state_dir)
         if not created and current.members:
             return
-        password = private.generate_password()
+        password = checks.generate_password()
         current.add(
             DEMO_EMAIL,
             password,
@@ -1046,7 +1034,7 @@ def _demo_member(config_file: str | None, dev_addr: str) -> None:
             generated=True,
         )
         secret, last_day = current.issue_link(DEMO_EMAIL, dt.date.today())
-        private.save(current, project.state_dir)
+        store.save(current, project.state_dir)
     local = f"http://{dev_addr}/"
     click.echo(f"Created a demo member in {_shown(project.state_dir)} to try the members' area:")
     click.echo(f"  email:      {DEMO_EMAIL}")

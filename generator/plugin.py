@@ -31,12 +31,13 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from generator import access, discovery, downloads, join, keystore_writer, preview, schedule
-from generator import state as private
+from generator import access, discovery, downloads, join, preview, schedule
 from generator.config import MemberkitConfig
 from generator.documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
 from generator.errors import MemberkitError
 from generator.links import Links
+from generator.members import keystore_writer, store
+from generator.members import state as private
 from generator.policy import SitePolicy
 from generator.protection import envelopes, leakcheck, worker
 from generator.protection.leakcheck import Leak
@@ -235,14 +236,14 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
 
     def _load_state(self, root: Path) -> None:
         """Read the private state; drop expired members (rotating their tiers)."""
-        folder = private.state_dir(root)
-        with private.locked(folder, log.info, create=False):  # one writer at a time
-            state = private.load(folder)
+        folder = store.state_dir(root)
+        with store.locked(folder, log.info, create=False):  # one writer at a time
+            state = store.load(folder)
             dropped = state.drop_expired(dt.date.today())
             missing = [t for t in self.tiers if t not in state.tiers]
             state.ensure_tiers(missing)
             if dropped or missing:
-                private.save(state, folder)
+                store.save(state, folder)
         for member in dropped:
             log.info(
                 f"dropped expired member {member.email} (ended {member.expires}); "

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import state as private
+from generator.members import state as private
+from generator.members import store
 from generator.protection import keystore, mk1
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +63,8 @@ def write_state(project: Path, members: tuple[TestMember, ...] = (MEMBER, OTHER,
             expires=member.expires,
         )
         current.issue_link(member.email, dt.date.today(), secret=member.link)
-    folder = project / private.STATE_DIR
-    private.save(current, folder)
+    folder = project / store.STATE_DIR
+    store.save(current, folder)
     return folder
 
 
@@ -85,7 +86,7 @@ def run_memberkit(
     *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the real command line, as the owner would, in another process."""
-    environment = {k: v for k, v in os.environ.items() if k != private.STATE_ENV}
+    environment = {k: v for k, v in os.environ.items() if k != store.STATE_ENV}
     return subprocess.run(
         [sys.executable, "-m", "generator", *args],
         cwd=cwd,
@@ -127,7 +128,7 @@ def bundled_site(bundled_project: Path) -> Path:
 
 
 def tier_keys(project: Path) -> tuple[str, dict[str, tuple[int, bytes]]]:
-    current = private.load(project / private.STATE_DIR)
+    current = store.load(project / store.STATE_DIR)
     return current.site, {t: (k.v, mk1.unb64url(k.k)) for t, k in current.tiers.items()}
 
 

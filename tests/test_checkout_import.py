@@ -1,7 +1,7 @@
 """`memberkit members import` reads the exports of Stripe, Lemon Squeezy, Gumroad, Payhip.
 
 The sample files are written from each checkout's documented (or, where it documents
-none, assumed: see generator/checkout.py) header row, with rows as a real store has them.
+none, assumed: see generator/members/checkout.py) header row, with rows as a real store has them.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import state as private
 from generator.errors import MemberkitError
-from generator.members import import_csv
+from generator.members import state as private
+from generator.members.roster import import_csv
 
 from .conftest import copy_project, run_memberkit
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import state as private
 from generator.cli import cli
+from generator.members import store
 
 from .conftest import nginx_check, run_memberkit
 from .test_protection import every_text
@@ -101,22 +101,22 @@ def test_memberkit_nginx_prints_a_server_block_nginx_accepts(project: Path, tmp_
 
 def test_build_reads_the_state_named_by_memberkit_state(project: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "secrets"
-    shutil.move(str(project / private.STATE_DIR), elsewhere)
+    shutil.move(str(project / store.STATE_DIR), elsewhere)
     without = run_memberkit("build", cwd=project)
     assert without.returncode != 0 and "no private state" in without.stderr
-    result = run_memberkit("build", cwd=project, env={private.STATE_ENV: str(elsewhere)})
+    result = run_memberkit("build", cwd=project, env={store.STATE_ENV: str(elsewhere)})
     assert result.returncode == 0, result.stderr
-    store = json.loads((project / "site/mk1/keystore.json").read_text())
-    assert store["site"] == private.load(elsewhere).site
-    assert not (project / private.STATE_DIR).exists()
+    keystore = json.loads((project / "site/mk1/keystore.json").read_text())
+    assert keystore["site"] == store.load(elsewhere).site
+    assert not (project / store.STATE_DIR).exists()
 
 
 def test_the_private_state_never_reaches_the_site(project: Path) -> None:
     assert run_memberkit("build", cwd=project).returncode == 0
     site = project / "site"
     names = {p.name for p in site.rglob("*")}
-    assert private.STATE_DIR not in names and private.STATE_FILE not in names
-    state = private.load(project / private.STATE_DIR)
+    assert store.STATE_DIR not in names and store.STATE_FILE not in names
+    state = store.load(project / store.STATE_DIR)
     secrets = [state.secret, *(m.kek for m in state.members.values())]
     secrets += [k.k for k in state.tiers.values()]
     everything = every_text(site)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import MemberkitError
-from generator.mail import Server, Template
+from generator.members.mail import Server, Template
 
 from .conftest import ROOT, copy_project, run_memberkit
 from .mailserver import USER, mail_server

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import state as private
+from generator.members import store
 from generator.protection import mk1
 
 from .conftest import ROOT, run_memberkit, tier_keys, write_state
@@ -247,7 +247,7 @@ def test_plain_mkdocs_build_leaves_no_leaking_site_and_reports_every_finding(
 def test_the_whole_site_members_only_but_the_home_page(tmp_path: Path) -> None:
     project = rich_project(tmp_path)
     assert run_memberkit("build", cwd=project).returncode == 0
-    state = private.load(project / private.STATE_DIR)
+    state = store.load(project / store.STATE_DIR)
     assert state.site
     sealed = {
         str(p.parent.relative_to(project / "site"))

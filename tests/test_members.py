@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import state
+from generator.members import state
 from generator.protection import mk1
 
 from .conftest import copy_project, keystore_entry, run_memberkit

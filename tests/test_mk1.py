@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import keystore_writer
-from generator import state as private
+from generator.members import keystore_writer
+from generator.members import state as private
 from generator.protection import keystore, mk1
 
 SITE = "00112233445566778899aabbccddeeff"

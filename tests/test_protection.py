@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import state as private
 from generator.access import split_teaser
+from generator.members import store
 from generator.protection import mk1
 
 from .conftest import (
@@ -201,10 +201,10 @@ def test_an_expired_member_is_dropped_at_build_time(project: Path) -> None:
         "old@example.com", "Old Member", "an expired long password", expires=yesterday
     )
     write_state(project, (MEMBER, expired))
-    version = private.load(project / ".memberkit").tiers["members"].v
+    version = store.load(project / ".memberkit").tiers["members"].v
     result = run_memberkit("build", cwd=project)
     assert result.returncode == 0, result.stderr
-    after = private.load(project / ".memberkit")
+    after = store.load(project / ".memberkit")
     assert list(after.members) == [MEMBER.email]
     assert after.tiers["members"].v == version + 1
     assert keystore_entry(project / "site", expired.email, expired.password) is None

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import state as private
 from generator.cli import cli
+from generator.members import state as private
+from generator.members import store
 
 from .conftest import MEMBER, TestMember, copy_project, run_memberkit, write_state
 
@@ -40,7 +41,7 @@ def saved(project: Path) -> dict:
 
 
 def spawn(project: Path, *args: str) -> subprocess.Popen[str]:
-    environment = {k: v for k, v in os.environ.items() if k != private.STATE_ENV}
+    environment = {k: v for k, v in os.environ.items() if k != store.STATE_ENV}
     return subprocess.Popen(
         [sys.executable, "-m", "generator", *args],
         cwd=project,
@@ -77,14 +78,14 @@ def test_a_build_waits_for_a_member_command_and_says_so(tmp_path: Path) -> None:
     release = threading.Event()
 
     def hold() -> None:
-        with private.locked(folder):
+        with store.locked(folder):
             release.wait(30)
 
     holder = threading.Thread(target=hold)
     holder.start()
     time.sleep(0.2)
     build = spawn(project, "build")
-    time.sleep(private.LOCK_NOTICE_SECONDS + 2.5)
+    time.sleep(store.LOCK_NOTICE_SECONDS + 2.5)
     assert build.poll() is None, "the build did not wait for the lock"
     release.set()
     holder.join()
@@ -96,8 +97,8 @@ def test_a_build_waits_for_a_member_command_and_says_so(tmp_path: Path) -> None:
 def test_the_lock_is_released_when_its_holder_dies(project: Path) -> None:
     assert memberkit(project, "members", "add", "a@example.org").returncode == 0
     script = (
-        "import os, sys; from pathlib import Path; from generator import state; "
-        "cm = state.locked(Path(sys.argv[1])); cm.__enter__(); os._exit(3)"
+        "import os, sys; from pathlib import Path; from generator.members import store; "
+        "cm = store.locked(Path(sys.argv[1])); cm.__enter__(); os._exit(3)"
     )
     died = subprocess.run([sys.executable, "-c", script, str(project / ".memberkit")], check=False)
     assert died.returncode == 3
@@ -119,7 +120,7 @@ def test_a_dropped_expired_member_is_named_in_the_build_output(tmp_path: Path) -
         f"dropped expired member old@example.com (ended {yesterday}); new keys for members"
         in result.stderr
     )
-    assert "old@example.com" not in private.load(project / ".memberkit").members
+    assert "old@example.com" not in store.load(project / ".memberkit").members
 
 
 # -- a hand-edited state -----------------------------------------------------------------
@@ -217,7 +218,8 @@ def test_a_strong_chosen_password_is_taken(project: Path) -> None:
         project, "members", "add", "a@b.org", "--password-stdin", stdin="velvet orbit cactus lamp"
     )
     assert result.returncode == 0, result.stderr
-    assert not (Path(private.__file__).parent / "assets" / "common-passwords.txt").exists()
+    package = Path(private.__file__).parents[1]
+    assert not list(package.rglob("common-passwords*"))
 
 
 def test_reset_rotates_the_tiers_the_member_holds(project: Path) -> None:
@@ -321,7 +323,7 @@ def test_a_failed_save_leaves_no_passwords_file(
     def fail(state: private.State, folder: Path) -> Path:
         raise MemberkitError(f"{folder}: cannot save the private state (No space left)")
 
-    monkeypatch.setattr(private, "save", fail)
+    monkeypatch.setattr(store, "save", fail)
     monkeypatch.chdir(project)
     for key, value in FAST.items():
         monkeypatch.setenv(key, value)
@@ -354,7 +356,7 @@ def test_import_progress_updates_on_a_terminal(project: Path, tmp_path: Path) ->
     source = tmp_path / "in.csv"
     source.write_text("email\n" + "".join(f"m{n}@b.org\n" for n in range(40)))
     leader, follower = pty.openpty()
-    environment = {k: v for k, v in os.environ.items() if k != private.STATE_ENV}
+    environment = {k: v for k, v in os.environ.items() if k != store.STATE_ENV}
     run = subprocess.run(
         [
             sys.executable,

@@ -22,8 +22,8 @@ from docx.enum.text import WD_COLOR_INDEX
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from generator import state as private
 from generator.documents.spreadsheet import BLANK_FILL
+from generator.members import store
 from generator.protection import mk1
 
 from .conftest import ARTIFACTS, IN_CI, PageWatch, screenshot
@@ -36,7 +36,7 @@ NOTES = ["Move the blog to January.", 'Ask Maria for <10> fewer hours & "no" ove
 
 def opened(bundled_project: Path, path: str) -> bytes:
     """What the build sealed into `site/<path>.mk1`, opened with the tier key."""
-    state = private.load(bundled_project / private.STATE_DIR)
+    state = store.load(bundled_project / store.STATE_DIR)
     keys = {t: (k.v, mk1.unb64url(k.k)) for t, k in state.tiers.items()}
     envelope = (bundled_project / "site" / f"{path}.mk1").read_bytes()
     return mk1.open_envelope(envelope, keys, site=state.site, path=path)[1]

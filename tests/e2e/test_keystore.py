@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from generator import keystore_writer
-from generator import state as private
+from generator.members import keystore_writer, store
 from generator.protection import keystore, mk1
 
 from ..conftest import (
@@ -83,7 +82,7 @@ class Site:
         assert result.returncode == 0, result.stderr
 
     def version(self) -> int:
-        return private.load(self.project / private.STATE_DIR).tiers["members"].v
+        return store.load(self.project / store.STATE_DIR).tiers["members"].v
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +270,7 @@ def test_a_site_of_layout_1_still_signs_in(
     """Sites built before the keystore was sharded keep working with this browser code."""
     old = tmp_path / "site"
     shutil.copytree(bundled_project / "site", old)
-    state = private.load(bundled_project / private.STATE_DIR)
+    state = store.load(bundled_project / store.STATE_DIR)
     _, entries = keystore_writer.sealed_entries(state, dt.date.today(), ["members"])
     document = keystore.build_keystore(state.site, entries, mk1.unb64url(state.secret), 100_000)
     assert "layout" not in json.loads(document)
@@ -317,7 +316,7 @@ def test_without_remember_me_nothing_on_disk_opens_a_key(
 
     from .conftest import CHROMIUM, LAUNCH_ARGS
 
-    state = private.load(bundled_project / private.STATE_DIR)
+    state = store.load(bundled_project / store.STATE_DIR)
     tier_key = mk1.unb64url(state.tiers["members"].k)
     kek = mk1.unb64url(state.members[MEMBER.email].kek)
     profile = tmp_path / "profile"
@@ -354,7 +353,7 @@ def test_without_remember_me_nothing_on_disk_opens_a_key(
 def test_a_login_link_is_refused_after_its_last_day(
     page: tuple[Page, PageWatch], served_site: str
 ) -> None:
-    from generator.members import login_link
+    from generator.members.roster import login_link
 
     tab, _ = page
     last_day = dt.date.today() + dt.timedelta(days=14)
@@ -376,7 +375,7 @@ def test_a_login_link_is_refused_after_its_last_day(
 def test_a_link_for_someone_else_asks_before_switching(
     member_page: tuple[Page, PageWatch], served_site: str, switch: bool
 ) -> None:
-    from generator.members import login_link
+    from generator.members.roster import login_link
 
     tab, _ = member_page  # signed in as MEMBER
     asked: list[str] = []

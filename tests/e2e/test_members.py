@@ -75,7 +75,7 @@ def test_wrong_password_gets_one_generic_message(
 def test_login_link_signs_in_and_leaves_no_trace(
     page: tuple[Page, PageWatch], served_site: str
 ) -> None:
-    from generator.members import login_link
+    from generator.members.roster import login_link
 
     tab, _ = page
     tab.goto(served_site + "three-mistakes/")  # a page before the link, to go back to
@@ -100,7 +100,7 @@ def test_login_link_opened_on_the_sign_in_page_signs_in(
     page: tuple[Page, PageWatch], served_site: str
 ) -> None:
     """Only the fragment changes, so the page is not loaded again: the link still works."""
-    from generator.members import login_link
+    from generator.members.roster import login_link
 
     tab, _ = page
     tab.goto(served_site + "login/")

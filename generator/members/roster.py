@@ -10,18 +10,11 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from generator.checkout import OWN_COLUMNS, Entry, read_export, write_csv
 from generator.errors import MemberkitError
+from generator.members.checkout import OWN_COLUMNS, Entry, read_export, write_csv
+from generator.members.checks import check_email, check_name, generate_password, new_link_secret
+from generator.members.state import LINK_DAYS, State, derive_keys
 from generator.protection import mk1
-from generator.state import (
-    LINK_DAYS,
-    State,
-    check_email,
-    check_name,
-    derive_keys,
-    generate_password,
-    new_link_secret,
-)
 
 CSV_COLUMNS = OWN_COLUMNS
 

@@ -35,7 +35,7 @@ from generator.protection import keystore, mk1
 _json_text = json.encoder.encode_basestring
 
 if TYPE_CHECKING:
-    from generator.state import State
+    from generator.members.state import State
 
 INDEX_PATH = keystore.KEYSTORE_INDEX
 INLINE_ENV = "MEMBERKIT_INLINE"

@@ -35,7 +35,7 @@ import markdown
 import yaml
 
 from generator.errors import MemberkitError
-from generator.state import write_private
+from generator.members.store import write_private
 
 SMTP_ENV = "MEMBERKIT_SMTP"
 FROM_ENV = "MEMBERKIT_MAIL_FROM"

@@ -1,0 +1,284 @@
+"""The owner's private state: site id, tier keys and versions, the member roster.
+
+The model and its changes (add, reset, remove, expiry, key rotation); where it is kept
+and how it is written is `store`'s job, what the roster accepts is `checks`'.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from generator.errors import MemberkitError
+from generator.members.checks import (
+    check_date,
+    check_email,
+    check_name,
+    check_password,
+    new_link_secret,
+)
+from generator.protection import mk1
+
+#: How long a login link opens the site, in days, unless the owner says otherwise.
+LINK_DAYS = 14
+
+#: The state file's format, written into it.
+FORMAT = "memberkit-state-1"
+
+
+@dataclass
+class TierKey:
+    v: int
+    k: str  # base64url, 32 bytes
+
+    @classmethod
+    def derive(cls, secret: str, tier: str, version: int) -> TierKey:
+        """The key of a tier's version, from the state's secret.
+
+        Derived rather than drawn: two builds from the same state (a CI secret, say)
+        that both drop an expired member rotate to the same key, so members are not
+        signed out at every deploy. Without the secret it cannot be predicted.
+        """
+        material = hmac.new(
+            mk1.unb64url(secret), f"mk1 tier key|{tier}|{version}".encode(), hashlib.sha256
+        ).digest()
+        return cls(version, mk1.b64url(material))
+
+
+@dataclass
+class LoginLink:
+    """A member's one-click login link: a random secret of its own, not the password.
+
+    It opens a keystore entry of its own (derived from the secret as from a password)
+    until `expires`, its last day; builds after that day leave the entry out.
+    """
+
+    lookup: str
+    kek: str  # base64url; secret: opens the link's keystore entry
+    expires: str  # YYYY-MM-DD
+
+    def expired(self, today: dt.date) -> bool:
+        return dt.date.fromisoformat(self.expires) < today
+
+
+@dataclass
+class Member:
+    email: str  # normalised (PROTOCOL.md)
+    name: str
+    tiers: list[str]
+    expires: str | None  # YYYY-MM-DD, last day of access; None: no expiry
+    lookup: str
+    kek: str  # base64url; secret: opens this member's keystore entry
+    link: LoginLink | None = None  # the login link handed out last, if any
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and dt.date.fromisoformat(self.expires) < today
+
+
+@dataclass
+class State:
+    site: str
+    secret: str  # base64url; seeds the tier keys and the keystore's decoy entries
+    iterations: int
+    tiers: dict[str, TierKey] = field(default_factory=dict)
+    members: dict[str, Member] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, iterations: int) -> State:
+        return cls(
+            site=secrets.token_hex(16),
+            secret=mk1.b64url(secrets.token_bytes(32)),
+            iterations=iterations,
+        )
+
+    def cache_key(self) -> bytes:
+        """Signs what the build keeps in `.cache/` and reads back as code (the checked
+        template library): a cache restored from elsewhere (a CI cache, say) cannot
+        run code in a build that holds the tier keys."""
+        return hmac.new(mk1.unb64url(self.secret), b"memberkit cache", hashlib.sha256).digest()
+
+    def sealing_keys(self) -> dict[str, tuple[int, bytes]]:
+        """Each tier's current version and key, as the build seals with them."""
+        return {t: (k.v, mk1.unb64url(k.k)) for t, k in self.tiers.items()}
+
+    def to_json(self) -> str:
+        data = {"format": FORMAT, **asdict(self)}
+        return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+    # -- members -------------------------------------------------------------
+
+    def member(self, email: str) -> Member:
+        key = mk1.normalize_email(email)
+        if key not in self.members:
+            raise MemberkitError(f"no member with the email {key!r}; see 'memberkit members list'")
+        return self.members[key]
+
+    def add(
+        self,
+        email: str,
+        password: str,
+        *,
+        name: str,
+        tiers: Sequence[str],
+        expires: str | None,
+        keys: mk1.MemberKeys | None = None,
+        generated: bool = False,
+    ) -> Member:
+        """Add a member (PBKDF2 runs here, once, never at build time).
+
+        `keys` are the member's derived keys when the caller ran PBKDF2 already (in
+        worker processes, for an import); `generated` skips the strength estimate of a
+        password memberkit drew itself (99 random bits).
+        """
+        key = check_email(email)
+        if key in self.members:
+            raise MemberkitError(
+                f"{key} is already a member; use 'memberkit members reset' for a new password"
+            )
+        member = self._make(key, password, name, tiers, expires, keys, generated)
+        self.members[key] = member
+        return member
+
+    def reset(
+        self,
+        email: str,
+        password: str,
+        *,
+        keys: mk1.MemberKeys | None = None,
+        generated: bool = False,
+    ) -> Member:
+        """New credentials for a member, and new keys for every tier they hold.
+
+        Rotating cuts off whoever learnt the old password, and any browser still
+        signed in with it, at the next build: their saved tier keys open nothing new.
+        """
+        old = self.member(email)
+        member = self._make(old.email, password, old.name, old.tiers, old.expires, keys, generated)
+        self.members[old.email] = member
+        self.rotate(member.tiers)
+        return member
+
+    def issue_link(
+        self,
+        email: str,
+        today: dt.date,
+        days: int = LINK_DAYS,
+        *,
+        secret: str | None = None,
+        keys: mk1.MemberKeys | None = None,
+    ) -> tuple[str, str]:
+        """A new login link for a member: (its secret, its last day). The link handed
+        out before stops opening anything at the next build.
+
+        `secret` and `keys` come from the caller when it ran PBKDF2 already (in worker
+        processes, for an import).
+        """
+        if days < 1:
+            raise MemberkitError("a login link must last at least one day (--link-days 1)")
+        member = self.member(email)
+        secret = secret or new_link_secret()
+        if keys is None:
+            keys = mk1.derive_member_keys(self.site, member.email, secret, self.iterations)
+        expires = (today + dt.timedelta(days=days)).isoformat()
+        member.link = LoginLink(keys.lookup, mk1.b64url(keys.kek), expires)
+        return secret, expires
+
+    def remove(self, email: str) -> list[str]:
+        """Remove a member and rotate every tier they held; returns those tiers."""
+        member = self.members.pop(self.member(email).email)
+        self.rotate(member.tiers)
+        return member.tiers
+
+    def drop_expired(self, today: dt.date) -> list[Member]:
+        """Remove expired members, rotating their tiers (called at every build)."""
+        gone = [m for m in self.members.values() if m.expired(today)]
+        for member in gone:
+            del self.members[member.email]
+        self.rotate({t for m in gone for t in m.tiers})
+        return gone
+
+    def rotate(self, tiers: Iterable[str]) -> None:
+        for tier in sorted(set(tiers)):
+            if tier in self.tiers:
+                self.tiers[tier] = TierKey.derive(self.secret, tier, self.tiers[tier].v + 1)
+
+    def ensure_tiers(self, tiers: Iterable[str]) -> None:
+        for tier in tiers:
+            if tier not in self.tiers:
+                self.tiers[tier] = TierKey.derive(self.secret, tier, 1)
+
+    def _make(
+        self,
+        email: str,
+        password: str,
+        name: str,
+        tiers: Sequence[str],
+        expires: str | None,
+        keys: mk1.MemberKeys | None,
+        generated: bool,
+    ) -> Member:
+        shown = check_name(name) or email.split("@")[0]
+        if not generated:
+            check_password(password, email, shown)
+        if expires is not None:
+            check_date(expires)
+        if not tiers:
+            raise MemberkitError("a member needs at least one tier")
+        self.ensure_tiers(tiers)
+        if keys is None:
+            keys = mk1.derive_member_keys(self.site, email, password, self.iterations)
+        return Member(
+            email=email,
+            name=shown,
+            tiers=sorted(set(tiers)),
+            expires=expires,
+            lookup=keys.lookup,
+            kek=mk1.b64url(keys.kek),
+        )
+
+
+def derive_keys(
+    site: str,
+    logins: Sequence[tuple[str, str]],
+    iterations: int,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[mk1.MemberKeys]:
+    """PBKDF2 for many (email, password) pairs, on every core.
+
+    Each run is 600,000 iterations of SHA-256 in C: processes, not threads, keep the
+    cores busy. The keys come back in the order of `logins`; the caller applies them
+    to the state in this process, so only one process ever writes it.
+    """
+    total = len(logins)
+    workers = workers or os.cpu_count() or 1
+    jobs = [(site, email, password, iterations) for email, password in logins]
+    report = progress or (lambda done, total: None)
+    report(0, total)
+    if workers == 1 or total < 2:
+        results = []
+        for number, job in enumerate(jobs, 1):
+            results.append(_derive(job))
+            report(number, total)
+        return results
+    # Small chunks: a worker reports back often enough for a progress line that moves.
+    chunk = max(1, min(32, total // (workers * 16)))
+    results = []
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, total)) as pool:
+        for number, keys in enumerate(pool.map(_derive, jobs, chunksize=chunk), 1):
+            results.append(keys)
+            report(number, total)
+    return results
+
+
+def _derive(job: tuple[str, str, str, int]) -> mk1.MemberKeys:
+    site, email, password, iterations = job
+    return mk1.derive_member_keys(site, email, password, iterations)
