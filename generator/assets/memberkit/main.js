@@ -10,7 +10,7 @@ import { setupDocuments, fill } from "./documents.js";
 import { onDownloadClick } from "./downloads.js";
 import { saveBlob } from "./files.js";
 import * as mk1 from "./mk1.js";
-import { nameMaterialControls, nameNavigation } from "./material.js";
+import { landOnAnchor, nameMaterialControls, nameNavigation } from "./material.js";
 import { openPage, openedPage, showClosed } from "./pages.js";
 import { isSearchIndex, searchIndex } from "./search.js";
 import { loadSession, signIn, signOut } from "./session.js";
@@ -22,6 +22,7 @@ boot.answer((url) => (isSearchIndex(url) ? searchIndex(url) : openedPage(url)));
 /** Every page, the first and each one instant navigation brings. */
 function init() {
   nameNavigation();
+  landOnAnchor();
   showAccount();
   signInPage();
   // A session found stale while opening the page is gone by now: look again.

@@ -8,6 +8,9 @@
  *   by its toggle, which holds only an icon: the section's title names it instead;
  * - each code block's copy button sits in a `<nav>`: many landmarks without a name
  *   that navigate nowhere. They are made plain containers; the button stays.
+ *
+ * And one correction to instant navigation: a link to a heading on another page
+ * lands on that heading (`landOnAnchor`).
  */
 
 const CODE_NAVS = "nav.md-code__nav:not([role])";
@@ -56,3 +59,27 @@ export function nameMaterialControls(doc = document) {
 
 /** Each page instant navigation brings: its navigation is new. */
 export const nameNavigation = (doc = document) => nameSections(doc);
+
+/* Material saves the scroll offset in the history entry 100 ms after the last scroll.
+ * A link followed within 100 ms of a scroll, to a page that takes longer than that
+ * to arrive, gets the offset of the page it left saved into its own new entry, and
+ * Material, finding an offset there, restores it instead of going to the link's
+ * heading. Going back or forward (popstate) restores an offset on purpose. */
+let restoring = false;
+window.addEventListener("popstate", () => { restoring = true; });
+
+/** After instant navigation brought a page: a link's heading in view. */
+export function landOnAnchor(doc = document) {
+  const wanted = !restoring && location.hash.length > 1;
+  restoring = false;
+  if (!wanted) return;
+  let target = null;
+  try {
+    target = doc.getElementById(decodeURIComponent(location.hash.slice(1)));
+  } catch (error) {
+    return; // not an encoded name: no heading of this page
+  }
+  if (!target || !target.getClientRects().length) return;
+  const { top } = target.getBoundingClientRect();
+  if (top < 0 || top >= window.innerHeight) target.scrollIntoView();
+}
