@@ -36,8 +36,22 @@ NOT_FOUND = "Failed to load resource: the server responded with a status of 404 
 axe = Axe()  # axe-core from the package's own file: no network
 
 
+# Every transition and animation under way, awaited until none is left: Material's
+# header fades its tabs and swaps its title while the page scrolls (filling a form
+# scrolls it), and a colour halfway through a fade is one no reader is left with.
+AT_REST = """async () => {
+  for (let round = 0; round < 20; round++) {
+    const running = document.getAnimations().filter(
+      (a) => a.playState === "running" && Number.isFinite(a.effect.getComputedTiming().endTime));
+    if (!running.length) return;
+    await Promise.all(running.map((a) => a.finished.catch(() => null)));
+  }
+}"""
+
+
 def violations(tab: Page) -> list[str]:
-    """axe-core's violations of any impact on the page as it stands, one line each."""
+    """axe-core's violations of any impact on the page at rest, one line each."""
+    tab.evaluate(AT_REST)
     found = axe.run(tab).response["violations"]
     return [
         f"{v['id']} ({v['impact']}): {v['help']}: "
