@@ -68,7 +68,7 @@ def nginx_serving(site: Path, port: int) -> Iterator[str]:
         with serving(site, port) as url:
             yield url
         return
-    from generator.hosting import nginx_server
+    from generator.publish.hosting import nginx_server
 
     work = site.with_name(site.name + "-nginx")
     work.mkdir()

@@ -218,7 +218,7 @@ def nginx(
     server_name: str,
 ) -> None:
     """Print an nginx server block for the built site, with its security headers."""
-    from generator.hosting import nginx_server
+    from generator.publish.hosting import nginx_server
 
     folder = Path(site_dir) if site_dir else _site_dir(config_file)
     headers = folder / "_headers"
@@ -243,11 +243,11 @@ def report(config_file: str | None) -> None:
     """
     from mkdocs.structure.files import get_files
 
-    from generator.access import validate_tiers
     from generator.build import BuildFailed, console_logging, load_site_config
+    from generator.content.access import validate_tiers
+    from generator.content.schedule import today
     from generator.documents.model import load_library
-    from generator.report import page_line, render
-    from generator.schedule import today
+    from generator.publish.report import page_line, render
 
     with console_logging(_Echo(), logging.WARNING):
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from generator import join, seo
+from generator.content import join
+from generator.publish import seo
 
 
 class MemberkitConfig(base.Config):

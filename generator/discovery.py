@@ -20,9 +20,10 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from generator import dates, feed, schedule, seo
 from generator.config import MemberkitConfig
+from generator.content import dates, schedule
 from generator.errors import MemberkitError
+from generator.publish import feed, seo
 
 _TAG = re.compile(r"<[^>]+>")
 

@@ -31,8 +31,10 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from generator import access, discovery, downloads, join, preview, schedule
+from generator import discovery, preview
 from generator.config import MemberkitConfig
+from generator.content import access, join, schedule
+from generator.documents import downloads
 from generator.documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
 from generator.errors import MemberkitError
 from generator.links import Links

@@ -15,9 +15,9 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 
-from generator import hosting
 from generator.config import MemberkitConfig
 from generator.errors import MemberkitError
+from generator.publish import hosting
 
 #: Google Analytics 4 as Material integrates it (partials/integrations/analytics).
 _GOOGLE_ANALYTICS = {

@@ -25,7 +25,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 
-from generator import access, join
+from generator.content import access, join
 from generator.errors import MemberkitError
 from generator.protection import envelopes, worker
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator import access
+from generator.content import access
 from generator.errors import MemberkitError
 
 TIERS = ("members", "premium")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.access import read_front_matter, split_teaser
+from generator.content.access import read_front_matter, split_teaser
 
 from .conftest import ROOT, member_view
 

@@ -6,9 +6,9 @@ import re
 
 import markdown
 
-from generator.checklists import item_text
+from generator.content.checklists import item_text
 
-EXTENSIONS = ["pymdownx.tasklist", "generator.checklists", "attr_list"]
+EXTENSIONS = ["pymdownx.tasklist", "generator.content.checklists", "attr_list"]
 CONFIG = {"pymdownx.tasklist": {"custom_checkbox": True}}
 
 

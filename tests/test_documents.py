@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 
 from generator.documents.blocks import Heading, ListBlock, Table
+from generator.documents.downloads import reproducible_zip
 from generator.documents.library import DocumentLibrary, bundle_path
 from generator.documents.model import DocumentTemplate, evaluate, load_library
 from generator.documents.render import (
@@ -31,7 +32,6 @@ from generator.documents.render import (
 )
 from generator.documents.spreadsheet import BLANK_TEXT, NOTES, csv_head, layout, to_csv
 from generator.documents.word import BOOKMARK
-from generator.downloads import reproducible_zip
 
 from .conftest import ROOT
 

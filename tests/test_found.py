@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from generator import feed, hosting, seo
-from generator.access import read_front_matter, split_teaser
 from generator.build import BuildFailed, build_site
-from generator.dates import SourceDates, front_matter_date
+from generator.content.access import read_front_matter, split_teaser
+from generator.content.dates import SourceDates, front_matter_date
 from generator.errors import MemberkitError
+from generator.publish import feed, hosting, seo
 
 from .conftest import ROOT, run_memberkit
 from .test_protection import GUIDES, protected_sentences

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import hosting
+from generator.publish import hosting
 
 from .conftest import nginx_check, run_memberkit
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import join
+from generator.content import join
 
 from .conftest import run_memberkit
 from .test_found import set_plugin_option

@@ -9,7 +9,7 @@ import re
 from mkdocs.livereload import LiveReloadServer
 
 from generator import preview
-from generator.hosting import HostPolicy
+from generator.publish.hosting import HostPolicy
 
 PAGE = (
     "<!doctype html><html><head>"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.access import split_teaser
+from generator.content.access import split_teaser
 from generator.members import store
 from generator.protection import mk1
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import schedule
-from generator.access import split_teaser
+from generator.content import schedule
+from generator.content.access import split_teaser
 from generator.errors import MemberkitError
 from generator.protection import mk1
 

@@ -20,10 +20,10 @@ from importlib import util
 from itertools import groupby
 from pathlib import Path
 
-from generator.access import PUBLIC, TEASER_DIVIDER
+from generator.content.access import PUBLIC, TEASER_DIVIDER
+from generator.documents.downloads import Download, make_bundle, reproducible_zip
 from generator.documents.model import DocumentTemplate, Field, category_order, load_library
 from generator.documents.render import fill, html_preview, markdown_skeleton, text_skeleton
-from generator.downloads import Download, make_bundle, reproducible_zip
 
 PAGES = "templates"  # where the generated pages live on the site
 DOWNLOADS = "downloads"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.access import PUBLIC, body_start, read_front_matter
+from generator.content.access import PUBLIC, body_start, read_front_matter
 from generator.errors import MemberkitError
 
 #: A blank in a template body: `{{ field_name }}`, spaces optional.

@@ -83,7 +83,7 @@ class Nginx:
 
     def serve(self, root: Path) -> str:
         """Serve `root` (a built site, with its `_headers`); returns the site's URL."""
-        from generator.hosting import nginx_server
+        from generator.publish.hosting import nginx_server
 
         server = nginx_server(
             (root / "_headers").read_text(), str(root), listen=f"127.0.0.1:{self.port}"

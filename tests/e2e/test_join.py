@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, Route, expect
 
-from generator.join import CHECKOUT_PLACEHOLDER
+from generator.content.join import CHECKOUT_PLACEHOLDER
 
 from .conftest import PageWatch, screenshot
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from generator.dates import front_matter_date, long_date
+from generator.content.dates import front_matter_date, long_date
 from generator.errors import MemberkitError
 
 FIELD = "available"

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from generator import access, schedule
+from generator.content import access, schedule
 from generator.documents.library import DocumentLibrary, download_path
 from generator.documents.model import DocumentTemplate
 
