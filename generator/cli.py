@@ -104,7 +104,7 @@ def build(
     config_file: str | None, verbose: bool, site_dir: str | None, strict: bool | None
 ) -> None:
     """Build the site into site/, replacing it only if the build succeeds."""
-    from generator.build import BuildFailed, build_site, console_logging
+    from generator.engine.build import BuildFailed, build_site, console_logging
 
     with (
         console_logging(_Echo(), logging.DEBUG if verbose else logging.WARNING),
@@ -156,7 +156,7 @@ def serve(
     from mkdocs.commands.serve import serve as mkdocs_serve
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    from generator.build import console_logging, find_config
+    from generator.engine.build import console_logging, find_config
 
     try:
         path = find_config(config_file)
@@ -164,7 +164,7 @@ def serve(
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     if audience:
-        from generator.plugin import PREVIEW_ENV
+        from generator.engine.plugin import PREVIEW_ENV
 
         os.environ[PREVIEW_ENV] = audience
         click.echo(f"Previewing the site as {audience!r} sees it.")
@@ -188,7 +188,7 @@ def serve(
 @site_dir_option("The built site to check")
 def check(config_file: str | None, site_dir: str | None) -> None:
     """Scan a built site for protected text and members' emails and names."""
-    from generator.build import BuildFailed, check_site, console_logging
+    from generator.engine.build import BuildFailed, check_site, console_logging
 
     with console_logging(_Echo(), logging.WARNING):
         try:
@@ -243,10 +243,10 @@ def report(config_file: str | None) -> None:
     """
     from mkdocs.structure.files import get_files
 
-    from generator.build import BuildFailed, console_logging, load_site_config
     from generator.content.access import validate_tiers
     from generator.content.schedule import today
     from generator.documents.model import load_library
+    from generator.engine.build import BuildFailed, console_logging, load_site_config
     from generator.publish.report import page_line, render
 
     with console_logging(_Echo(), logging.WARNING):
@@ -295,7 +295,7 @@ def report(config_file: str | None) -> None:
 
 
 def _site_dir(config_file: str | None) -> Path:
-    from generator.build import BuildFailed, load_site_config
+    from generator.engine.build import BuildFailed, load_site_config
 
     try:
         return Path(load_site_config(config_file)[1].site_dir)
@@ -312,7 +312,7 @@ class Project:
     """What the member commands need from mkdocs.yml: tiers, site, sender, the state folder."""
 
     def __init__(self, config_file: str | None) -> None:
-        from generator.build import BuildFailed, load_site_config
+        from generator.engine.build import BuildFailed, load_site_config
         from generator.members.store import state_dir
 
         try:

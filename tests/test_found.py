@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import BuildFailed, build_site
 from generator.content.access import read_front_matter, split_teaser
 from generator.content.dates import SourceDates, front_matter_date
+from generator.engine.build import BuildFailed, build_site
 from generator.errors import MemberkitError
 from generator.publish import feed, hosting, seo
 

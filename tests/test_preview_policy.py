@@ -8,7 +8,7 @@ import re
 
 from mkdocs.livereload import LiveReloadServer
 
-from generator import preview
+from generator.engine import preview
 from generator.publish.hosting import HostPolicy
 
 PAGE = (

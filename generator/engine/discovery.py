@@ -20,8 +20,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from generator.config import MemberkitConfig
 from generator.content import dates, schedule
+from generator.engine.config import MemberkitConfig
 from generator.errors import MemberkitError
 from generator.publish import feed, seo
 

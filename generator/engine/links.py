@@ -9,8 +9,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from generator.config import MemberkitConfig
 from generator.content import join
+from generator.engine.config import MemberkitConfig
 
 #: The join page an owner gets unless they set `join_url`.
 DEFAULT_JOIN = "join.md"

@@ -15,7 +15,7 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 
-from generator.config import MemberkitConfig
+from generator.engine.config import MemberkitConfig
 from generator.errors import MemberkitError
 from generator.publish import hosting
 

@@ -31,24 +31,24 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from generator import discovery, preview
-from generator.config import MemberkitConfig
 from generator.content import access, join, schedule
 from generator.documents import downloads
 from generator.documents.library import PAGES, WIDGET_MARK, DocumentLibrary, page_path
+from generator.engine import discovery, preview
+from generator.engine.config import MemberkitConfig
+from generator.engine.links import Links
+from generator.engine.policy import SitePolicy
+from generator.engine.sealing import Sealing
 from generator.errors import MemberkitError
-from generator.links import Links
 from generator.members import keystore_writer, store
 from generator.members import state as private
-from generator.policy import SitePolicy
 from generator.protection import envelopes, leakcheck, worker
 from generator.protection.leakcheck import Leak
-from generator.sealing import Sealing
 
 log = get_plugin_logger("memberkit")
 
 #: The package's own files (assets, theme partials): a folder, as pip installs it.
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).parents[1]
 #: The browser code (boot.js, then native modules from main.js) and the stylesheet,
 #: shipped in the package, served by the site from ASSETS_URL.
 ASSETS_DIR = PACKAGE_DIR / "assets" / "memberkit"
