@@ -290,7 +290,7 @@ def test_no_roster_change_when_the_passwords_cannot_be_written(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The passwords are written first: if that fails, nobody is added."""
-    from generator import cli as command
+    from generator.cli import context
     from generator.errors import MemberkitError
 
     memberkit(project, "members", "add", "a@b.org")
@@ -301,7 +301,7 @@ def test_no_roster_change_when_the_passwords_cannot_be_written(
     def fail(path: Path, text: str) -> None:
         raise MemberkitError(f"{path}: cannot write it (No space left on device)")
 
-    monkeypatch.setattr(command, "_write", fail)
+    monkeypatch.setattr(context, "write_file", fail)
     monkeypatch.chdir(project)
     for key, value in FAST.items():
         monkeypatch.setenv(key, value)

@@ -183,3 +183,29 @@ def check_site(
     finally:
         plugin.work.close()  # type: ignore[attr-defined]
     return target, [str(leak) for leak in leaks]
+
+
+def serve_site(path: Path, *, dev_addr: str, open_in_browser: bool) -> None:
+    """MkDocs' live preview of the site whose mkdocs.yml is `path`, until stopped.
+
+    Raises `BuildFailed` when MkDocs stops it, `OSError` when the address is taken."""
+    from mkdocs.commands.serve import serve
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    try:
+        serve(str(path), dev_addr=dev_addr, open_in_browser=open_in_browser)
+    except (Abort, ConfigurationError) as error:
+        raise BuildFailed(str(error)) from None
+
+
+def page_sources(config: Any) -> list[tuple[str, Path]]:
+    """(path under docs/, file) of every Markdown page the site builds, by path."""
+    from mkdocs.structure.files import get_files
+
+    return [
+        (file.src_uri, Path(file.abs_src_path))
+        for file in sorted(get_files(config), key=lambda f: f.src_uri)
+        if file.is_documentation_page()
+        and not file.inclusion.is_excluded()
+        and file.abs_src_path is not None
+    ]

@@ -1,0 +1,153 @@
+"""How commands send their emails (or write them, for a dry run), and who was reminded."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from generator.cli.context import Project
+from generator.cli.options import shown
+from generator.errors import MemberkitError
+from generator.members import store
+
+
+@dataclass
+class Mailing:
+    """How a command delivers its emails: sent through the server, or written as files."""
+
+    project: Project
+    kind: str  # "welcome" or "reminder"
+    sender: str
+    template: Any = None  # mail.Template; None when resending ready messages
+    server: Any = None  # mail.Server; None for a dry run
+    folder: Path | None = None  # the dry run's folder
+
+    def compose(self, member: Any, values: dict[str, str]) -> Any:
+        from generator.members.mail import compose
+
+        base = {
+            "name": member.name,
+            "email": member.email,
+            "site_name": self.project.site_name,
+            "site_url": self.project.link_base(),
+            "expires": member.expires or "no end date",
+        }
+        return compose(
+            self.template,
+            {**base, **values},
+            sender=self.sender,
+            to=member.email,
+            name=member.name,
+        )
+
+    def welcome(self, member: Any, password: str, link: tuple[str, str]) -> Any:
+        secret, last_day = link
+        values = {
+            "password": password,
+            "login_link": self.project.login_link(member.email, secret),
+            "link_expires": last_day,
+        }
+        return self.compose(member, values)
+
+
+def prepare(
+    project: Project, kind: str, send: bool, dry_run: str | None, *, template: bool = True
+) -> Mailing | None:
+    """Check everything sending needs before the roster changes: nothing half-done."""
+    from generator.members import mail
+
+    if not send and not dry_run:
+        return None
+    loaded = mail.Template.load(project.root, kind) if template else None
+    if dry_run:
+        folder = Path(dry_run)
+        if not folder.parent.is_dir():
+            raise MemberkitError(f"--dry-run {dry_run}: the folder {folder.parent} does not exist")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        configured = project.mail_from or os.environ.get(mail.FROM_ENV, "")
+        sender = mail.sender(configured or f"{project.site_name} <owner@example.invalid>")
+        return Mailing(project, kind, sender, loaded, folder=folder)
+    return Mailing(project, kind, mail.sender(project.mail_from), loaded, mail.Server.from_env())
+
+
+def deliver(
+    mailing: Mailing,
+    messages: list[Any],
+    *,
+    outbox: bool,
+    sent: Callable[[str], None] = lambda email: None,
+) -> int:
+    """Send (or write) each message; report each failure. Returns how many failed.
+
+    A welcome (`outbox`) is put in the outbox before it is sent and taken out once
+    the server has it: a failure loses nothing, `memberkit members resend` retries.
+    """
+    from generator.members.mail import Outbox, Postman, recipient, write_eml
+
+    if mailing.folder is not None:
+        for message in messages:
+            click.echo(f"Wrote {shown(write_eml(mailing.folder, message)).rstrip(os.sep)}")
+        return 0
+    box = Outbox(mailing.project.state_dir) if outbox else None
+    failed = 0
+    with Postman(mailing.server) as postman:
+        for message in messages:
+            email = recipient(message)
+            if box:
+                box.put(message)
+            try:
+                postman.send(message)
+            except MemberkitError as error:
+                failed += 1
+                kept = (
+                    f"; it waits in {shown(box.folder)} until "
+                    f"'memberkit members resend {email}' sends it"
+                    if box
+                    else ""
+                )
+                click.secho(f"error: {email}: not sent: {error}{kept}", fg="red", err=True)
+                continue
+            if box:
+                box.discard(email)
+            sent(email)
+            click.echo(f"Sent the {mailing.kind} email to {email}")
+    return failed
+
+
+def finish(failed: int, what: str = "email") -> None:
+    if failed:
+        raise click.ClickException(f"{failed} {what}(s) not sent; see above")
+
+
+class Reminders:
+    """Who was reminded of which end date (reminders.json in the state folder)."""
+
+    FILE = "reminders.json"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / self.FILE
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.told: dict[str, str] = (
+            {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+            if isinstance(data, dict)
+            else {}
+        )
+
+    def get(self, email: str) -> str | None:
+        return self.told.get(email)
+
+    def record(self, sent: dict[str, str], members: Any) -> None:
+
+        told = {**self.told, **sent}
+        kept = {email: day for email, day in told.items() if email in members}
+        store.write_private(self.path, (json.dumps(kept, indent=1, sort_keys=True) + "\n").encode())
+        self.told = kept
