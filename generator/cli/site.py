@@ -92,7 +92,7 @@ def serve(
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     if audience:
-        from generator.engine.plugin import PREVIEW_ENV
+        from generator.engine.site import PREVIEW_ENV
 
         os.environ[PREVIEW_ENV] = audience
         click.echo(f"Previewing the site as {audience!r} sees it.")

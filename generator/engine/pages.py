@@ -1,0 +1,176 @@
+"""Each page through the build: read, made public or sealed, and finished as written.
+
+`Pages` holds what the plugin's page hooks hand over, in their order:
+
+- `read` (the Markdown): the page's access rule and its dates; a page not yet
+  released is held back, out of search too;
+- `content` (the HTML): the template widget and the owner's links filled in, then
+  either public as it is or sealed after its teaser, with the join box beside it;
+  every piece of text the build publishes, or holds as protected, goes to the helper
+  (`worker`) that checks the built site for leaks;
+- `context` (the template context): whether the page shows comments;
+- `written` (the page as written): its envelope verified, the keystore link, the
+  browser code, its head tags and its security policy added.
+
+The objects it works with (`Sealing`, `Discovery`, `Links`, `SitePolicy`, the
+document library) are made once per build by the plugin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from mkdocs.structure.toc import get_toc
+from mkdocs.utils import get_relative_url
+
+from generator.content import schedule
+from generator.documents.library import PAGES, WIDGET_MARK, DocumentLibrary
+from generator.engine.discovery import Discovery
+from generator.engine.links import Links
+from generator.engine.policy import SitePolicy
+from generator.engine.sealing import Sealing
+from generator.protection import envelopes, worker
+
+#: The browser code (boot.js, then native modules from main.js) and the stylesheet,
+#: served by the site from here.
+ASSETS_URL = "assets/memberkit"
+
+
+class Pages:
+    """The pages of one build, from their Markdown to the files written."""
+
+    def __init__(
+        self,
+        *,
+        sealing: Sealing,
+        found: Discovery,
+        links: Links,
+        policy: SitePolicy,
+        library: DocumentLibrary,
+        work: worker.Inline | worker.Background,
+        comments: dict[str, Any] | None,
+        preview: dict[str, Any] | None,
+    ) -> None:
+        self.sealing = sealing
+        self.found = found
+        self.links = links
+        self.policy = policy
+        self.library = library
+        self.work = work
+        self.comments = comments  # giscus' settings, when pages may have comments
+        self.preview = preview
+        self.unreleased: dict[str, dt.date] = {}  # src_uri: its release date
+        self.comment_pages: set[str] = set()
+        self.last_written: str | None = None  # the page MkDocs wrote last: read it ahead
+
+    def read(self, page: Any, markdown: str, shown: str) -> None:
+        """The page's Markdown, as the other plugins left it. `shown`: its path as the
+        owner sees it, for messages. Raises `MemberkitError` for bad front matter."""
+        rule = self.sealing.read(page, markdown, shown)
+        held = self.found.read_page(page, shown, members_only=rule.protected)
+        if held is not None:  # not released yet: out of search too
+            self.unreleased[page.file.src_uri] = held
+            page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+
+    def content(self, html_text: str, page: Any, config: Any, files: Any) -> str:
+        """The page's HTML as every other plugin made it, as it will be published."""
+        src = page.file.src_uri
+        if src in self.unreleased:
+            return self._hold_back(html_text, page, self.unreleased[src])
+        if src.startswith(f"{PAGES}/") and (slug := src[len(PAGES) + 1 : -3]) in (
+            self.library.by_slug
+        ):
+            html_text = html_text.replace(
+                WIDGET_MARK.format(slug=slug),
+                self.library.widget(slug, site_root(page.url), sealed=True),
+            )
+        html_text = self.links.fill(html_text, page, files)
+        self.policy.add_content(html_text)
+        # The title (in the navigation of every page) and the description (in the
+        # page's head, link previews and the feed) are public, whoever reads the page.
+        shown = [page.title, page.meta.get("description")]
+        self.work.add_public("".join(f"<p>{html.escape(str(t))}</p>" for t in shown if t))
+        rule = self.sealing.rule(page)
+        if rule is None or not rule.protected:
+            self.work.add_public(html_text)
+            self.found.page_content(page, html_text, members_only=False)
+            return html_text
+        sealed, public, _ = self.sealing.seal(html_text, page, rule, config=config, files=files)
+        self.work.add_public(public)
+        self.found.page_content(page, public, members_only=True)
+        # Beside the sealed part, public: what joining costs and how, for visitors and
+        # crawlers alike, with or without JavaScript.
+        box = self.links.join_box(page, files)
+        self.work.add_public(box)
+        return sealed + box
+
+    def _hold_back(self, html_text: str, page: Any, day: dt.date) -> str:
+        """A page before its release date: its title and the date, nothing more. Its
+        content is held as protected, so that the leak check fails the build wherever
+        it would show up."""
+        _, content = envelopes.split_page(html_text, has_divider=False, description="")
+        self.work.add_secret(content)
+        if description := str(page.meta.get("description") or ""):
+            self.work.add_secret(f"<p>{html.escape(description)}</p>")
+        page.toc = get_toc([])
+        notice = schedule.notice_html(page.title or "", day)
+        self.work.add_public(notice)
+        self.found.page_content(page, notice, members_only=False)
+        return notice
+
+    def context(self, context: Any, page: Any) -> Any:
+        """The theme's context for the page: the TOC entry of its sealed part, and
+        giscus' settings where the page asks for comments and is public."""
+        self.sealing.mark_toc(page)
+        rule = self.sealing.rule(page)
+        public = rule is None or not rule.protected
+        wanted = self.comments is not None and public and bool(page.meta.get("comments"))
+        context["memberkit_comments"] = self.comments if wanted else None
+        if wanted:
+            self.comment_pages.add(page.url)
+        return context
+
+    def written(self, output: str, page: Any, site_dir: str, *, public: set[str]) -> str:
+        """The page as it will be written: it carries its envelope; the keystore link
+        and the browser code go into <head>, and the security policy, made after every
+        other plugin's change (a minifier's included). `public`: the files copied as
+        they are from public sources, which the leak check does not read."""
+        self.sealing.verify(output, page)
+        # MkDocs has written the page before this one (and the files before the pages):
+        # the helper reads them while the build goes on; the scan checks they are unchanged.
+        site = Path(site_dir)
+        if self.last_written is None:
+            self.work.read_ahead_all(site, skip=public)
+        else:
+            self.work.read_ahead(site, self.last_written)
+        self.last_written = page.file.dest_uri
+        root = site_root(page.url)
+        return self.finish(
+            output,
+            root,
+            head=self.found.head(page, root),
+            comments=page.url in self.comment_pages,
+        )
+
+    def finish(self, output: str, root: str, *, head: str = "", comments: bool = False) -> str:
+        """Link the keystore and the browser code; add the page's security policy.
+        `head`: the page's own tags for search engines and link previews."""
+        head += (
+            f'<meta name="mk1-keystore" content="{root}{envelopes.KEYSTORE_PATH}">'
+            f'<script src="{root}{ASSETS_URL}/boot.js"></script>'
+            f'<script type="module" src="{root}{ASSETS_URL}/main.js"></script>'
+        )
+        if self.preview is not None:
+            head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
+        output = output.replace("</head>", head + "</head>", 1)
+        return self.policy.finish(output, comments=comments)
+
+
+def site_root(url: str) -> str:
+    """The relative URL from a page's URL to the site root: "", "../", "../../"."""
+    root = get_relative_url(".", url).rstrip("/") + "/"
+    return "" if root in ("./", "/") else root
