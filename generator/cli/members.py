@@ -1,4 +1,8 @@
-"""`memberkit members`: add, reset, remove, list, export, import and email members."""
+"""`memberkit members`: add, reset, remove, list, export, import and email members.
+
+Eight commands of one group, each thin (what they share is in `context` and
+`mailing`): the group's length is its number of commands and their help texts.
+"""
 
 from __future__ import annotations
 

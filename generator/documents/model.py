@@ -4,6 +4,10 @@ A document template is one Markdown file in `templates/` with YAML front matter.
 owner writes it; members fill in its blanks (`{{ field_name }}`), copy it and download
 it. Everything here is checked strictly, with errors that name the file, the line or
 the field, because a mistake found by a member is a mistake found too late.
+
+One module, over 400 lines, on purpose: it is the whole schema of one file format,
+each type beside the checks that guard it; split, a field's type and its rules
+would sit in two places.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ reads from each row what the roster needs: email, name, and where the export say
 the last day of access or that the purchase grants nothing any more (refunded, ended).
 Any other CSV is read through `--columns email=...,name=...` or in memberkit's own
 format (email, name, tier, expires). No MkDocs import.
+
+One module, over 400 lines, on purpose: a table per checkout and the one reader
+that walks them, so that adding a checkout is one entry here and nothing elsewhere.
 """
 
 from __future__ import annotations

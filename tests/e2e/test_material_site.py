@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ..conftest import MEMBER, run_memberkit, write_state
-from ..test_material_sites import RICH
+from ..engine.test_material_sites import RICH
 from .conftest import Nginx, PageWatch, screenshot, sign_in
 
 #: What Material mounts in a page's article, and what the page's scripts leave.

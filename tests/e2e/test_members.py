@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from ..conftest import MEMBER, OTHER
-from ..test_mk1 import PAGE_VECTOR, SITE
+from ..protection.test_mk1 import PAGE_VECTOR, SITE
 from .conftest import CHROMIUM, LAUNCH_ARGS, PageWatch, screenshot, sign_in
 
 PROTECTED = "Estimating time"  # a heading below the divider of the task-briefs guide

@@ -33,7 +33,7 @@ from generator.documents.render import (
 from generator.documents.spreadsheet import BLANK_TEXT, NOTES, csv_head, layout, to_csv
 from generator.documents.word import BOOKMARK
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 EXPECTED = {
     "daily-status-report",

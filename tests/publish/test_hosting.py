@@ -13,7 +13,7 @@ import pytest
 
 from generator.publish import hosting
 
-from .conftest import nginx_check, run_memberkit
+from ..conftest import nginx_check, run_memberkit
 
 PAGE = """<html><head><script>var a=1;</script><script src="x.js"></script>
 <script id="__config" type="application/json">{"base": "."}</script></head></html>"""
@@ -143,7 +143,7 @@ def test_incomplete_comments_settings_fail_clearly(project: Path) -> None:
 def test_github_pages_workflow_builds_with_the_state_from_a_secret() -> None:
     import yaml
 
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     workflow = yaml.safe_load((ROOT / ".github/workflows/publish.yml").read_text())
     steps = workflow["jobs"]["build"]["steps"]

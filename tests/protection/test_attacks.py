@@ -16,7 +16,7 @@ from generator.content.access import split_teaser
 from generator.members import store
 from generator.protection import mk1
 
-from .conftest import (
+from ..conftest import (
     MEMBER,
     OTHER,
     ROOT,
@@ -231,7 +231,7 @@ def test_a_planted_leak_is_caught_by_memberkit_check(project: Path) -> None:
 
 
 def test_the_build_refuses_without_private_state(tmp_path: Path) -> None:
-    from .conftest import copy_project
+    from ..conftest import copy_project
 
     project = copy_project(tmp_path / "bare", with_state=False)
     result = run_memberkit("build", cwd=project)

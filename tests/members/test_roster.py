@@ -21,7 +21,7 @@ from generator.cli import cli
 from generator.members import state as private
 from generator.members import store
 
-from .conftest import MEMBER, TestMember, copy_project, run_memberkit, write_state
+from ..conftest import MEMBER, TestMember, copy_project, run_memberkit, write_state
 
 FAST = {"MEMBERKIT_PBKDF2_ITERATIONS": "100000"}
 TODAY = dt.date.today()
@@ -410,7 +410,7 @@ def test_the_publish_workflow_also_rebuilds_every_day() -> None:
     """Expiries take effect without anyone at the keyboard: a daily build drops them."""
     import yaml
 
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     workflow = yaml.safe_load((ROOT / ".github/workflows/publish.yml").read_text())
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
@@ -426,7 +426,7 @@ def test_the_readme_synopsis_matches_the_member_commands() -> None:
     """Every option of `memberkit members COMMAND --help` is in the README, and back."""
     import re
 
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     readme = (ROOT / "README.md").read_text()
     block = readme[readme.index("## Command line") : readme.index("## Publish")]

@@ -10,7 +10,7 @@ import pytest
 
 from generator.content.access import read_front_matter, split_teaser
 
-from .conftest import ROOT, member_view
+from ..conftest import ROOT, member_view
 
 GUIDES = sorted(p for p in (ROOT / "docs" / "guides").glob("*.md") if p.name != "index.md")
 

@@ -18,8 +18,8 @@ import pytest
 from generator.members import store
 from generator.protection import mk1
 
-from .conftest import ROOT, run_memberkit, tier_keys, write_state
-from .test_protection import every_text
+from ..conftest import ROOT, run_memberkit, tier_keys, write_state
+from ..protection.test_attacks import every_text
 
 RICH = ROOT / "tests" / "sites" / "rich"
 MEMBERS_PAGES = {

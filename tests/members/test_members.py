@@ -14,7 +14,7 @@ import pytest
 from generator.members import state
 from generator.protection import mk1
 
-from .conftest import copy_project, keystore_entry, run_memberkit
+from ..conftest import copy_project, keystore_entry, run_memberkit
 
 FAST = {"MEMBERKIT_PBKDF2_ITERATIONS": "100000"}
 
@@ -174,7 +174,7 @@ def test_expired_members_are_dropped_and_their_tiers_rotated() -> None:
 
 
 def test_gitignore_keeps_the_private_state_out() -> None:
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     assert "/.memberkit/" in (ROOT / ".gitignore").read_text().splitlines()
 

@@ -19,8 +19,8 @@ from generator.engine.build import BuildFailed, build_site
 from generator.errors import MemberkitError
 from generator.publish import feed, hosting, seo
 
-from .conftest import ROOT, run_memberkit
-from .test_protection import GUIDES, protected_sentences
+from ..conftest import ROOT, run_memberkit
+from ..protection.test_attacks import GUIDES, protected_sentences
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

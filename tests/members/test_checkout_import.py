@@ -18,7 +18,7 @@ from generator.errors import MemberkitError
 from generator.members import state as private
 from generator.members.roster import import_csv
 
-from .conftest import copy_project, run_memberkit
+from ..conftest import copy_project, run_memberkit
 
 TODAY = dt.date(2026, 6, 15)
 SOON, LATER, PAST = "2026-07-01", "2027-01-31", "2026-05-01"

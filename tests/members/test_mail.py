@@ -16,8 +16,8 @@ import pytest
 from generator.errors import MemberkitError
 from generator.members.mail import Server, Template
 
-from .conftest import ROOT, copy_project, run_memberkit
-from .mailserver import USER, mail_server
+from ..conftest import ROOT, copy_project, run_memberkit
+from ..mailserver import USER, mail_server
 
 SENDER = "Outsource Without Regret <hello@example.com>"
 FAST = {"MEMBERKIT_PBKDF2_ITERATIONS": "100000", "MEMBERKIT_MAIL_FROM": SENDER}
@@ -160,7 +160,7 @@ def test_a_failed_send_loses_nothing_and_resend_delivers_it(project: Path, tmp_p
 
 
 def test_a_server_that_is_down_and_resend_all(project: Path, tmp_path: Path) -> None:
-    from .mailserver import free_port
+    from ..mailserver import free_port
 
     down = f"smtp://127.0.0.1:{free_port()}"
     source = tmp_path / "in.csv"

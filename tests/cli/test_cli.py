@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from generator.cli import cli
 from generator.members import store
 
-from .conftest import nginx_check, run_memberkit
-from .test_protection import every_text
+from ..conftest import nginx_check, run_memberkit
+from ..protection.test_attacks import every_text
 
 
 @pytest.mark.parametrize("command", [[], ["build"], ["serve"]])

@@ -9,8 +9,8 @@ import pytest
 
 from generator.content import join
 
-from .conftest import run_memberkit
-from .test_found import set_plugin_option
+from ..conftest import run_memberkit
+from ..publish.test_found import set_plugin_option
 
 JOIN_TEXT = "Join for $19 a month: all six guides in full and twelve ready-made documents."
 

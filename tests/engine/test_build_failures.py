@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_memberkit, tree_digest
+from ..conftest import run_memberkit, tree_digest
 
 
 def replace_in(path: Path, old: str, new: str) -> None:
@@ -40,7 +40,7 @@ def second_divider(project: Path) -> None:
 
 
 # The line of that second divider, counted from the top of the file (front matter too).
-BRIEFS = Path(__file__).parents[1] / "docs/guides/task-briefs.md"
+BRIEFS = Path(__file__).parents[2] / "docs/guides/task-briefs.md"
 SECOND_DIVIDER_LINE = len(BRIEFS.read_text(encoding="utf-8").splitlines()) + 2
 
 

@@ -15,9 +15,9 @@ from generator.content.access import split_teaser
 from generator.errors import MemberkitError
 from generator.protection import mk1
 
-from .conftest import copy_project, run_memberkit, tier_keys
-from .test_found import ATOM, head, json_ld, meta, set_front_matter
-from .test_protection import every_text, protected_sentences
+from ..conftest import copy_project, run_memberkit, tier_keys
+from ..protection.test_attacks import every_text, protected_sentences
+from ..publish.test_found import ATOM, head, json_ld, meta, set_front_matter
 
 GUIDE = "guides/onboarding-first-30-days"
 RELEASE = "2027-01-15"

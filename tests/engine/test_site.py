@@ -1,0 +1,104 @@
+"""What a build knows before its first page, checked without running MkDocs: the
+settings, the preview's audience, the navigation, snippet folders, the leak report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from generator.engine import postbuild, site
+from generator.errors import MemberkitError
+from generator.members import state as private
+from generator.protection.leakcheck import Leak
+
+
+def settings(**changed: Any) -> SimpleNamespace:
+    values: dict[str, Any] = {
+        "tiers": ["members", "pro"],
+        "access": {"guides": "members"},
+        "templates_access": "members",
+        "comments": {},
+    }
+    return SimpleNamespace(**{**values, **changed})
+
+
+def test_settings_that_name_a_tier_name_a_declared_one() -> None:
+    assert site.check_settings(settings()) == (("members", "pro"), False)
+    with pytest.raises(MemberkitError, match=r"access gives folder 'guides' the unknown tier"):
+        site.check_settings(settings(access={"guides": "gold"}))
+    with pytest.raises(MemberkitError, match=r"templates_access is 'gold'; use 'public' or"):
+        site.check_settings(settings(templates_access="gold"))
+    assert site.check_settings(settings(access={"blog": "public"}))[0] == ("members", "pro")
+
+
+def test_comments_need_every_giscus_setting() -> None:
+    full = {"repo": "o/r", "repo_id": "R1", "category": "C", "category_id": "C1"}
+    assert site.check_settings(settings(comments=full))[1] is True
+    with pytest.raises(MemberkitError, match=r"comments needs repo_id, category_id"):
+        site.check_settings(settings(comments={"repo": "o/r", "category": "C"}))
+
+
+def test_the_preview_shows_an_audience_only_when_serving() -> None:
+    state = private.State.new(1000)
+    state.ensure_tiers(["members"])
+    asked = {site.PREVIEW_ENV: "members"}
+    assert site.preview_keys("build", ("members",), state, asked) is None
+    assert site.preview_keys("serve", ("members",), state, {}) is None
+    assert site.preview_keys("serve", ("members",), state, {site.PREVIEW_ENV: "public"}) == {
+        "tier": None
+    }
+    shown = site.preview_keys("serve", ("members",), state, asked)
+    assert shown is not None and shown["tier"] == "members" and shown["site"] == state.site
+    with pytest.raises(MemberkitError, match=r"--as 'gold': use 'public' or one of the tiers"):
+        site.preview_keys("serve", ("members",), state, {site.PREVIEW_ENV: "gold"})
+
+
+def test_the_site_furniture_holds_its_name_and_every_nav_title() -> None:
+    nav = [{"Home": "index.md"}, {"Guides": [{"Task briefs": "guides/briefs.md"}, "x.md"]}]
+    assert site.furniture("Site", None, "(c) Owner", nav) == [
+        "Site",
+        "(c) Owner",
+        "Home",
+        "Guides",
+        "Task briefs",
+    ]
+
+
+def test_the_library_index_in_the_nav_becomes_the_whole_library() -> None:
+    entries = ["templates/index.md", {"Reports": ["templates/daily.md"]}]
+    nav: list[Any] = ["index.md", {"Members": ["guides.md", {"Documents": "templates/index.md"}]}]
+    assert site.expand_library_nav(nav, entries)
+    assert nav[1] == {"Members": ["guides.md", {"Documents": entries}]}
+    bare: list[Any] = ["index.md", "templates/index.md"]
+    assert site.expand_library_nav(bare, entries) and bare[1] == {"Templates": entries}
+    assert not site.expand_library_nav(["index.md"], entries)
+
+
+def test_snippet_folders_are_read_beside_mkdocs_yml() -> None:
+    options: dict[str, Any] = {"pymdownx.snippets": {"base_path": "snippets"}}
+    site.anchor_snippets(options, "/owner/site/mkdocs.yml")
+    assert options["pymdownx.snippets"]["base_path"] == [os.path.normpath("/owner/site/snippets")]
+    untouched: dict[str, Any] = {"toc": {}}
+    site.anchor_snippets(untouched, "/owner/site/mkdocs.yml")
+    assert untouched == {"toc": {}}
+
+
+def test_a_leak_report_names_every_finding_and_removes_the_site_when_asked(
+    tmp_path: Path,
+) -> None:
+    built = tmp_path / "site"
+    built.mkdir()
+    leaks = [Leak(f"page-{n}/index.html", f"secret {n}") for n in range(7)]
+    message = postbuild.leak_failure(leaks, built, tmp_path, remove_site=True)
+    assert "7 finding(s) in 7 file(s)" in message and "(and 2 more)" in message
+    report = (tmp_path / postbuild.LEAK_REPORT).read_text()
+    assert all(f"page-{n}/index.html" in report for n in range(7))
+    assert not built.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    postbuild.leak_failure(leaks[:1], kept, tmp_path, remove_site=False)
+    assert kept.exists()
