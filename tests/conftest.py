@@ -129,7 +129,7 @@ def bundled_site(bundled_project: Path) -> Path:
 
 def tier_keys(project: Path) -> tuple[str, dict[str, tuple[int, bytes]]]:
     current = store.load(project / store.STATE_DIR)
-    return current.site, {t: (k.v, mk1.unb64url(k.k)) for t, k in current.tiers.items()}
+    return current.site, {t: (k.v, mk1.unb64url(k.k)) for t, k in current.tier_keys().items()}
 
 
 def member_view(project: Path, url: str) -> str:

@@ -96,7 +96,7 @@ def preview_keys(
         raise MemberkitError(
             f"--as {audience!r}: use 'public' or one of the tiers: {', '.join(tiers)}"
         )
-    key = state.tiers[audience]
+    key = state.tier_keys()[audience]
     return {"site": state.site, "tier": audience, "v": key.v, "k": key.k}
 
 

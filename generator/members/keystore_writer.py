@@ -35,7 +35,7 @@ from generator.protection import keystore, mk1
 _json_text = json.encoder.encode_basestring
 
 if TYPE_CHECKING:
-    from generator.members.state import State
+    from generator.members.state import State, TierKey
 
 INDEX_PATH = keystore.KEYSTORE_INDEX
 INLINE_ENV = "MEMBERKIT_INLINE"
@@ -69,37 +69,46 @@ class Layout:
         return int(16**self.digits)
 
 
-def published(state: State, today: dt.date, tiers: Sequence[str]) -> list[Entry]:
+def published(
+    state: State, today: dt.date, tiers: Sequence[str], keys: dict[str, TierKey] | None = None
+) -> list[Entry]:
     """The entries of the members who have not expired and of their live login links,
     sorted by lookup. The plaintexts are `keystore.member_plaintext`'s, without the epoch."""
     entries: list[Entry] = []
     add = entries.append
+    current = keys if keys is not None else state.tier_keys()
     held: dict[str, str] = {}  # the JSON of each set of tiers members hold: a few
     last_day = today.isoformat()  # YYYY-MM-DD dates compare as text
     for member in state.members.values():
         if member.expires is not None and member.expires < last_day:
             continue
         tier_set = " ".join(member.tiers)
-        keys = held.get(tier_set)
-        if keys is None:
-            granted = [t for t in member.tiers if t in state.tiers and t in tiers]
-            json_keys = {t: {"v": state.tiers[t].v, "k": state.tiers[t].k} for t in granted}
-            keys = held[tier_set] = ',"keys":' + mk1.compact_json(json_keys).decode() + "}"
+        given = held.get(tier_set)
+        if given is None:
+            granted = [t for t in member.tiers if t in current and t in tiers]
+            json_keys = {t: {"v": current[t].v, "k": current[t].k} for t in granted}
+            given = held[tier_set] = ',"keys":' + mk1.compact_json(json_keys).decode() + "}"
         expires = "null" if member.expires is None else '"' + member.expires + '"'
         common = '{"name":' + _json_text(member.name) + ',"exp":' + expires
-        add(Entry(member.lookup, member.kek, common + keys))
+        add(Entry(member.lookup, member.kek, common + given))
         link = member.link
         if link is not None and link.expires >= last_day:
-            marked = f'{common},"link":"{link.expires}"{keys}'
+            marked = f'{common},"link":"{link.expires}"{given}'
             add(Entry(link.lookup, link.kek, marked))
     entries.sort()
     return entries
 
 
-def roster_epoch(state: State, tiers: Sequence[str], entries: Sequence[Entry]) -> str:
+def roster_epoch(
+    state: State,
+    tiers: Sequence[str],
+    entries: Sequence[Entry],
+    keys: dict[str, TierKey] | None = None,
+) -> str:
     """`r`: a MAC of every tier key and every entry to publish (see `keystore.roster_epoch`).
     One line an entry: lookup and key have fixed lengths, and JSON holds no newline."""
-    tier_keys = {t: [k.v, k.k] for t, k in sorted(state.tiers.items()) if t in tiers}
+    keys = keys if keys is not None else state.tier_keys()
+    tier_keys = {t: [k.v, k.k] for t, k in sorted(keys.items()) if t in tiers}
     roster = "\n".join(map("".join, entries))
     return keystore.roster_epoch(
         mk1.unb64url(state.secret), [mk1.compact_json(tier_keys), roster.encode()]
@@ -127,8 +136,9 @@ def sealed_entries(
 ) -> tuple[str, dict[str, str]]:
     """(epoch, {lookup: entry}): the real entries as a keystore of either layout holds
     them. `write` makes the same entries without holding them all at once."""
-    entries = published(state, today, tiers)
-    epoch = roster_epoch(state, tiers, entries)
+    keys = state.tier_keys()
+    entries = published(state, today, tiers, keys)
+    epoch = roster_epoch(state, tiers, entries, keys)
     tail = _tail(epoch)
     length = _padded_length(entries, tail)
     return epoch, {e.lookup: _seal(state.site, e, tail, length) for e in entries}
@@ -219,8 +229,9 @@ def write(
 def _write(
     site_dir: Path, state: State, today: dt.date, tiers: Sequence[str], workers: int | None
 ) -> Layout:
-    entries = published(state, today, tiers)
-    epoch = roster_epoch(state, tiers, entries)
+    keys = state.tier_keys()
+    entries = published(state, today, tiers, keys)
+    epoch = roster_epoch(state, tiers, entries, keys)
     digits, size = keystore.shard_plan([e.lookup for e in entries])
     index = site_dir / INDEX_PATH
     folder = index.parent / keystore.SHARD_URL.split("/")[0]

@@ -1,6 +1,7 @@
-"""The owner's private state: site id, tier keys and versions, the member roster.
+"""The owner's private state: site id, its secret, tiers, the member roster.
 
-The model and its changes (add, reset, remove, expiry, key rotation); where it is kept
+The model and its changes (add, reset, remove, expiry); a tier's key follows from the
+secret and the tier's holders (`tier_keys`); where it is kept
 and how it is written is `store`'s job, what the roster accepts is `checks`'.
 """
 
@@ -39,17 +40,23 @@ class TierKey:
     k: str  # base64url, 32 bytes
 
     @classmethod
-    def derive(cls, secret: str, tier: str, version: int) -> TierKey:
-        """The key of a tier's version, from the state's secret.
+    def derive(cls, secret: str, tier: str, holders: Iterable[str]) -> TierKey:
+        """The key of a tier for the set of its holders (their lookups), from the
+        state's secret; `v` names the key (PROTOCOL.md, "Tier keys").
 
-        Derived rather than drawn: two builds from the same state (a CI secret, say)
-        that both drop an expired member rotate to the same key, so members are not
-        signed out at every deploy. Without the secret it cannot be predicted.
+        A function of who holds the tier, not a counter kept in the state: two builds
+        from one older copy of the state that drop different expired members get
+        different keys, so a member cut off by the later one holds no key it uses. The
+        same holders give the same key, so builds do not sign members out at every
+        deploy. Without the secret it cannot be predicted.
         """
-        material = hmac.new(
-            mk1.unb64url(secret), f"mk1 tier key|{tier}|{version}".encode(), hashlib.sha256
-        ).digest()
-        return cls(version, mk1.b64url(material))
+        digest = hashlib.sha256("\n".join(sorted(holders)).encode()).hexdigest()
+        label = f"{tier}|{digest}".encode()
+        base = mk1.unb64url(secret)
+        material = hmac.new(base, b"mk1 tier key|" + label, hashlib.sha256).digest()
+        name = hmac.new(base, b"mk1 tier version|" + label, hashlib.sha256).digest()
+        # 48 bits: a whole number JavaScript holds exactly; never 0, which reads as unset.
+        return cls(int.from_bytes(name[:6], "big") or 1, mk1.b64url(material))
 
 
 @dataclass
@@ -87,7 +94,7 @@ class State:
     site: str
     secret: str  # base64url; seeds the tier keys and the keystore's decoy entries
     iterations: int
-    tiers: dict[str, TierKey] = field(default_factory=dict)
+    tiers: list[str] = field(default_factory=list)  # their keys: `tier_keys`
     members: dict[str, Member] = field(default_factory=dict)
 
     @classmethod
@@ -104,12 +111,24 @@ class State:
         run code in a build that holds the tier keys."""
         return hmac.new(mk1.unb64url(self.secret), b"memberkit cache", hashlib.sha256).digest()
 
+    def tier_keys(self) -> dict[str, TierKey]:
+        """Each tier's key for the members who hold it now: a change of holders (a
+        member added, reset, removed or expired, a tier granted) is a new key."""
+        holders: dict[str, list[str]] = {tier: [] for tier in self.tiers}
+        for member in self.members.values():
+            for tier in member.tiers:
+                holders.setdefault(tier, []).append(member.lookup)
+        return {t: TierKey.derive(self.secret, t, holders[t]) for t in self.tiers}
+
     def sealing_keys(self) -> dict[str, tuple[int, bytes]]:
         """Each tier's current version and key, as the build seals with them."""
-        return {t: (k.v, mk1.unb64url(k.k)) for t, k in self.tiers.items()}
+        return {t: (k.v, mk1.unb64url(k.k)) for t, k in self.tier_keys().items()}
 
     def to_json(self) -> str:
+        """The file: tiers with their keys as they stand (for the owner's eyes; a
+        reading takes only their names), members as they are."""
         data = {"format": FORMAT, **asdict(self)}
+        data["tiers"] = {t: asdict(k) for t, k in self.tier_keys().items()}
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
     # -- members -------------------------------------------------------------
@@ -156,13 +175,13 @@ class State:
     ) -> Member:
         """New credentials for a member, and new keys for every tier they hold.
 
-        Rotating cuts off whoever learnt the old password, and any browser still
-        signed in with it, at the next build: their saved tier keys open nothing new.
+        The new credentials make the tiers' holders another set: whoever learnt the
+        old password, and any browser still signed in with it, are cut off at the next
+        build, their saved tier keys opening nothing new.
         """
         old = self.member(email)
         member = self._make(old.email, password, old.name, old.tiers, old.expires, keys, generated)
         self.members[old.email] = member
-        self.rotate(member.tiers)
         return member
 
     def issue_link(
@@ -191,28 +210,21 @@ class State:
         return secret, expires
 
     def remove(self, email: str) -> list[str]:
-        """Remove a member and rotate every tier they held; returns those tiers."""
+        """Remove a member: every tier they held gets a new key. Returns those tiers."""
         member = self.members.pop(self.member(email).email)
-        self.rotate(member.tiers)
         return member.tiers
 
     def drop_expired(self, today: dt.date) -> list[Member]:
-        """Remove expired members, rotating their tiers (called at every build)."""
+        """Remove expired members, their tiers getting new keys (at every build)."""
         gone = [m for m in self.members.values() if m.expired(today)]
         for member in gone:
             del self.members[member.email]
-        self.rotate({t for m in gone for t in m.tiers})
         return gone
-
-    def rotate(self, tiers: Iterable[str]) -> None:
-        for tier in sorted(set(tiers)):
-            if tier in self.tiers:
-                self.tiers[tier] = TierKey.derive(self.secret, tier, self.tiers[tier].v + 1)
 
     def ensure_tiers(self, tiers: Iterable[str]) -> None:
         for tier in tiers:
             if tier not in self.tiers:
-                self.tiers[tier] = TierKey.derive(self.secret, tier, 1)
+                self.tiers.append(tier)
 
     def _make(
         self,

@@ -98,11 +98,14 @@ def _parse(data: Any) -> State:
     if not isinstance(tiers, dict):
         raise _Damaged("tiers must be an object of tier name: {v, k}")
     for name, key in tiers.items():
+        # The keys written are what the tier's holders gave when the file was saved;
+        # the build derives them again from the holders it finds (State.tier_keys).
         _fields(key, f"tiers.{name}", TierKey)
         version = key["v"]
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise _Damaged(f"tiers.{name}.v must be a whole number, 1 or more")
-        state.tiers[name] = TierKey(version, _key(key["k"], f"tiers.{name}.k"))
+        _key(key["k"], f"tiers.{name}.k")
+        state.tiers.append(name)
     members = data.get("members", {})
     if not isinstance(members, dict):
         raise _Damaged("members must be an object of email: member")
@@ -111,7 +114,7 @@ def _parse(data: Any) -> State:
     return state
 
 
-def _member(email: str, raw: Any, tiers: dict[str, TierKey]) -> Member:
+def _member(email: str, raw: Any, tiers: list[str]) -> Member:
     where = f"members.{email}"
     _fields(raw, where, Member)
     if raw["email"] != email:

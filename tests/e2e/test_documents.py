@@ -37,7 +37,7 @@ NOTES = ["Move the blog to January.", 'Ask Maria for <10> fewer hours & "no" ove
 def opened(bundled_project: Path, path: str) -> bytes:
     """What the build sealed into `site/<path>.mk1`, opened with the tier key."""
     state = store.load(bundled_project / store.STATE_DIR)
-    keys = {t: (k.v, mk1.unb64url(k.k)) for t, k in state.tiers.items()}
+    keys = {t: (k.v, mk1.unb64url(k.k)) for t, k in state.tier_keys().items()}
     envelope = (bundled_project / "site" / f"{path}.mk1").read_bytes()
     return mk1.open_envelope(envelope, keys, site=state.site, path=path)[1]
 

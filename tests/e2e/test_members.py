@@ -166,21 +166,33 @@ def test_tampered_or_moved_envelope_shows_an_error_not_garbage(
     watch.errors.clear()  # the failed decryptions are expected here
 
 
-def test_rotated_keys_ask_the_member_to_sign_in_again(
+def test_a_page_of_another_key_renews_the_keys_and_never_signs_out(
     member_page: tuple[Page, PageWatch], served_site: str
 ) -> None:
+    """`v` names a key (PROTOCOL.md): a page sealed under another version than the one
+    the member holds makes the browser fetch the site's keys again (they may have
+    changed since sign-in), then the page; when neither matches, the member is told
+    and stays signed in."""
     tab, _ = member_page
 
-    def next_version(envelope: str) -> str:
+    def other_version(envelope: str) -> str:
         data = _unb64(envelope)
-        return _b64(data.replace(b'"v":1,', b'"v":2,', 1))
+        held = re.search(rb'"v":(\d+),', data)
+        assert held is not None
+        return _b64(data.replace(held.group(0), b'"v":%d,' % (int(held.group(1)) + 1), 1))
 
-    tab.route("**/guides/task-briefs/", lambda route: _rewrite_envelope(route, next_version))
+    asked: list[str] = []
+    tab.on("request", lambda request: asked.append(request.url))
+    tab.route("**/guides/task-briefs/", lambda route: _rewrite_envelope(route, other_version))
     tab.goto(served_site + "guides/task-briefs/")
-    expect(tab.get_by_text("The site was updated since you signed in")).to_be_visible()
+    expect(tab.locator(".mk1-signin__note")).to_contain_text("older copy of the page")
+    assert any(url.endswith("/mk1/keystore.json") for url in asked), "keys fetched again"
+    assert len([url for url in asked if url.endswith("/guides/task-briefs/")]) >= 2
+    assert PROTECTED not in tab.locator("article").inner_text()
     tab.unroute("**/guides/task-briefs/")
     tab.goto(served_site + "guides/vetting-and-interviewing/")
-    expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(tab.get_by_role("heading", name="The paid trial task")).to_be_visible()
+    expect(tab.locator(".mk1-account")).to_contain_text(MEMBER.name)
 
 
 @pytest.mark.parametrize("remember", [True, False], ids=["remembered", "this-session-only"])

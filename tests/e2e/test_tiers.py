@@ -150,8 +150,8 @@ def test_signing_in_goes_on_to_the_page_asked_for(browser: Any, tiered_site: str
 def test_a_member_given_a_tier_reads_it_without_signing_in_again(
     browser: Any, tiered_site: str, tiered_project: Path, tmp_path: Path
 ) -> None:
-    """An upgrade (a checkout export imported again with a new tier) rotates no key:
-    the member's browser, signed in before, renews its keys where the tier is missing.
+    """An upgrade (a checkout export imported again with a new tier): the member's
+    browser, signed in before, renews its keys where the tier is missing.
     Last in this module: the member holds the premium tier from here on."""
     tab, watch, context = _member_tab(browser, tiered_site, MEMBER)
     tab.goto(tiered_site + "guides/retainers/")

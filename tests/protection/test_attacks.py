@@ -191,7 +191,7 @@ def test_a_removed_member_opens_nothing_in_the_next_build(project: Path) -> None
     stayer = keystore_entry(project / "site", MEMBER.email, MEMBER.password)
     assert stayer is not None
     current: dict[str, dict[str, int]] = stayer["keys"]  # type: ignore[assignment]
-    assert current["members"]["v"] == int(saved["members"]["v"]) + 1
+    assert current["members"]["v"] != int(saved["members"]["v"])
     assert "Estimating time" in member_view(project, "guides/task-briefs/")
 
 
@@ -201,12 +201,12 @@ def test_an_expired_member_is_dropped_at_build_time(project: Path) -> None:
         "old@example.com", "Old Member", "an expired long password", expires=yesterday
     )
     write_state(project, (MEMBER, expired))
-    version = store.load(project / ".memberkit").tiers["members"].v
+    version = store.load(project / ".memberkit").tier_keys()["members"].v
     result = run_memberkit("build", cwd=project)
     assert result.returncode == 0, result.stderr
     after = store.load(project / ".memberkit")
     assert list(after.members) == [MEMBER.email]
-    assert after.tiers["members"].v == version + 1
+    assert after.tier_keys()["members"].v != version
     assert keystore_entry(project / "site", expired.email, expired.password) is None
 
 

@@ -108,9 +108,10 @@ export async function openEnvelope(bytes, path, session) {
   if (header.path !== path) throw new MK1Error("moved", `envelope for ${header.path}`);
   const held = session.keys[header.tier];
   if (!held) throw new MK1Error("tier", `no key for ${header.tier}`);
-  if (held.v < header.v) throw new MK1Error("stale", "keys were rotated");
-  // A key newer than the envelope: this copy was kept from before (a cache).
-  if (held.v > header.v) throw new MK1Error("old", "an older copy than the keys");
+  // `v` names a key (PROTOCOL.md, "Tier keys"): compared for equality only. Another
+  // key than the envelope's: the keys changed since sign-in, or this copy of the file
+  // is from another build than the keys (a cache kept it); `openSealed` tells which.
+  if (held.v !== header.v) throw new MK1Error("stale", "another key than the envelope's");
   let data = await decrypt(held.key, bytes.slice(end + 1), bytes.slice(0, end));
   if (header.z === "deflate-raw") data = await inflate(data);
   return { header, data };

@@ -322,7 +322,7 @@ let tierRenewed = false; // once a page: a tier the member holds since they sign
  * page for a tier) and the envelope opened with them. MK1Error "removed", "link" or
  * "expired" (signed out) when the member's entry opens no more; "unreachable" when
  * the keystore could not be fetched; "stale" when the session cannot be renewed;
- * "old" for an envelope older than the keys (a copy kept by a cache).
+ * "old" for an envelope of another build than the site's keys (a copy kept by a cache).
  */
 export async function openSealed(bytes, path, session) {
   let failure;
@@ -344,7 +344,16 @@ export async function openSealed(bytes, path, session) {
     }
   }
   if (!fresh) throw failure; // a preview, or a session kept before entries could be reopened
-  return openEnvelope(bytes, path, fresh);
+  try {
+    return await openEnvelope(bytes, path, fresh);
+  } catch (error) {
+    // The site's keys now, and still another one than the envelope's: this copy of the
+    // file is from another build (a cache kept it); fetched again, it opens.
+    if (error instanceof MK1Error && error.code === "stale") {
+      throw new MK1Error("old", "a copy from another build than the keys");
+    }
+    throw error;
+  }
 }
 
 /**
