@@ -174,6 +174,47 @@ def duplicate_key(text: str, path: str) -> None:
         seen.add(name)
 
 
+#: The front matter keys whose misspelling would publish or release a page unseen: an
+#: `Access: members` ignored is a paid page gone public.
+GUARDED_KEYS = ("access", "available")
+
+
+def misspelled_key(meta: Mapping[str, Any], text: str, path: str) -> None:
+    """Refuse a front matter key that differs from a guarded key only by case or one
+    typo (a letter missing, added, changed, or two swapped): ignored as written, it
+    would leave the page to its folder's default."""
+    for key in meta:
+        name = str(key)
+        for wanted in GUARDED_KEYS:
+            if name != wanted and _one_typo(name.lower(), wanted):
+                found = re.search(rf"^{re.escape(name)}[ \t]*:", text, re.M)
+                raise MemberkitError(
+                    f"front matter key {name!r} is not one memberkit reads; did you mean "
+                    f"{wanted!r}? As written it is ignored. Write {wanted!r}",
+                    path=path,
+                    line=text.count("\n", 0, found.start()) + 1 if found else None,
+                )
+
+
+def _one_typo(name: str, wanted: str) -> bool:
+    """`name` equals `wanted` or is one edit from it (optimal string alignment)."""
+    if name == wanted:
+        return True
+    if abs(len(name) - len(wanted)) > 1:
+        return False
+    before = list(range(len(wanted) + 1))
+    previous: list[int] = []
+    for i, a in enumerate(name, 1):
+        row = [i]
+        for j, b in enumerate(wanted, 1):
+            cost = min(before[j] + 1, row[j - 1] + 1, before[j - 1] + (a != b))
+            if i > 1 and j > 1 and a == wanted[j - 2] and name[i - 2] == b:
+                cost = min(cost, previous[j - 2] + 1)
+            row.append(cost)
+        previous, before = before, row
+    return before[-1] <= 1
+
+
 def page_access(
     text: str,
     src_uri: str,
@@ -193,6 +234,7 @@ def page_access(
         meta = read_front_matter(text, where)
     allowed = ", ".join([PUBLIC, *tiers])
 
+    misspelled_key(meta, text, where)
     tier = meta.get("access", default_tier(src_uri, folder_defaults))
     if not isinstance(tier, str) or (tier != PUBLIC and tier not in tiers):
         raise MemberkitError(

@@ -84,7 +84,9 @@ class Sealing:
         )
         try:
             if page.file.abs_src_path and not page.file.generated_by:
-                access.duplicate_key(page.file.content_string, shown)
+                source = page.file.content_string  # front matter included: its lines
+                access.duplicate_key(source, shown)
+                access.misspelled_key(page.meta, source, shown)
             rule = self.rules[page.file.src_uri] = check(markdown)
         except MemberkitError as error:
             if error.line is not None:  # name the line in the file, front matter included

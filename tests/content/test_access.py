@@ -35,6 +35,31 @@ def test_unknown_tier_names_the_file_and_the_choices() -> None:
     assert "'gold'" in message and "public, members, premium" in message
 
 
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("Access: members", "access"),
+        ("acess: members", "access"),
+        ("acces: premium", "access"),
+        ("ACCESS: public", "access"),
+        ("Available: 2030-01-01", "available"),
+        ("avaliable: 2030-01-01", "available"),
+        ("availble: 2030-01-01", "available"),
+    ],
+)
+def test_a_guarded_key_misspelled_stops_the_build_with_its_line(written: str, meant: str) -> None:
+    with pytest.raises(MemberkitError) as caught:
+        check(f"---\ntitle: A\n{written}\n---\n# A\n", "guides/x.md")
+    message = str(caught.value)
+    assert message.startswith("guides/x.md:3: ")
+    assert f"{written.split(':')[0]!r}" in message and f"did you mean {meant!r}" in message
+
+
+def test_keys_that_only_look_alike_are_left_to_their_plugins() -> None:
+    page = check("---\naccent: red\naddress: x\nsuccess: true\navailability: soon\n---\n")
+    assert page.tier == "public"
+
+
 def test_broken_yaml_reports_its_line() -> None:
     with pytest.raises(MemberkitError) as caught:
         check("---\ntitle: ok\naccess: [members\n---\n# A\n")

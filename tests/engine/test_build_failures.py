@@ -48,6 +48,13 @@ def unknown_folder_tier(project: Path) -> None:
     replace_in(project / "mkdocs.yml", "guides/: members", "guides/: gold")
 
 
+def misspelled_access(project: Path) -> None:
+    # The article is public by its own front matter; written `Access: members` on a
+    # guide of the members' folder it would have fallen back to that folder's tier, and
+    # on a public page the paid text would have gone out.
+    replace_in(project / "docs/three-mistakes.md", "access: public", "acess: members")
+
+
 def undeclared_blank(project: Path) -> None:
     replace_in(project / "templates/task-brief.md", "## ", "Owner: {{ owner_phone }}\n\n## ")
 
@@ -81,6 +88,10 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         [f"docs/guides/task-briefs.md:{SECOND_DIVIDER_LINE}:", "second teaser divider"],
     ),
     "unknown folder tier": (unknown_folder_tier, ["mkdocs.yml", "'gold'"]),
+    "misspelled access": (
+        misspelled_access,
+        ["docs/three-mistakes.md:4:", "'acess'", "did you mean 'access'"],
+    ),
     "undeclared blank": (undeclared_blank, ["templates/task-brief.md:", "owner_phone"]),
     "unused field": (unused_field, ["templates/task-brief.md", "'spare_field'", "never used"]),
     "duplicate slug": (duplicate_slug, ["templates/another-brief.md", "task-brief"]),
