@@ -71,8 +71,9 @@ def import_csv(
     """Apply the good rows of a checkout export to `state`; report bad rows by line.
 
     New members get a generated password and a login link that lasts `link_days` (a
-    PBKDF2 each, on every core); existing ones get the row's name, expiry and any new
-    tier. A row that grants nothing (refunded, ended) is
+    PBKDF2 each, on every core); existing ones get the row's name, its end date when it
+    gives one (a file without end dates leaves theirs as they are) and any new tier,
+    each change said in a note. A row that grants nothing (refunded, ended) is
     a note, not an error. Nothing is saved here: the caller writes the new passwords
     first, then saves the state once.
     """
@@ -84,11 +85,22 @@ def import_csv(
     for joiner in joiners:
         if joiner.email in state.members:
             member = state.members[joiner.email]
-            member.name = joiner.name or member.name
-            member.expires = joiner.expires
+            changes = []
+            if joiner.name and joiner.name != member.name:
+                changes.append(f"name {member.name!r} -> {joiner.name!r}")
+                member.name = joiner.name
+            # No end date in the file (no such column, or an empty cell): theirs stays.
+            if joiner.expires is not None and joiner.expires != member.expires:
+                changes.append(f"end date {member.expires or 'none'} -> {joiner.expires}")
+                member.expires = joiner.expires
             state.ensure_tiers(joiner.tiers)
-            member.tiers = sorted(set(member.tiers) | set(joiner.tiers))
+            given = sorted(set(joiner.tiers) - set(member.tiers))
+            if given:
+                changes.append(f"tiers + {', '.join(given)}")
+                member.tiers = sorted(set(member.tiers) | set(joiner.tiers))
             report.updated.append(joiner.email)
+            said = "; ".join(changes) if changes else "unchanged"
+            report.notes.append(f"line {joiner.line}: {joiner.email}: {said}")
         else:
             new.append(joiner)
     passwords = [generate_password() for _ in new]

@@ -222,6 +222,27 @@ def test_existing_members_get_the_exports_name_expiry_and_tiers() -> None:
     assert member.lookup == lookup  # the password stays
 
 
+def test_a_file_without_end_dates_leaves_the_members_end_dates_and_says_what_changed() -> None:
+    state = private.State.new(100_000)
+    state.add(
+        "ana@example.com", "a long enough secret", name="Ana", tiers=["members"], expires=SOON
+    )
+    state.add(
+        "ben@example.org", "another long secret", name="Ben", tiers=["members"], expires=LATER
+    )
+    plain = "Email,Name\nana@example.com,Ana Lima\nben@example.org,Ben\n"
+    _, report = imported(plain, state)
+    assert state.members["ana@example.com"].expires == SOON
+    assert state.members["ben@example.org"].expires == LATER
+    assert report.notes == [
+        "line 2: ana@example.com: name 'Ana' -> 'Ana Lima'",
+        "line 3: ben@example.org: unchanged",
+    ]
+    _, report = imported(f"email,name,tier,expires\nben@example.org,Ben,premium,{SOON}\n", state)
+    assert state.members["ben@example.org"].expires == SOON
+    assert report.notes == [f"line 2: ben@example.org: end date {LATER} -> {SOON}; tiers + premium"]
+
+
 # -- through the command line ----------------------------------------------------------
 
 
