@@ -67,6 +67,7 @@ class Discovery:
         self.facts: dict[str, seo.PageFacts] = {}  # by page URL
         self.entries: list[feed.FeedEntry] = []
         self.noindex: set[str] = set()  # page URLs
+        self.unlisted: set[str] = set()  # canonical URLs out of the sitemap: not released
 
     def add_files(self, files: Files, generated: dict[str, list[Path]]) -> None:
         """The site's files are known: check the social image; note what each generated
@@ -123,6 +124,8 @@ class Discovery:
         )
         if noindex:
             self.noindex.add(page.url)
+        if unreleased is not None:
+            self.unlisted.add(page.canonical_url or page.url)
         return unreleased
 
     def _source_date(self, page: Page) -> dt.date | None:

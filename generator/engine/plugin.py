@@ -42,6 +42,7 @@ from generator.engine.sealing import Sealing
 from generator.errors import MemberkitError
 from generator.members import state as private
 from generator.protection import envelopes, worker
+from generator.publish import seo
 
 log = get_plugin_logger("memberkit")
 
@@ -221,11 +222,16 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
 
     on_post_page = CombinedEvent(_fill_envelope, _finish_written_page)
 
-    # The "not found" page, served at any missing address: its links are absolute.
+    # The "not found" page, served at any missing address: its links are absolute. The
+    # sitemap lists no page before its release date (MkDocs gzips what is returned).
     def on_post_template(
         self, output_content: str, /, *, template_name: str, config: MkDocsConfig
     ) -> str | None:
-        if self.pages is None or not self.config.enabled or template_name != "404.html":
+        if self.pages is None or not self.config.enabled:
+            return None
+        if template_name == "sitemap.xml":
+            return seo.without_urls(output_content, self.pages.found.unlisted)
+        if template_name != "404.html":
             return None
         root = urlsplit(config.site_url or "/").path
         return self.pages.finish(output_content, root if root.endswith("/") else root + "/")

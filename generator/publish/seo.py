@@ -69,6 +69,19 @@ def shorten(text: str, limit: int = DESCRIPTION_CHARS) -> str:
     return cut + "…"
 
 
+_SITEMAP_URL = re.compile(r"[ \t]*<url>\s*<loc>([^<]*)</loc>.*?</url>[ \t]*\n?", re.S)
+
+
+def without_urls(sitemap: str, urls: set[str]) -> str:
+    """The sitemap (as MkDocs' theme renders it) without the entries of `urls`: pages
+    waiting for their release date are in no sitemap until their day."""
+    if not urls:
+        return sitemap
+    return _SITEMAP_URL.sub(
+        lambda entry: "" if html.unescape(entry.group(1)) in urls else entry.group(0), sitemap
+    )
+
+
 def noindex(
     meta: Mapping[str, Any], *, members_only: bool, teasers: str, unreleased: bool, path: str
 ) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -106,6 +107,7 @@ def test_a_scheduled_guide_is_only_its_title_and_date_until_its_day(project: Pat
     assert url not in feed_ids(site)
     rules = (site / "_headers").read_text()
     assert f"/{GUIDE}/\n  X-Robots-Tag: noindex" in rules
+    assert url not in sitemap_urls(site) and len(sitemap_urls(site)) > 10
 
     build_on(project, RELEASE)
     text = page.read_text(encoding="utf-8")
@@ -114,6 +116,14 @@ def test_a_scheduled_guide_is_only_its_title_and_date_until_its_day(project: Pat
     assert meta(head(page), "robots") == []
     assert [d for d in members_search(project) if d["location"].startswith(f"{GUIDE}/")]
     assert url in feed_ids(site)
+    assert url in sitemap_urls(site)
+
+
+def sitemap_urls(site: Path) -> list[str]:
+    """The addresses the sitemap lists, the same in sitemap.xml and sitemap.xml.gz."""
+    plain = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert gzip.decompress((site / "sitemap.xml.gz").read_bytes()).decode() == plain
+    return re.findall(r"<loc>([^<]+)</loc>", plain)
 
 
 def test_a_scheduled_public_page_and_the_leak_check(project: Path) -> None:
