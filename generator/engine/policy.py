@@ -113,6 +113,7 @@ class SitePolicy:
             keystore=self.host.keystore,
             comments=self.host.comments,
             sources=self._allowed(),
+            base=hosting.base_path(site_url),
         )
         (site / "_headers").write_text(whole.netlify_headers())
         robots = site / "robots.txt"

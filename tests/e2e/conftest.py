@@ -81,8 +81,9 @@ class Nginx:
             raise RuntimeError("nginx found no free port on 127.0.0.1")
         self.url = f"http://127.0.0.1:{self.port}/"
 
-    def serve(self, root: Path) -> str:
-        """Serve `root` (a built site, with its `_headers`); returns the site's URL."""
+    def serve(self, root: Path, path: str = "/") -> str:
+        """Serve `root` (a built site, with its `_headers`) at `path`, as its site_url
+        says; returns the site's URL."""
         from generator.publish.hosting import nginx_server
 
         server = nginx_server(
@@ -93,7 +94,7 @@ class Nginx:
         self.process.send_signal(signal.SIGHUP)  # reload: the port stays held
         if not self._ready():
             raise RuntimeError(f"nginx did not take the site's configuration: {self._errors()}")
-        return self.url
+        return self.url + path.lstrip("/")
 
     def _write_conf(self, server: str) -> None:
         self.token = secrets.token_hex(8)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import PageWatch
+from ..conftest import MEMBER, copy_project, run_memberkit
+from .conftest import Nginx, PageWatch, serve_from, sign_in, watched_tab
 
 
 def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -70,3 +74,46 @@ def test_pages_run_under_the_policy_without_violations(
     tab.keyboard.type("estimating")
     expect(tab.locator(".md-search-result__item").first).to_be_visible()
     assert not [e for e in watch.errors if "Content Security Policy" in e]
+
+
+# -- a site served under a path ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site_under_path(tmp_path_factory: pytest.TempPathFactory, nginx_bin: str) -> Iterator[str]:
+    """The bundled site with `site_url: http://127.0.0.1:PORT/docs/`, served by the
+    block `memberkit nginx` prints for it."""
+    server = Nginx(tmp_path_factory.mktemp("path-nginx"))
+    project = copy_project(tmp_path_factory.mktemp("under-path"))
+    serve_from(project, server.url + "docs/")
+    built = run_memberkit("build", cwd=project)
+    assert built.returncode == 0, built.stderr
+    block = run_memberkit("nginx", "--listen", f"127.0.0.1:{server.port}", cwd=project)
+    assert block.returncode == 0, block.stderr
+    assert "location ^~ /docs/ {" in block.stdout
+    yield server.serve(project / "site", "/docs/")
+    server.stop()
+
+
+def test_under_a_path_the_host_files_and_nginx_follow_site_url(site_under_path: str) -> None:
+    root = site_under_path.removesuffix("docs/")
+    status, headers, body = fetch(site_under_path + "mk1/keystore.json")
+    assert status == 200 and body.startswith(b'{"format":"mk1"')
+    assert headers["Cache-Control"] == "no-cache" and headers["X-Robots-Tag"] == "noindex"
+    _, envelope, _ = fetch(site_under_path + "downloads/task-brief.docx.mk1")
+    assert envelope["X-Robots-Tag"] == "noindex"
+    status, headers, _ = fetch(site_under_path + "guides/task-briefs/")
+    assert status == 200 and "Content-Security-Policy" in headers
+    assert fetch(root + "guides/task-briefs/")[0] == 404  # outside the site's path
+    status, _, missing = fetch(site_under_path + "no/such/page/")
+    assert status == 404 and b"Page not found" in missing
+    _, _, robots = fetch(site_under_path + "robots.txt")
+    assert b"Disallow: /docs/mk1/" in robots and b"Disallow: /mk1/" not in robots
+
+
+def test_under_a_path_a_member_signs_in_and_reads(browser: Any, site_under_path: str) -> None:
+    with watched_tab(browser, site_under_path) as (tab, _):
+        sign_in(tab, site_under_path, MEMBER)
+        tab.goto(site_under_path + "guides/task-briefs/")
+        expect(tab.get_by_role("heading", name="Estimating time")).to_be_visible()
+        assert re.search(r"/docs/guides/task-briefs/$", tab.url)

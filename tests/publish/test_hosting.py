@@ -53,6 +53,26 @@ def test_headers_file_round_trips_into_nginx() -> None:
     assert block.count('add_header X-Content-Type-Options "nosniff" always;') == len(rules)
 
 
+def test_under_a_path_every_host_file_names_the_path() -> None:
+    policy = hosting.HostPolicy(noindex={"guides/x/"}, base=hosting.base_path("https://e.org/docs"))
+    text = policy.netlify_headers()
+    rules = dict(hosting.parse_headers(text))
+    paths = list(rules)
+    assert paths[0] == "/docs/*" and all(p.startswith("/docs/") for p in paths)
+    assert dict(rules["/docs/mk1/keystore.json"])["Cache-Control"] == "no-cache"
+    block = hosting.nginx_server(text, "/srv/site/", "8080")
+    assert "location ^~ /docs/ {\n        alias /srv/site/;" in block
+    assert (
+        "location = /docs/mk1/keystore.json {\n        alias /srv/site/mk1/keystore.json;" in block
+    )
+    assert "error_page 404 /docs/404.html;" in block and "try_files" not in block
+    robots = hosting.robots_txt("https://e.org/docs/")
+    assert (
+        "Disallow: /docs/search/" in robots and "Sitemap: https://e.org/docs/sitemap.xml" in robots
+    )
+    assert hosting.base_path(None) == hosting.base_path("https://e.org") == "/"
+
+
 @pytest.mark.skipif(
     shutil.which("nginx") is None and os.environ.get("CI") != "true",
     reason="nginx is not installed (CI installs it; sudo apt-get install nginx)",
