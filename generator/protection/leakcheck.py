@@ -1,7 +1,8 @@
 """Prove that a built site holds no protected plaintext.
 
-The build records what is protected (every protected heading, and every run of
-eight words of every protected block) and what is public (the teasers and public
+The build records what is protected (every protected heading, every run of eight
+words of every protected block, every shorter sentence of four words or more, every
+code that mixes letters and digits) and what is public (the teasers and public
 pages: text there is not a leak, wherever else it also stands). It then reads every
 file of the output, inside zip, docx, xlsx and gz files too, and reports each file
 where protected text, or a member's email or name, can be read.
@@ -33,6 +34,14 @@ SHINGLE = 8
 #: a table-of-contents link, a search entry's title. Out of context, short texts are
 #: too common (a stylesheet comment, a theme's settings) to prove anything.
 PHRASE_WORDS = 4
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
+#: A code: letters and digits in one token (a coupon, a licence key, an invite), six
+#: characters or more with two letters and two digits at least, which ordinary words,
+#: numbers and dates are not.
+_CODE = re.compile(
+    r"(?<![\w-])(?=(?:[\w-]*[A-Za-z]){2})(?=(?:[\w-]*\d){2})"
+    r"[A-Za-z0-9][\w-]{4,}[A-Za-z0-9](?![\w-])"
+)
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\x00")
 #: Code and data, not prose: scripts, styles and templates (a widget's data).
 _SCRIPT = re.compile(r"<(script|style|template)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
@@ -134,6 +143,7 @@ class LeakCheck:
         for block in _segments(fragment, markup=True):
             text = _visible(block)
             self.protected.update(dict.fromkeys(shingle_keys(words(text)), text))
+            self._add_short(text)
         for name, raw in _ATTRIBUTES.findall(fragment):
             value = html.unescape(raw)
             if name in ("href", "src") and ("://" in value or value.startswith("mailto:")):
@@ -141,6 +151,18 @@ class LeakCheck:
             elif name in ("title", "alt") and len(words(value)) >= 2:
                 self.markers.setdefault(value, f"protected title {value!r}")
         self.fresh_from = len(self.distinct)
+
+    def _add_short(self, text: str) -> None:
+        """What is too short for a shingle but proves a leak wherever it stands: a
+        sentence (or a block) of PHRASE_WORDS words or more, and a code, a token that
+        mixes letters and digits (`ZZCOUPON-7731`, `A7X9Q2`)."""
+        for part in (text, *_SENTENCE_END.split(text)):
+            tokens = words(part)
+            if PHRASE_WORDS <= len(tokens) < SHINGLE:
+                shown = " ".join(part.split())
+                _file_phrase(self.phrases, " ".join(tokens), f"protected text {shown!r}")
+        for code in _CODE.findall(text):
+            _file_phrase(self.phrases, " ".join(words(code)), f"protected code {code!r}")
 
     def add_public(self, fragment: str) -> None:
         self.public_markers.update(html.unescape(v) for _, v in _ATTRIBUTES.findall(fragment))

@@ -317,6 +317,26 @@ def test_short_protected_strings_are_found_where_they_do_not_belong(tmp_path) ->
     assert found("<p>Our team rota is on the wall.</p>") == []
 
 
+def test_a_short_protected_sentence_or_code_is_found_wherever_it_stands(tmp_path) -> None:
+    """Too short for a run of eight words: a one-sentence members' post, a coupon code."""
+    check = LeakCheck()
+    check.add_public("<p>Codes are sent each month. The code SPRING-2026 is public.</p>")
+    check.add_protected("<p>This month: code ZZCOUPON-7731.</p><p>Ask for the A7X9Q2 rate.</p>")
+    page = tmp_path / "a.html"
+
+    def found(text: str) -> list[str]:
+        page.write_text(text)
+        return [leak.what for leak in check.scan(tmp_path)]
+
+    assert found("<p>This month: code ZZCOUPON-7731.</p>") == [
+        "protected text 'This month: code ZZCOUPON-7731.'"
+    ]
+    assert found("<li>zzcoupon-7731</li>") == ["protected code 'ZZCOUPON-7731'"]
+    assert found('{"text": "Ask for the A7X9Q2 rate."}') != []
+    assert found("<p>Codes are sent each month. Use SPRING-2026.</p>") == []
+    assert found("<p>This month: a new guide.</p>") == []  # three words: too common
+
+
 def test_every_finding_is_reported_by_file(tmp_path) -> None:
     from generator.protection.leakcheck import report
 
