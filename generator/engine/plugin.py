@@ -125,6 +125,10 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             config.site_name, config.site_description, config.copyright, config.nav
         )
         self.work.add_public("".join(f"<p>{html.escape(t)}</p>" for t in furniture))
+        links = site.furniture_links(config.extra, config.repo_url, config.site_url)
+        # The copyright line as the theme shows it: HTML, links included.
+        anchors = [f'<a href="{html.escape(link)}"></a>' for link in links]
+        self.work.add_public("".join([*anchors, str(config.copyright or "")]))
         self._note_checkout(config)
         if comments:
             # After the owner's custom_dir, before Material: our comments partial.

@@ -108,6 +108,20 @@ def furniture(
     return [t for t in (site_name, description, copyright_line, *nav_titles(nav or [])) if t]
 
 
+def furniture_links(
+    extra: Mapping[str, Any], repo_url: str | None, site_url: str | None
+) -> list[str]:
+    """The addresses every page links to whoever reads it: the footer's social links
+    (`extra.social`), the repository, the site's own address and its home page. A
+    members' page that links to one of them gives nothing away."""
+    social = extra.get("social") if isinstance(extra, Mapping) else None
+    links = [
+        str(item["link"]) for item in social or [] if isinstance(item, Mapping) and item.get("link")
+    ]
+    homepage = extra.get("homepage") if isinstance(extra, Mapping) else None
+    return [link for link in (*links, repo_url, site_url, homepage) if link]
+
+
 def nav_titles(nav: Any) -> list[str]:
     """The section and page titles written in mkdocs.yml's nav."""
     titles: list[str] = []

@@ -102,3 +102,13 @@ def test_a_leak_report_names_every_finding_and_removes_the_site_when_asked(
     kept.mkdir()
     postbuild.leak_failure(leaks[:1], kept, tmp_path, remove_site=False)
     assert kept.exists()
+
+
+def test_the_links_on_every_page_are_the_sites_furniture() -> None:
+    extra = {"social": [{"icon": "x", "link": "https://social.example.org/@o"}, {"icon": "y"}]}
+    assert site.furniture_links(extra, "https://code.example.org/o/s", "https://e.org/") == [
+        "https://social.example.org/@o",
+        "https://code.example.org/o/s",
+        "https://e.org/",
+    ]
+    assert site.furniture_links({}, None, None) == []

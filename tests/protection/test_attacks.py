@@ -268,3 +268,37 @@ def test_files_the_owner_publishes_as_they_are_are_public_sources(project: Path)
     result = run_memberkit("build", cwd=project)
     assert result.returncode != 0
     assert "x.html" in result.stderr and "protected text" in result.stderr
+
+
+def test_the_sites_own_furniture_raises_no_alarm(project: Path) -> None:
+    """Footer social links, the repository and the copyright line stand on every page,
+    public: a members' page that links to them gives nothing away. A link only members'
+    text holds is still found where it does not belong."""
+    config = project / "mkdocs.yml"
+    config.write_text(
+        config.read_text()
+        + "repo_url: https://code.example.org/owner/site\n"
+        + "extra:\n  social:\n    - icon: fontawesome/brands/mastodon\n"
+        + "      link: https://social.example.org/@owner\n"
+    )
+    config.write_text(
+        config.read_text().replace(
+            "copyright: Copyright &copy; Outsource Without Regret.",
+            'copyright: Copyright &copy; <a href="https://owner.example.org/legal">Owner</a>.',
+        )
+    )
+    guide = project / "docs/guides/task-briefs.md"
+    guide.write_text(
+        guide.read_text() + "\n\nFollow [the owner](https://social.example.org/@owner), read the "
+        "[code](https://code.example.org/owner/site) and the "
+        "[terms](https://owner.example.org/legal); members also get "
+        "[the rate card](https://rates.example.org/card-2031).\n"
+    )
+    built = run_memberkit("build", cwd=project)
+    assert built.returncode == 0, built.stderr
+    about = project / "site/about/index.html"
+    about.write_text(about.read_text() + '<a href="https://rates.example.org/card-2031">x</a>')
+    caught = run_memberkit("check", cwd=project)
+    assert caught.returncode != 0
+    assert "protected link address 'https://rates.example.org/card-2031'" in caught.stderr
+    assert caught.stderr.count("protected link address") == 1
