@@ -96,7 +96,10 @@ class Pages:
         self.work.add_public("".join(f"<p>{html.escape(str(t))}</p>" for t in shown if t))
         rule = self.sealing.rule(page)
         if rule is None or not rule.protected:
-            self.work.add_public(html_text)
+            if _owners(page):
+                self.work.add_public(html_text)
+            # else: a page another plugin made (a blog's index, a copy) may hold what it
+            # took from members' pages: it is checked, never taken as public.
             self.found.page_content(page, html_text, members_only=False)
             return html_text
         sealed, public, _ = self.sealing.seal(html_text, page, rule, config=config, files=files)
@@ -168,6 +171,12 @@ class Pages:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
         output = output.replace("</head>", head + "</head>", 1)
         return self.policy.finish(output, comments=comments)
+
+
+def _owners(page: Any) -> bool:
+    """A page the owner wrote, or one memberkit made from the owner's templates."""
+    made_by = page.file.generated_by
+    return not made_by or str(made_by).startswith("memberkit")
 
 
 def site_root(url: str) -> str:

@@ -73,6 +73,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.sealer: envelopes.Sealer | None = None
         self.library = DocumentLibrary([], ())
         self.public_files: set[str] = set()
+        self.files: Files | None = None  # the build's files, as the last plugin left them
         self.keep_work_open = False  # `memberkit check` scans one more folder after the build
 
     @property
@@ -158,6 +159,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if not self.config.enabled:
             return None
         assert self.sealer is not None and self.pages is not None
+        self.files = files
         with _plugin_errors():
             self.public_files = sitefiles.add_files(
                 files,
@@ -269,8 +271,20 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             # last good site.)
             remove = self.command == "build" and not self.keep_work_open
             raise PluginError(
-                postbuild.leak_failure(leaks, site_dir, self.root, remove_site=remove)
+                postbuild.leak_failure(
+                    leaks, site_dir, self.root, remove_site=remove, origins=self._origins()
+                )
             )
+
+    def _origins(self) -> dict[str, str]:
+        """Where each built file came from: the owner's (a page, a file of docs/, one
+        memberkit made from the templates), or another plugin's (its name)."""
+        return {
+            f.dest_uri: postbuild.PAGE
+            if not f.generated_by or f.generated_by.startswith("memberkit")
+            else f.generated_by
+            for f in self.files or []
+        }
 
     def on_build_error(self, *, error: Exception) -> None:
         self.work.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from generator.engine.discovery import Discovery
@@ -44,6 +44,8 @@ def finish_site(
     Raises `MemberkitError` when the helper fails."""
     (site / "mk1").mkdir(exist_ok=True)
     keystore_writer.write(site, state, today, tiers)
+    # Its index names the key derivation ("PBKDF2", "SHA-256"): memberkit's own words.
+    work.add_public((site / keystore_writer.INDEX_PATH).read_text(encoding="utf-8"))
     policy.write_host_files(site, site_url, set(found.noindex))
     for note in policy_notes(policy):
         notes(note)
@@ -73,9 +75,23 @@ def policy_notes(policy: SitePolicy) -> list[str]:
     return notes
 
 
-def leak_failure(leaks: list[Leak], site: Path, root: Path, *, remove_site: bool) -> str:
+#: Where a file of the built site came from, as `leak_failure` is told: a page of the
+#: owner's, a file another plugin made (its name), or neither (written after the pages).
+PAGE = "page"
+
+
+def leak_failure(
+    leaks: list[Leak],
+    site: Path,
+    root: Path,
+    *,
+    remove_site: bool,
+    origins: Mapping[str, str] | None = None,
+) -> str:
     """Report every finding, by file, in `root`/LEAK_REPORT; remove `site` if asked
-    (what leaks must not stay there to be uploaded). Returns the message to fail with."""
+    (what leaks must not stay there to be uploaded). Returns the message to fail with,
+    whose advice follows where the leaking files came from (`origins`: a built file's
+    path, PAGE or the name of the plugin that made it)."""
     report = leakcheck.report(leaks)
     where = root / LEAK_REPORT
     with contextlib.suppress(OSError):
@@ -88,6 +104,32 @@ def leak_failure(leaks: list[Leak], site: Path, root: Path, *, remove_site: bool
     more = f" (and {len(leaks) - 5} more)" if len(leaks) > 5 else ""
     return (
         f"leak check: protected text found in the built site, {len(leaks)} finding(s) in "
-        f"{files} file(s): {shown}{more}. Every finding, by file: {where}. Move the text "
-        "below the teaser divider or make the page public"
+        f"{files} file(s): {shown}{more}. Every finding, by file: {where}. "
+        + advice(leaks, origins or {})
     )
+
+
+def advice(leaks: list[Leak], origins: Mapping[str, str]) -> str:
+    """What to do, by where the leaking files came from."""
+    by_origin: dict[str, list[str]] = {}
+    for name in sorted({leak.file.split("!", 1)[0] for leak in leaks}):
+        by_origin.setdefault(origins.get(name, ""), []).append(name)
+    said = []
+    for origin, names in sorted(by_origin.items()):
+        listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        if origin == PAGE:
+            said.append(
+                f"In pages ({listed}): move the text below the teaser divider or make the "
+                "page public"
+            )
+        elif origin:
+            said.append(
+                f"{listed}: made by the {origin!r} plugin from members' pages; turn it off "
+                "for them (or drop it) in mkdocs.yml"
+            )
+        else:
+            said.append(
+                f"{listed}: not a page of the site but a file written by another plugin or "
+                "a hook; keep it from copying members' pages, or drop it from mkdocs.yml"
+            )
+    return ". ".join(said)

@@ -54,6 +54,7 @@ _TAGS = re.compile(r"<[^>]+>")
 _ATTRIBUTES = re.compile(r'\b(href|src|title|alt)="([^"]+)"')
 #: A link to a heading (a table of contents, "see below"): its text is a heading's.
 _FRAGMENT_LINK = re.compile(r'<a\b[^>]*\bhref="[^"]*#[^"]*"[^>]*>(.*?)</a>', re.DOTALL)
+_ADDRESS = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s<>()\[\]\"'`]+|(?<=\]\()[^\s()]+(?=\))")
 _EMAIL = re.compile(r"[^\s@<>\"',;:()\[\]]+@[^\s@<>\"',;:()\[\]]+\.[a-z0-9-]+")
 MARKUP_SUFFIXES = {".html", ".htm", ".xml", ".svg", ".json", ".rels"}
 #: MK1 envelopes are not read: ciphertext, and a header that holds only the path, the
@@ -207,6 +208,12 @@ class LeakCheck:
                 for _, raw in (_ATTRIBUTES.findall(text) if markup else ())
                 if (address := html.unescape(raw)) in self.markers
             }
+            # An address written out (a Markdown copy's links, a text file): a protected
+            # one is found as such; its words (a heading's anchor) prove nothing more.
+            if "://" in text or "](" in text:
+                written = (a.rstrip(".,;:!?") for a in _ADDRESS.findall(text))
+                marked.update(a for a in written if a in self.markers)
+                text = _ADDRESS.sub(" ", text)
             judged: dict[Words, None] = {}
             for segment in set(_segments(text, markup)):
                 value = self.short.get(segment)

@@ -112,3 +112,19 @@ def test_the_links_on_every_page_are_the_sites_furniture() -> None:
         "https://e.org/",
     ]
     assert site.furniture_links({}, None, None) == []
+
+
+def test_the_leak_advice_follows_where_the_leaking_file_came_from(tmp_path: Path) -> None:
+    leaks = [
+        Leak("about/index.html", "protected text 'x'"),
+        Leak("blog/index.html", "protected text 'y'"),
+        Leak("llms-full.txt", "protected text 'z'"),
+        Leak("bundle.zip!inside.txt", "protected text 'z'"),
+    ]
+    origins = {"about/index.html": postbuild.PAGE, "blog/index.html": "material/blog"}
+    message = postbuild.leak_failure(
+        leaks, tmp_path / "site", tmp_path, remove_site=False, origins=origins
+    )
+    assert "In pages (about/index.html): move the text below the teaser divider" in message
+    assert "blog/index.html: made by the 'material/blog' plugin from members' pages" in message
+    assert "bundle.zip, llms-full.txt: not a page of the site but a file written by" in message

@@ -292,7 +292,8 @@ def test_the_sites_own_furniture_raises_no_alarm(project: Path) -> None:
         guide.read_text() + "\n\nFollow [the owner](https://social.example.org/@owner), read the "
         "[code](https://code.example.org/owner/site) and the "
         "[terms](https://owner.example.org/legal); members also get "
-        "[the rate card](https://rates.example.org/card-2031).\n"
+        "[the rate card](https://rates.example.org/card-2031). Check each file's "
+        "SHA-256 sum.\n"  # a code, also in memberkit's own keystore index
     )
     built = run_memberkit("build", cwd=project)
     assert built.returncode == 0, built.stderr
@@ -302,3 +303,30 @@ def test_the_sites_own_furniture_raises_no_alarm(project: Path) -> None:
     assert caught.returncode != 0
     assert "protected link address 'https://rates.example.org/card-2031'" in caught.stderr
     assert caught.stderr.count("protected link address") == 1
+
+
+def test_a_leak_by_another_plugin_names_it_and_says_what_to_do(project: Path) -> None:
+    """A hook (a plugin of the owner's) that copies a members' guide into a page of its
+    own, and one that writes a text file after the build: each named for what it is."""
+    sentence = protected_sentences(ROOT / "docs/guides/task-briefs.md")[1]
+    (project / "copies.py").write_text(
+        "from mkdocs.structure.files import File\n\n"
+        "def on_files(files, config):\n"
+        f"    text = '# Copy\\n\\n{sentence}\\n'\n"
+        "    files.append(File.generated(config, 'copy.md', content=text))\n"
+        "    return files\n\n"
+        "def on_post_build(config):\n"
+        "    import pathlib\n"
+        f"    (pathlib.Path(config.site_dir) / 'llms-full.txt').write_text({sentence!r})\n"
+    )
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text() + "hooks:\n  - copies.py\n")
+    built = run_memberkit("build", "--no-strict", cwd=project)
+    assert built.returncode != 0
+    assert "copy/index.html: made by the 'copies.py' plugin from members' pages" in built.stderr
+    # The search plugin indexed the copy: its index is named with the text file.
+    assert (
+        "llms-full.txt, search/search_index.json: not a page of the site but a file written by"
+        in built.stderr
+    )
+    assert "In pages" not in built.stderr

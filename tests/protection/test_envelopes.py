@@ -357,3 +357,23 @@ def test_every_finding_is_reported_by_file(tmp_path) -> None:
         "b.html",
         "  - protected heading 'Estimating time well'",
     ]
+
+
+def test_a_markdown_copys_links_prove_nothing_but_a_protected_address(tmp_path) -> None:
+    """A text copy of a public page links to a members' heading by its anchor: the
+    anchor's words are no leak; a protected address written out is one."""
+    check = LeakCheck()
+    check.add_protected(
+        '<h2 id="pinning-a-package-to-an-index">Pinning a package to an index</h2>'
+        '<p>See <a href="https://rates.example.org/card-2031">the card</a>.</p>'
+    )
+    copy = tmp_path / "index.md"
+    copy.write_text(
+        "Read [pinning](https://docs.example.org/concepts/#pinning-a-package-to-an-index) "
+        "and [more](../concepts/#pinning-a-package-to-an-index).\n"
+    )
+    assert check.scan(tmp_path) == []
+    copy.write_text("Rates: https://rates.example.org/card-2031.\n")
+    assert [leak.what for leak in check.scan(tmp_path)] == [
+        "protected link address 'https://rates.example.org/card-2031'"
+    ]
