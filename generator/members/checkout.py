@@ -319,7 +319,16 @@ def read_export(
         source = next((s for s in SOURCES if s.recognise(names)), None) or _unknown(header)
     entries: list[Entry] = []
     errors: list[str] = []
+    last = _line(rows)
     for line, row in _rows(rows):
+        first, last = last + 1, line
+        if line > first and any(_SWALLOWED.search(cell) for cell in row):
+            errors.append(
+                f"line {first}: a quote opened here is never closed, so lines {first} to "
+                f"{line} were read as one row and none of them was imported; close the "
+                "quote (or remove it) and import again"
+            )
+            continue
         try:
             read = source.read(Cells(header, row))
             if read is None:
@@ -328,6 +337,11 @@ def read_export(
         except MemberkitError as error:
             errors.append(f"line {line}: {error}")
     return Reading(source, entries, errors)
+
+
+#: A cell that holds further lines with an email in them: rows swallowed by a quote
+#: left open (a multi-line cell of its own, an address, holds no email).
+_SWALLOWED = re.compile(r"\n[^\n]*@")
 
 
 def _header(rows: Iterator[list[str]]) -> list[str]:

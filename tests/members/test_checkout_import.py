@@ -313,3 +313,17 @@ def test_import_command_columns_option(tmp_path: Path) -> None:
     assert bad.returncode != 0
     assert "--columns names 'mail', which is not in the header row" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_quote_left_open_names_the_rows_it_swallowed() -> None:
+    text = 'email,name\nana@x.org,Ana\nben@x.org,"Ben\ncy@x.org,Cy\ndee@x.org,Dee\n'
+    state, report = imported(text)
+    assert set(state.members) == {"ana@x.org"}
+    assert report.errors == [
+        "line 3: a quote opened here is never closed, so lines 3 to 5 were read as one row "
+        "and none of them was imported; close the quote (or remove it) and import again"
+    ]
+    # A cell of several lines with no email in them is a cell like any other.
+    text = 'email,name,notes\nana@x.org,Ana,"Paid by\nbank transfer"\nben@x.org,Ben,\n'
+    state, report = imported(text, columns={"email": "email", "name": "name"})
+    assert set(state.members) == {"ana@x.org", "ben@x.org"} and report.errors == []
