@@ -8,12 +8,17 @@ and how it is written is `store`'s job, what the roster accepts is `checks`'.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import ctypes
 import datetime as dt
 import hashlib
 import hmac
 import json
+import multiprocessing
 import os
 import secrets
+import signal
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -284,11 +289,33 @@ def derive_keys(
     # Small chunks: a worker reports back often enough for a progress line that moves.
     chunk = max(1, min(32, total // (workers * 16)))
     results = []
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, total)) as pool:
+    # Spawned, not forked: a forked helper would hold the state's lock (an flock, on a
+    # descriptor it inherits) for as long as it lives, past its parent's end.
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=min(workers, total),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_die_with,
+        initargs=(os.getpid(),),
+    )
+    with pool:
         for number, keys in enumerate(pool.map(_derive, jobs, chunksize=chunk), 1):
             results.append(keys)
             report(number, total)
     return results
+
+
+def _die_with(parent: int) -> None:
+    """A key-deriving helper ends with the command that started it, however that ends
+    (killed too): on Linux the kernel sends it SIGTERM then (PR_SET_PDEATHSIG);
+    elsewhere it ends when it next finds the pool's pipe closed."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent ended before the request was made
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _derive(job: tuple[str, str, str, int]) -> mk1.MemberKeys:

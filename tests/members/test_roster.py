@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
 import os
 import pty
+import signal
 import subprocess
 import sys
 import threading
@@ -105,6 +107,56 @@ def test_the_lock_is_released_when_its_holder_dies(project: Path) -> None:
     started = time.monotonic()
     assert memberkit(project, "members", "add", "b@example.org").returncode == 0
     assert time.monotonic() - started < 30
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (Linux' /proc)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+            if fields.get("PPid", "").strip() == str(pid):
+                found.add(int(status.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux' /proc")
+@pytest.mark.parametrize("ending", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "stopped"])
+def test_an_import_ended_midway_leaves_no_helper_and_no_lock(
+    project: Path, tmp_path: Path, ending: signal.Signals
+) -> None:
+    """Killed while its helpers derive keys: they end with it, and the next command
+    gets the state's lock at once."""
+    assert memberkit(project, "members", "add", "a@example.org").returncode == 0
+    source = tmp_path / "many.csv"
+    source.write_text("email\n" + "".join(f"m{n}@example.org\n" for n in range(400)))
+    run = spawn(project, "members", "import", str(source), "--passwords-out", str(tmp_path / "o"))
+    deadline = time.monotonic() + 60
+    helpers: set[int] = set()
+    while time.monotonic() < deadline and len(helpers) < 2:
+        helpers |= _children(run.pid)
+        time.sleep(0.05)
+    assert helpers, "the import started no helper"
+    time.sleep(0.5)  # the helpers are deriving keys now
+    run.send_signal(ending)
+    run.wait(timeout=30)
+    gone = time.monotonic() + 15
+    while time.monotonic() < gone and any(Path(f"/proc/{p}").exists() for p in helpers):
+        time.sleep(0.05)
+    alive = [
+        p
+        for p in helpers
+        if Path(f"/proc/{p}/status").exists()
+        and "State:\tZ" not in Path(f"/proc/{p}/status").read_text()
+    ]
+    assert not alive, f"helpers outlived the import: {alive}"
+    started = time.monotonic()
+    added = memberkit(project, "members", "add", "b@example.org")
+    assert added.returncode == 0, added.stderr
+    assert time.monotonic() - started < 30 and "waiting for another" not in added.stderr
+    assert set(saved(project)["members"]) == {"a@example.org", "b@example.org"}
 
 
 def test_a_dropped_expired_member_is_named_in_the_build_output(tmp_path: Path) -> None:
