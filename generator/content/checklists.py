@@ -61,3 +61,16 @@ class ChecklistExtension(Extension):  # type: ignore[misc]
 
 def makeExtension(**kwargs: Any) -> ChecklistExtension:  # the name Markdown looks for
     return ChecklistExtension(**kwargs)
+
+
+#: Whether the memberkit plugin runs in this process: it says so when a build starts.
+_plugin = {"running": False}
+
+
+def plugin_started() -> None:
+    """Called by the memberkit plugin when MkDocs starts a build with it."""
+    _plugin["running"] = True
+
+
+def plugin_running() -> bool:
+    return _plugin["running"]

@@ -30,7 +30,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from generator.content import join, schedule
+from generator.content import checklists, join, schedule
 from generator.documents.library import DocumentLibrary
 from generator.engine import postbuild, preview, site, sitefiles
 from generator.engine.config import MemberkitConfig
@@ -84,6 +84,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.command = command
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        checklists.plugin_started()  # the guard of `generator.checklists` lets pages render
         if not self.config.enabled:
             return None
         self.root = Path(config.config_file_path or ".").parent
