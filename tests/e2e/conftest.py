@@ -6,6 +6,7 @@ Outside CI these tests skip, saying why, when chromium or nginx is missing; in C
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -91,9 +92,15 @@ class Nginx:
         )
         self._write_conf(server)
         assert self.process is not None
+        before = self._workers()
         self.process.send_signal(signal.SIGHUP)  # reload: the port stays held
         if not self._ready():
             raise RuntimeError(f"nginx did not take the site's configuration: {self._errors()}")
+        # The workers of the configuration before still answer for a moment after the
+        # new ones do: the site is served once they are gone.
+        deadline = time.monotonic() + 10
+        while before & self._workers() and time.monotonic() < deadline:
+            time.sleep(0.02)
         return self.url + path.lstrip("/")
 
     def _write_conf(self, server: str) -> None:
@@ -139,6 +146,17 @@ http {{
                 pass
             time.sleep(0.05)
         return False
+
+    def _workers(self) -> set[int]:
+        """nginx's worker processes now (children of its master, from Linux' /proc)."""
+        assert self.process is not None
+        master, found = str(self.process.pid), set()
+        for status in Path("/proc").glob("[0-9]*/status"):
+            with contextlib.suppress(OSError):
+                text = status.read_text()
+                if f"\nPPid:\t{master}\n" in text and "\nState:\tZ" not in text:
+                    found.add(int(status.parent.name))
+        return found
 
     def _errors(self) -> str:
         log = self.work / "error.log"
