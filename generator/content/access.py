@@ -305,3 +305,32 @@ def _fences(text: str) -> list[tuple[int, int]]:
     if opened is not None:
         blocks.append((opened[0], len(text)))
     return blocks
+
+
+_REFERENCE = re.compile(
+    r"^ {0,3}\[(?!\^)([^\]\n]+)\]:[ \t]*\S+"  # [label]: address
+    r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*$""",  # "an optional title"
+    re.MULTILINE,
+)
+_ABBREVIATION = re.compile(r"^ {0,3}\*\[([^\]\n]+)\]:.*$", re.MULTILINE)
+#: Where Markdown text refers to a definition: [text][label], [label][], [label].
+_REFERRED = re.compile(r"\[([^\]\n]+)\](?:\[([^\]\n]*)\])?")
+
+
+def _label(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def teaser_definitions(teaser: str, rest: str) -> list[str]:
+    """The lines below the divider that define a reference link or an abbreviation
+    the teaser uses (footnotes are not taken: their text would show twice)."""
+    referred = set()
+    for text, label in _REFERRED.findall(teaser):
+        referred.add(_label(label or text))
+    used = [m.group(0) for m in _REFERENCE.finditer(rest) if _label(m.group(1)) in referred]
+    used += [
+        m.group(0)
+        for m in _ABBREVIATION.finditer(rest)
+        if re.search(rf"(?<!\w){re.escape(m.group(1))}(?!\w)", teaser)
+    ]
+    return used

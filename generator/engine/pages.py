@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ from generator.engine.policy import SitePolicy
 from generator.engine.sealing import Sealing
 from generator.protection import envelopes, worker
 
+#: A page's content as Material writes it: what is around it is the theme's.
+_ARTICLE = re.compile(r"<article\b.*?</article>", re.DOTALL)
+#: A link's address, quoted or not (a minifier drops the quotes).
+_HREF = re.compile(r"""\bhref=(?:"([^"#]+)"|'([^'#]+)'|([^\s>"'#]+)(?=[\s>]))""")
 #: The browser code (boot.js, then native modules from main.js) and the stylesheet,
 #: served by the site from here.
 ASSETS_URL = "assets/memberkit"
@@ -66,6 +71,7 @@ class Pages:
         self.unreleased: dict[str, dt.date] = {}  # src_uri: its release date
         self.comment_pages: set[str] = set()
         self.last_written: str | None = None  # the page MkDocs wrote last: read it ahead
+        self.links_seen: set[str] = set()  # addresses around owners' pages, made public
 
     def read(self, page: Any, markdown: str, shown: str) -> None:
         """The page's Markdown, as the other plugins left it. `shown`: its path as the
@@ -90,10 +96,12 @@ class Pages:
             )
         html_text = self.links.fill(html_text, page, files)
         self.policy.add_content(html_text)
-        # The title (in the navigation of every page) and the description (in the
-        # page's head, link previews and the feed) are public, whoever reads the page.
+        # The title (in the navigation of every page), the description (in the page's
+        # head, link previews and the feed) and the page's own address (the sitemap's)
+        # are public, whoever reads the page.
         shown = [page.title, page.meta.get("description")]
-        self.work.add_public("".join(f"<p>{html.escape(str(t))}</p>" for t in shown if t))
+        address = f'<a href="{html.escape(page.canonical_url)}"></a>' if page.canonical_url else ""
+        self.work.add_public(address + "".join(f"<p>{html.escape(str(t))}</p>" for t in shown if t))
         rule = self.sealing.rule(page)
         if rule is None or not rule.protected:
             if _owners(page):
@@ -143,6 +151,8 @@ class Pages:
         other plugin's change (a minifier's included). `public`: the files copied as
         they are from public sources, which the leak check does not read."""
         self.sealing.verify(output, page)
+        if _owners(page):
+            self._furniture_links(output)
         # MkDocs has written the page before this one (and the files before the pages):
         # the helper reads them while the build goes on; the scan checks they are unchanged.
         site = Path(site_dir)
@@ -158,6 +168,17 @@ class Pages:
             head=self.found.head(page, root),
             comments=page.url in self.comment_pages,
         )
+
+    def _furniture_links(self, output: str) -> None:
+        """The addresses the theme links to around an owner's page (its navigation, a
+        blog post's authors, the footer) are public: only the addresses, not the text,
+        and never around another plugin's page (a blog index renders excerpts there)."""
+        around = _ARTICLE.sub(" ", output)
+        found = {"".join(groups) for groups in _HREF.findall(around)}
+        new = {html.escape(html.unescape(a)) for a in found} - self.links_seen
+        if new:
+            self.links_seen.update(new)
+            self.work.add_public("".join(f'<a href="{a}"></a>' for a in sorted(new)))
 
     def finish(self, output: str, root: str, *, head: str = "", comments: bool = False) -> str:
         """Link the keystore and the browser code; add the page's security policy.

@@ -21,6 +21,7 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
@@ -34,6 +35,7 @@ from generator.protection import envelopes, worker
 PLACEHOLDER = "mk1-sealing-{number}-of-this-build"
 #: Markdown that a teaser can use from further down the page: reference links and
 #: footnotes, abbreviations, and snippets that may hold either.
+log = get_plugin_logger("memberkit")
 _DEFINITION = re.compile(r"^ {0,3}(?:\*?\[[^\]\n]+\]:|-{2,}8<-{2,})", re.MULTILINE)
 #: What `Page.render` sets, kept while a teaser is rendered on its own.
 _RENDERED = (
@@ -205,9 +207,17 @@ def _teaser_alone(page: Page, config: MkDocsConfig, files: Files) -> str | None:
     marker = str((config.mdx_configs.get("toc") or {}).get("marker", "[TOC]"))
     if not _DEFINITION.search(rest) and not (marker and marker in teaser):
         return None
+    # What the teaser shows is public, the addresses of its links too: the reference
+    # links and abbreviations it uses come along from below the divider, and are said.
+    used = access.teaser_definitions(teaser, rest)
+    if used:
+        log.info(
+            f"{page.file.src_uri}: the teaser uses {len(used)} definition(s) from below the "
+            f"divider, now public: {'; '.join(line.strip() for line in used)}"
+        )
     saved = {name: getattr(page, name, None) for name in _RENDERED}
     try:
-        page.markdown = teaser
+        page.markdown = teaser + ("\n\n" + "\n".join(used) + "\n" if used else "")
         page.render(config, files)
         return page.content or ""
     finally:

@@ -377,3 +377,23 @@ def test_a_markdown_copys_links_prove_nothing_but_a_protected_address(tmp_path) 
     assert [leak.what for leak in check.scan(tmp_path)] == [
         "protected link address 'https://rates.example.org/card-2031'"
     ]
+
+
+def test_the_teaser_takes_the_definitions_it_uses_and_nothing_else() -> None:
+    from generator.content.access import teaser_definitions
+
+    teaser = (
+        "See the [Rate  Card][rates], the [handbook][] and [Zensical]; ask the HR desk "
+        "about it[^1].\n"
+    )
+    rest = (
+        '## Members\n\n[rates]: https://e.org/rates "Rates"\n[handbook]: hand.md\n'
+        "[zensical]: https://zensical.org\n[other]: https://e.org/secret\n"
+        "*[HR]: Human Resources\n*[SLA]: Service Level Agreement\n[^1]: A footnote.\n"
+    )
+    assert teaser_definitions(teaser, rest) == [
+        '[rates]: https://e.org/rates "Rates"',
+        "[handbook]: hand.md",
+        "[zensical]: https://zensical.org",
+        "*[HR]: Human Resources",
+    ]
