@@ -16,7 +16,6 @@ written page (90), and checks, last, that the page written still carries it (-90
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,26 +122,14 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         )
         # The site's own furniture, on every page: public, whatever else it matches (a
         # member named like the site, a heading equal to a section's name).
-        furniture = site.furniture(
-            config.site_name, config.site_description, config.copyright, config.nav
-        )
-        self.work.add_public("".join(f"<p>{html.escape(t)}</p>" for t in furniture))
-        links = site.furniture_links(config.extra, config.repo_url, config.site_url)
-        # The copyright line as the theme shows it: HTML, links included.
-        anchors = [f'<a href="{html.escape(link)}"></a>' for link in links]
-        self.work.add_public("".join([*anchors, str(config.copyright or "")]))
+        self.work.add_public(site.public_furniture(config))
         self._note_checkout(config)
-        if comments:
-            # After the owner's custom_dir, before Material: our comments partial.
-            material = next(
-                (i for i, d in enumerate(config.theme.dirs) if "material" in d),
-                len(config.theme.dirs),
-            )
-            config.theme.dirs.insert(material, str(sitefiles.PACKAGE_DIR / "theme"))
-        site.anchor_snippets(config.mdx_configs, config.config_file_path)
-        if self.library and config.nav is not None:
-            site.expand_library_nav(config.nav, self.library.nav())
-        config.extra_css.append(f"{ASSETS_URL}/memberkit.css")
+        site.adjust_config(
+            config,
+            theme=str(sitefiles.PACKAGE_DIR / "theme") if comments else None,
+            library_nav=self.library.nav() if self.library else None,
+            stylesheet=f"{ASSETS_URL}/memberkit.css",
+        )
         return config
 
     def _note_checkout(self, config: MkDocsConfig) -> None:

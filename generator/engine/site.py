@@ -11,6 +11,7 @@ site's configuration: the template library spelled out in the navigation
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -120,6 +121,40 @@ def furniture_links(
     ]
     homepage = extra.get("homepage") if isinstance(extra, Mapping) else None
     return [link for link in (*links, repo_url, site_url, homepage) if link]
+
+
+def public_furniture(config: Any) -> str:
+    """The site's furniture as one public HTML fragment: its text (`furniture`), the
+    addresses every page links to (`furniture_links`) and the copyright line as the
+    theme shows it, HTML and links included. `config`: mkdocs.yml, as MkDocs read it."""
+    texts = furniture(config.site_name, config.site_description, config.copyright, config.nav)
+    links = furniture_links(config.extra, config.repo_url, config.site_url)
+    return "".join(
+        [
+            *(f"<p>{html.escape(t)}</p>" for t in texts),
+            *(f'<a href="{html.escape(link)}"></a>' for link in links),
+            str(config.copyright or ""),
+        ]
+    )
+
+
+def adjust_config(
+    config: Any, *, theme: str | None, library_nav: list[Any] | None, stylesheet: str
+) -> None:
+    """What memberkit changes in mkdocs.yml as read: its theme partials (`theme`, the
+    comments' partial) after the owner's custom_dir and before Material's, snippet
+    folders read beside mkdocs.yml, the template library in the navigation, and its
+    stylesheet."""
+    if theme is not None:
+        material = next(
+            (i for i, d in enumerate(config.theme.dirs) if "material" in d),
+            len(config.theme.dirs),
+        )
+        config.theme.dirs.insert(material, theme)
+    anchor_snippets(config.mdx_configs, config.config_file_path)
+    if library_nav and config.nav is not None:
+        expand_library_nav(config.nav, library_nav)
+    config.extra_css.append(stylesheet)
 
 
 def nav_titles(nav: Any) -> list[str]:

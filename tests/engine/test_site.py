@@ -128,3 +128,31 @@ def test_the_leak_advice_follows_where_the_leaking_file_came_from(tmp_path: Path
     assert "In pages (about/index.html): move the text below the teaser divider" in message
     assert "blog/index.html: made by the 'material/blog' plugin from members' pages" in message
     assert "bundle.zip, llms-full.txt: not a page of the site but a file written by" in message
+
+
+def test_memberkit_adds_its_partials_stylesheet_and_library_to_the_config() -> None:
+    config = SimpleNamespace(
+        theme=SimpleNamespace(dirs=["/owner/overrides", "/site-packages/material/templates"]),
+        mdx_configs={"pymdownx.snippets": {"base_path": ["snippets"]}},
+        config_file_path="/owner/mkdocs.yml",
+        nav=["index.md", "templates/index.md"],
+        extra_css=[],
+        site_name="Site",
+        site_description=None,
+        copyright='&copy; <a href="https://owner.example.org/">Owner</a>',
+        extra={"social": [{"link": "https://social.example.org/@o"}]},
+        repo_url=None,
+        site_url="https://e.org/",
+    )
+    site.adjust_config(
+        config, theme="/memberkit/theme", library_nav=["templates/index.md"], stylesheet="mk.css"
+    )
+    assert config.theme.dirs[1] == "/memberkit/theme"
+    assert config.mdx_configs["pymdownx.snippets"]["base_path"] == [
+        os.path.normpath("/owner/snippets")
+    ]
+    assert config.nav[1] == {"Templates": ["templates/index.md"]}
+    assert config.extra_css == ["mk.css"]
+    public = site.public_furniture(config)
+    assert "<p>Site</p>" in public and 'href="https://social.example.org/@o"' in public
+    assert '<a href="https://owner.example.org/">Owner</a>' in public
