@@ -267,3 +267,25 @@ def test_an_expired_membership_is_refused_in_the_browser(
     tab.get_by_role("button", name="Sign in").click()
     expect(tab.get_by_role("alert")).to_contain_text("Your membership ended on")
     expect(tab.locator(".mk1-account")).to_contain_text("Sign in")
+
+
+def test_the_headers_sign_in_comes_back_to_the_page_being_read(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    """From a guide's teaser, reached by instant navigation, the header's "Sign in":
+    the cursor waits in the email field, and the member lands on the guide, opened."""
+    tab, _ = page
+    tab.goto(served_site)
+    tab.goto(served_site + "three-mistakes/")
+    tab.locator("article").get_by_role("link", name="task briefs guide").click()
+    expect(tab).to_have_url(re.compile(r"/guides/task-briefs/$"))
+    tab.locator(".mk1-account").get_by_role("link", name="Sign in").click()
+    expect(tab).to_have_url(re.compile(r"/login/\?next=guides%2Ftask-briefs%2F$"))
+    email = tab.get_by_label("Email", exact=True)
+    expect(email).to_be_focused()
+    tab.keyboard.type(MEMBER.email)
+    screenshot(tab, "sign-in-from-a-guide")
+    tab.get_by_label("Password", exact=True).fill(MEMBER.password)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab).to_have_url(re.compile(r"/guides/task-briefs/$"))
+    expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()

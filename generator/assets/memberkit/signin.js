@@ -107,6 +107,19 @@ export async function signInPage() {
     return;
   }
   slot.replaceChildren(signInForm("Members, welcome back.", ""));
+  // The page is for signing in: the cursor waits in the email field.
+  const email = slot.querySelector("input[type=email]");
+  if (email) email.focus();
+}
+
+/** The sign-in page, with the way back to the page the visitor is on (`?next=`). */
+function loginHref() {
+  const root = siteRoot();
+  const login = new URL("login/", root);
+  const here = location.pathname.startsWith(root.pathname)
+    ? location.pathname.slice(root.pathname.length) + location.hash : "";
+  if (here && !here.startsWith("login/")) login.searchParams.set("next", here);
+  return login.href;
 }
 
 /** A head and shoulders: the compact account button's picture. */
@@ -120,7 +133,11 @@ const PERSON = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">' 
  */
 export async function showAccount() {
   const header = document.querySelector(".md-header__inner");
-  if (!header || header.querySelector(".mk1-account")) return;
+  if (!header) return;
+  // The header outlives instant navigation: its link follows the page.
+  const signInLink = header.querySelector(".mk1-account__button");
+  if (signInLink) signInLink.href = loginHref();
+  if (header.querySelector(".mk1-account")) return;
   const session = await loadSession();
   if (header.querySelector(".mk1-account")) return;
   const account = document.createElement("div");
@@ -130,7 +147,7 @@ export async function showAccount() {
   } else {
     const link = document.createElement("a");
     link.className = "mk1-account__button";
-    link.href = new URL("login/", siteRoot()).href;
+    link.href = loginHref();
     link.textContent = "Sign in";
     account.append(link);
   }
