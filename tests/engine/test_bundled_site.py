@@ -130,3 +130,23 @@ def test_library_page_groups_cards_by_category(bundled_site: Path) -> None:
     assert index.count('class="mk-badge"') >= 12 * 3
     assert 'href="../downloads/all-templates-members.zip.mk1"' in index
     assert (bundled_site / "downloads" / "all-templates-members.zip.mk1").is_file()
+
+
+def test_the_footer_is_the_owners_and_the_join_page_leads_nowhere_else(
+    bundled_site: Path,
+) -> None:
+    """No "Made with Material for MkDocs" on a paid site (`extra.generator: false`), and
+    no "Previous: Offboarding checklist" at the foot of the join page."""
+    for page in ("index.html", "join/index.html", "guides/task-briefs/index.html"):
+        assert "Made with" not in (bundled_site / page).read_text(encoding="utf-8"), page
+    footer = re.compile(
+        r'<nav class="md-footer__inner md-grid" aria-label="Footer"\s*(hidden)?\s*>'
+    )
+
+    def footer_hidden(page: str) -> bool:
+        found = footer.search((bundled_site / page).read_text(encoding="utf-8"))
+        assert found is not None, page
+        return found.group(1) == "hidden"
+
+    assert footer_hidden("join/index.html")
+    assert not footer_hidden("about/index.html")  # the other pages keep theirs
