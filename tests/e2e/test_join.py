@@ -10,6 +10,7 @@ from playwright.sync_api import Page, Route, expect
 
 from generator.content.join import CHECKOUT_PLACEHOLDER
 
+from ..conftest import MEMBER
 from .conftest import PageWatch, screenshot
 
 JOIN_TEXT = "Join for $19 a month: all six guides in full and twelve ready-made documents."
@@ -91,3 +92,23 @@ def test_members_are_not_asked_to_join(
     tab.goto(served_site + GUIDE)
     expect(tab.get_by_role("heading", name="Estimating time")).to_be_visible()
     expect(tab.locator(".mk1-join")).to_be_hidden()
+
+
+def test_a_visitors_download_says_why_it_asks_to_sign_in(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    """ "Download all templates (.zip)" for a visitor: the sign-in page says it is for
+    members, and signing in comes back to the library."""
+    tab, _ = page
+    tab.goto(served_site + "templates/")
+    tab.get_by_role("link", name=re.compile(r"Download all templates \(\.zip\)")).click()
+    expect(tab).to_have_url(re.compile(r"/login/\?next=templates%2F&download="))
+    note = tab.locator(".mk1-signin__note")
+    expect(note).to_have_text(
+        "“Download all templates (.zip)” is for members: sign in to download it."
+    )
+    screenshot(tab, "sign-in-for-a-download")
+    tab.get_by_label("Email", exact=True).fill(MEMBER.email)
+    tab.get_by_label("Password", exact=True).fill(MEMBER.password)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab).to_have_url(re.compile(r"/templates/$"))

@@ -24,7 +24,11 @@ export async function fetchDownload(link) {
     .replace(/\.mk1$/, "");
   const session = sealed ? await loadSession() : null;
   if (sealed && !session) {
-    location.assign(`${new URL("login/", siteRoot()).href}?next=${encodeURIComponent(pagePath())}`);
+    // To sign-in, saying why, and back to this page after.
+    const login = new URL("login/", siteRoot());
+    login.searchParams.set("next", pagePath());
+    login.searchParams.set("download", link.textContent.trim() || path.split("/").pop());
+    location.assign(login.href);
     return null;
   }
   if (sealed) {

@@ -106,7 +106,10 @@ export async function signInPage() {
     slot.replaceChildren(note);
     return;
   }
-  slot.replaceChildren(signInForm("Members, welcome back.", ""));
+  // Sent here by a members' download: say so.
+  const download = new URLSearchParams(location.search).get("download");
+  const why = download ? `“${download}” is for members: sign in to download it.` : "";
+  slot.replaceChildren(signInForm("Members, welcome back.", why));
   // The page is for signing in: the cursor waits in the email field.
   const email = slot.querySelector("input[type=email]");
   if (email) email.focus();
