@@ -289,3 +289,32 @@ def test_the_headers_sign_in_comes_back_to_the_page_being_read(
     tab.get_by_role("button", name="Sign in").click()
     expect(tab).to_have_url(re.compile(r"/guides/task-briefs/$"))
     expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("size", "url"),
+    [
+        ({"width": 1280, "height": 800}, "login/"),
+        ({"width": 1280, "height": 800}, "guides/task-briefs/"),
+        ({"width": 390, "height": 844}, "guides/task-briefs/"),
+    ],
+    ids=["sign-in page", "guide", "guide on a phone"],
+)
+def test_a_wrong_password_is_said_where_the_eye_is(
+    browser: Any, served_site: str, size: dict[str, int], url: str
+) -> None:
+    context = browser.new_context(viewport=size, is_mobile=size["width"] < 500)
+    try:
+        tab = context.new_page()
+        tab.goto(served_site + url)
+        form = tab.locator("form.mk1-signin").first
+        form.get_by_label("Email", exact=True).fill(MEMBER.email)
+        form.get_by_label("Password", exact=True).fill("not the right password")
+        form.get_by_role("button", name="Sign in").click()
+        alert = form.get_by_role("alert")
+        expect(alert).to_contain_text("do not match a membership")
+        expect(alert).to_be_in_viewport(ratio=1)
+        name = "-".join(url.strip("/").split("/")[-1:]) + f"-{size['width']}"
+        screenshot(tab, f"wrong-password-{name}")
+    finally:
+        context.close()

@@ -23,6 +23,7 @@ export function signInForm(heading, note) {
   form.innerHTML = `
     <p class="mk1-signin__title" id="${id}-title">${heading}</p>
     ${note ? `<p class="mk1-signin__note"></p>` : ""}
+    <p class="mk1-signin__error" role="alert" id="${id}-error"></p>
     <label for="${id}-email">Email</label>
     <input id="${id}-email" name="email" type="email" autocomplete="username" required
       aria-describedby="${id}-error">
@@ -31,8 +32,7 @@ export function signInForm(heading, note) {
       required aria-describedby="${id}-error">
     <label class="mk1-signin__remember"><input name="remember" type="checkbox"> Remember me on this device</label>
     <button type="submit" class="md-button md-button--primary">Sign in</button>
-    <p class="mk1-signin__progress" role="status"></p>
-    <p class="mk1-signin__error" role="alert" id="${id}-error"></p>`;
+    <p class="mk1-signin__progress" role="status"></p>`;
   if (note) form.querySelector(".mk1-signin__note").textContent = note;
   const error = form.querySelector(".mk1-signin__error");
   const status = form.querySelector(".mk1-signin__progress");
@@ -55,6 +55,8 @@ export function signInForm(heading, note) {
     busy(false);
     error.textContent = message;
     for (const input of invalid) input.setAttribute("aria-invalid", "true");
+    // Where the eye is: above the fields, brought into view on a short screen.
+    error.scrollIntoView({ block: "nearest" });
   };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
