@@ -195,9 +195,23 @@ class Pages:
 
 
 def _owners(page: Any) -> bool:
-    """A page the owner wrote, or one memberkit made from the owner's templates."""
-    made_by = page.file.generated_by
-    return not made_by or str(made_by).startswith("memberkit")
+    """A page the owner wrote, or one memberkit made from the owner's templates; not a
+    page another plugin made or renders a list into (`made_by`)."""
+    return made_by(page) is None
+
+
+def made_by(page: Any) -> str | None:
+    """The plugin that made the page, or renders other pages into it: a file another
+    plugin generated, or a view (Material's blog index, archive and category pages,
+    whose post excerpts are rendered outside the page's own content). None: the
+    owner's, or memberkit's own."""
+    maker = page.file.generated_by
+    if maker and not str(maker).startswith("memberkit"):
+        return str(maker)
+    for kind in type(page).__mro__:
+        if kind.__name__ == "View" and not kind.__module__.startswith("mkdocs"):
+            return kind.__module__.rsplit(".structure", 1)[0]
+    return None
 
 
 def site_root(url: str) -> str:

@@ -35,7 +35,7 @@ from generator.engine import postbuild, preview, site, sitefiles
 from generator.engine.config import MemberkitConfig
 from generator.engine.discovery import Discovery
 from generator.engine.links import Links
-from generator.engine.pages import ASSETS_URL, Pages
+from generator.engine.pages import ASSETS_URL, Pages, made_by
 from generator.engine.policy import SitePolicy
 from generator.engine.sealing import Sealing
 from generator.errors import MemberkitError
@@ -267,12 +267,17 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     def _origins(self) -> dict[str, str]:
         """Where each built file came from: the owner's (a page, a file of docs/, one
         memberkit made from the templates), or another plugin's (its name)."""
-        return {
-            f.dest_uri: postbuild.PAGE
-            if not f.generated_by or f.generated_by.startswith("memberkit")
-            else f.generated_by
-            for f in self.files or []
-        }
+        origins = {}
+        for f in self.files or []:
+            page = f.page if f.is_documentation_page() else None
+            if page is not None:
+                maker = made_by(page)
+            elif f.generated_by and not f.generated_by.startswith("memberkit"):
+                maker = f.generated_by
+            else:
+                maker = None
+            origins[f.dest_uri] = maker or postbuild.PAGE
+        return origins
 
     def on_build_error(self, *, error: Exception) -> None:
         self.work.close()

@@ -156,3 +156,21 @@ def test_memberkit_adds_its_partials_stylesheet_and_library_to_the_config() -> N
     public = site.public_furniture(config)
     assert "<p>Site</p>" in public and 'href="https://social.example.org/@o"' in public
     assert '<a href="https://owner.example.org/">Owner</a>' in public
+
+
+def test_a_list_page_another_plugin_renders_is_that_plugins() -> None:
+    from generator.engine.pages import made_by
+
+    class View:  # as Material's blog names its index, archive and category pages
+        __module__ = "material.plugins.blog.structure"
+
+        def __init__(self, generated_by: str | None) -> None:
+            self.file = SimpleNamespace(generated_by=generated_by)
+
+    class Page:
+        def __init__(self, generated_by: str | None) -> None:
+            self.file = SimpleNamespace(generated_by=generated_by)
+
+    assert made_by(View(None)) == "material.plugins.blog"
+    assert made_by(Page("copies.py")) == "copies.py"
+    assert made_by(Page("memberkit")) is None and made_by(Page(None)) is None
