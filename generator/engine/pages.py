@@ -30,10 +30,11 @@ from mkdocs.utils import get_relative_url
 
 from generator.content import schedule
 from generator.documents.library import PAGES, WIDGET_MARK, DocumentLibrary
+from generator.engine import blog
 from generator.engine.discovery import Discovery
 from generator.engine.links import Links
 from generator.engine.policy import SitePolicy
-from generator.engine.sealing import Sealing
+from generator.engine.sealing import Sealing, public_markdown
 from generator.protection import envelopes, worker
 
 #: A page's content as Material writes it: what is around it is the theme's.
@@ -72,6 +73,7 @@ class Pages:
         self.comment_pages: set[str] = set()
         self.last_written: str | None = None  # the page MkDocs wrote last: read it ahead
         self.links_seen: set[str] = set()  # addresses around owners' pages, made public
+        self.sources: dict[str, str] = {}  # src_uri: a members' page's whole Markdown
 
     def read(self, page: Any, markdown: str, shown: str) -> None:
         """The page's Markdown, as the other plugins left it. `shown`: its path as the
@@ -81,6 +83,27 @@ class Pages:
         if held is not None:  # not released yet: out of search too
             self.unreleased[page.file.src_uri] = held
             page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+
+    def mask(self, html_text: str, page: Any) -> None:
+        """First, before the other plugins see the rendered page: for a members' page
+        or one not released yet, `page.markdown` and `page.content` hold only what a
+        visitor may read (a feed or a blog plugin reads them there). The content
+        itself, handed from plugin to plugin, stays whole until it is sealed."""
+        src = page.file.src_uri
+        if src in self.unreleased:
+            page.markdown = public_markdown(page, has_divider=False)
+            page.content = schedule.notice_html(page.title or "", self.unreleased[src])
+            return
+        rule = self.sealing.rule(page)
+        if rule is None or not rule.protected or page.markdown is None:
+            return
+        self.sources[src] = page.markdown
+        page.markdown = public_markdown(page, has_divider=rule.has_divider)
+        page.content, _ = envelopes.split_page(
+            html_text,
+            has_divider=rule.has_divider,
+            description=str(page.meta.get("description") or ""),
+        )
 
     def content(self, html_text: str, page: Any, config: Any, files: Any) -> str:
         """The page's HTML as every other plugin made it, as it will be published."""
@@ -110,7 +133,11 @@ class Pages:
             # took from members' pages: it is checked, never taken as public.
             self.found.page_content(page, html_text, members_only=False)
             return html_text
+        shown = page.markdown
+        page.markdown = self.sources.pop(src, page.markdown)
         sealed, public, _ = self.sealing.seal(html_text, page, rule, config=config, files=files)
+        page.markdown = shown
+        blog.excerpt_source(page, shown, config)
         self.work.add_public(public)
         self.found.page_content(page, public, members_only=True)
         # Beside the sealed part, public: what joining costs and how, for visitors and

@@ -31,7 +31,7 @@ from mkdocs.structure.pages import Page
 
 from generator.content import checklists, join, schedule
 from generator.documents.library import DocumentLibrary
-from generator.engine import postbuild, preview, site, sitefiles
+from generator.engine import blog, postbuild, preview, site, sitefiles
 from generator.engine.config import MemberkitConfig
 from generator.engine.discovery import Discovery
 from generator.engine.links import Links
@@ -158,6 +158,12 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 found=self.pages.found,
                 assets_url=ASSETS_URL,
             )
+            # Before the blog plugin reads its posts (it runs later, at -50).
+            for src_uri, day in blog.hold_back_posts(files, config, self.pages.found.today):
+                log.info(
+                    f"{src_uri}: a blog post available on {day.isoformat()}; left out of the "
+                    "site, the blog's lists and the feed until then"
+                )
         return files
 
     # Last: the Markdown as the other plugins left it is what will be rendered.
@@ -171,14 +177,25 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             self.pages.read(page, markdown, _display_path(page, config))
         return None
 
+    # First: the other plugins read a members' page's Markdown and content as public.
+    @event_priority(100)
+    def _mask_page(
+        self, html_text: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        if self.pages is not None and self.config.enabled:
+            self.pages.mask(html_text, page)
+        return None
+
     # Last: what the other plugins made of the content is what gets sealed.
     @event_priority(-90)
-    def on_page_content(
+    def _seal_page(
         self, html_text: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
         if self.pages is None or not self.config.enabled:
             return None
         return self.pages.content(html_text, page, config, files)
+
+    on_page_content = CombinedEvent(_mask_page, _seal_page)
 
     # First: the search plugin reads the TOC without protected headings.
     @event_priority(90)

@@ -16,6 +16,7 @@ what the build learned in between.
 from __future__ import annotations
 
 import functools
+import html
 import re
 from typing import Any
 
@@ -37,6 +38,8 @@ PLACEHOLDER = "mk1-sealing-{number}-of-this-build"
 #: footnotes, abbreviations, and snippets that may hold either.
 log = get_plugin_logger("memberkit")
 _DEFINITION = re.compile(r"^ {0,3}(?:\*?\[[^\]\n]+\]:|-{2,}8<-{2,})", re.MULTILINE)
+#: Markdown's backslash escapes, for a title written back as a heading.
+_MARKDOWN_CHARS = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 #: What `Page.render` sets, kept while a teaser is rendered on its own.
 _RENDERED = (
     "markdown",
@@ -223,6 +226,24 @@ def _teaser_alone(page: Page, config: MkDocsConfig, files: Files) -> str | None:
     finally:
         for name, value in saved.items():
             setattr(page, name, value)
+
+
+def public_markdown(page: Page, *, has_divider: bool) -> str:
+    """What a visitor may read of a members' page, as Markdown, for whatever reads
+    `page.markdown` (a blog's excerpts, a feed plugin): the teaser with the definitions
+    it uses from below the divider or, without a divider, the page's title and
+    description."""
+    assert page.markdown is not None
+    teaser, rest = access.split_teaser(page.markdown)
+    if has_divider and rest is not None:
+        used = access.teaser_definitions(teaser, rest)
+        return teaser.rstrip() + ("\n\n" + "\n".join(used) if used else "")
+    parts = []
+    if title := page._title_from_render:  # the page's own h1, which the page shows
+        parts.append("# " + _MARKDOWN_CHARS.sub(r"\\\1", html.escape(title, quote=False)))
+    if description := str(page.meta.get("description") or ""):
+        parts.append(f"<p>{html.escape(description)}</p>")
+    return "\n\n".join(parts)
 
 
 def _toc_entries(toc: Any) -> list[envelopes.TocEntry]:
