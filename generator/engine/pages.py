@@ -126,7 +126,8 @@ class Pages:
         address = f'<a href="{html.escape(page.canonical_url)}"></a>' if page.canonical_url else ""
         self.work.add_public(address + "".join(f"<p>{html.escape(str(t))}</p>" for t in shown if t))
         rule = self.sealing.rule(page)
-        if rule is None or not rule.protected:
+        if rule is None or not rule.protected or not _holds_text(html_text, rule):
+            self.sources.pop(src, None)
             if _owners(page):
                 self.work.add_public(html_text)
             # else: a page another plugin made (a blog's index, a copy) may hold what it
@@ -219,6 +220,13 @@ class Pages:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
         output = output.replace("</head>", head + "</head>", 1)
         return self.policy.finish(output, comments=comments)
+
+
+def _holds_text(html_text: str, rule: Any) -> bool:
+    """Whether a members' page has anything to seal: a blog's index under a members'
+    folder often holds only its title, and needs no sign-in of its own."""
+    _, hidden = envelopes.split_page(html_text, has_divider=rule.has_divider, description="")
+    return bool(hidden.strip())
 
 
 def _owners(page: Any) -> bool:

@@ -36,7 +36,7 @@ plugins:
         as_creation: date
   - memberkit:
       access:
-        blog/posts: members
+        blog/: members
 markdown_extensions:
   - abbr
   - footnotes
@@ -181,6 +181,8 @@ def test_the_list_pages_show_what_each_post_shows_a_visitor(built: tuple[Path, s
     site = project / "site"
     for name in LIST_PAGES:
         assert (site / name).is_file(), name
+    # The blog's own page, members' by its folder, holds only its title: nothing to seal.
+    assert "mk1-locked" not in (site / "blog/index.html").read_text()
     everything = " ".join(text_of(site / name) for name in LIST_PAGES)
     # Without a divider: the title and the description, and the way to the post.
     assert "Coupon of the month" in everything
