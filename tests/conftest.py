@@ -147,8 +147,9 @@ def keystore_entry(site: Path, email: str, password: str) -> dict[str, object] |
     (or login link secret): their opened entry, or None."""
     index = json.loads((site / "mk1" / "keystore.json").read_text())
     keys = mk1.derive_member_keys(index["site"], email, password, index["kdf"]["iterations"])
-    value = keystore.find_entry(index, lambda url: (site / "mk1" / url).read_bytes(), keys.lookup)
-    return None if value is None else keystore.unwrap_member_entry(index["site"], keys, value)
+    return keystore.open_member_entry(
+        index, lambda url: (site / "mk1" / url).read_bytes(), email, keys
+    )
 
 
 def nginx_check(block: str, folder: Path) -> subprocess.CompletedProcess[str]:

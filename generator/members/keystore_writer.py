@@ -1,8 +1,11 @@
-"""The keystore a build publishes: layout 2 of PROTOCOL.md, at any member count.
+"""The keystore a build publishes: layout 3 of PROTOCOL.md, at any member count.
 
 One entry for every member who has not expired and one for each live login link, each
 sealed with its own key and carrying the roster epoch `r`; an index; shards padded with
-decoys to one size. A million members make 65,536 shards of 48 entries, about 1.3 GB:
+decoys to one size. Layout 3 files every entry in the shard of its member's email,
+under a lookup bound to the epoch; a roster that still holds a member added before
+(without the key that binds the lookup) is written in layout 2 until their next reset.
+A million members make 65,536 shards of 48 entries, about 1.3 GB:
 sealing, decoys and writing are shared among processes, one a core, by ranges of
 shards. The bytes are the same whatever the number of processes. No MkDocs import.
 """
@@ -15,6 +18,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
+import hashlib
 import itertools
 import json
 import os
@@ -53,6 +57,8 @@ class Entry(NamedTuple):
     lookup: str
     kek: str  # base64url
     plaintext: str  # compact JSON without the epoch
+    place: str  # hex; its first digits name the entry's shard
+    lookup_key: str  # base64url, or "" for a member added before layout 3
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class Layout:
     size: int  # entries in every shard, decoys included
     entries: int  # real ones
     epoch: str
+    version: int = 3  # the keystore's layout
 
     @property
     def shards(self) -> int:
@@ -82,6 +89,8 @@ def published(
     for member in state.members.values():
         if member.expires is not None and member.expires < last_day:
             continue
+        # The member's shard in layout 3 (the email is kept normalised).
+        place = hashlib.sha256(f"mk1|shard|{state.site}|{member.email}".encode()).hexdigest()
         tier_set = " ".join(member.tiers)
         given = held.get(tier_set)
         if given is None:
@@ -90,13 +99,25 @@ def published(
             given = held[tier_set] = ',"keys":' + mk1.compact_json(json_keys).decode() + "}"
         expires = "null" if member.expires is None else '"' + member.expires + '"'
         common = '{"name":' + _json_text(member.name) + ',"exp":' + expires
-        add(Entry(member.lookup, member.kek, common + given))
+        add(Entry(member.lookup, member.kek, common + given, place, member.lookup_key or ""))
         link = member.link
         if link is not None and link.expires >= last_day:
             marked = f'{common},"link":"{link.expires}"{given}'
-            add(Entry(link.lookup, link.kek, marked))
+            add(Entry(link.lookup, link.kek, marked, place, link.lookup_key or ""))
     entries.sort()
     return entries
+
+
+def placed(entries: Sequence[Entry], epoch: str) -> tuple[list[Entry], int]:
+    """The entries as the keystore files them, sorted by shard, and the layout: 3
+    (lookups bound to `epoch`, shards named by the email) when every entry has its
+    lookup key, else 2 (each under its own lookup, in the shard its prefix names)."""
+    if entries and all(e.lookup_key for e in entries):
+        bound = [
+            e._replace(lookup=mk1.epoch_lookup(mk1.unb64url(e.lookup_key), epoch)) for e in entries
+        ]
+        return sorted(bound, key=lambda e: (e.place, e.lookup)), 3
+    return [e._replace(place=e.lookup) for e in entries], 2
 
 
 def roster_epoch(
@@ -171,7 +192,7 @@ def _write_shards(job: _Job) -> int:
         for number in range(job.first, job.last + 1):
             prefix = f"{number:0{job.plan.digits}x}"
             members: dict[str, str] = {}
-            while following is not None and following.lookup.startswith(prefix):
+            while following is not None and following.place.startswith(prefix):
                 members[following.lookup] = _seal(job.plan.site, following, job.tail, job.length)
                 following = next(pending, None)
             prefix, document = job.plan.shard(number, members)
@@ -200,7 +221,7 @@ def _jobs(
     """`count` jobs of consecutive shards, each with its slice of the sorted entries."""
     total = 16**plan.digits
     bounds = sorted({round(total * i / count) for i in range(count + 1)})
-    lookups = [e.lookup for e in entries]
+    lookups = [e.place for e in entries]
     jobs = []
     for first, end in itertools.pairwise(bounds):
         start = bisect.bisect_left(lookups, f"{first:0{plan.digits}x}")
@@ -232,7 +253,8 @@ def _write(
     keys = state.tier_keys()
     entries = published(state, today, tiers, keys)
     epoch = roster_epoch(state, tiers, entries, keys)
-    digits, size = keystore.shard_plan([e.lookup for e in entries])
+    entries, version = placed(entries, epoch)
+    digits, size = keystore.shard_plan([e.place for e in entries])
     index = site_dir / INDEX_PATH
     folder = index.parent / keystore.SHARD_URL.split("/")[0]
     shutil.rmtree(folder, ignore_errors=True)  # a build into a used folder: no stale shard
@@ -241,8 +263,8 @@ def _write(
     length = _padded_length(entries, tail)
     blob_length = mk1.NONCE_BYTES + length + 16
     key = keystore.decoy_key(mk1.unb64url(state.secret), epoch)
-    plan = keystore.ShardPlan(state.site, digits, size, blob_length, key)
-    layout = Layout(digits=digits, size=size, entries=len(entries), epoch=epoch)
+    plan = keystore.ShardPlan(state.site, digits, size, blob_length, key, by_email=version == 3)
+    layout = Layout(digits, size, len(entries), epoch, version)
     if workers is None:
         inline = len(entries) < POOL_THRESHOLD or os.environ.get(INLINE_ENV) == "1"
         workers = 1 if inline else os.cpu_count() or 1
@@ -258,7 +280,8 @@ def _write(
         for helper in helpers:  # after a failure here: none writes on into the folder
             if helper is not None:
                 helper.stop()
-    index.write_bytes(keystore.keystore_index(state.site, state.iterations, digits))
+    index_epoch = epoch if version == 3 else None
+    index.write_bytes(keystore.keystore_index(state.site, state.iterations, digits, index_epoch))
     return layout
 
 

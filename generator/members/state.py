@@ -75,6 +75,7 @@ class LoginLink:
     lookup: str
     kek: str  # base64url; secret: opens the link's keystore entry
     expires: str  # YYYY-MM-DD
+    lookup_key: str | None = None  # base64url; binds the lookup to an epoch (layout 3)
 
     def expired(self, today: dt.date) -> bool:
         return dt.date.fromisoformat(self.expires) < today
@@ -89,6 +90,9 @@ class Member:
     lookup: str
     kek: str  # base64url; secret: opens this member's keystore entry
     link: LoginLink | None = None  # the login link handed out last, if any
+    # base64url; secret: binds the lookup to the roster epoch (keystore layout 3). None
+    # for a member added before: the keystore stays at layout 2 until their next reset.
+    lookup_key: str | None = None
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and dt.date.fromisoformat(self.expires) < today
@@ -211,7 +215,7 @@ class State:
         if keys is None:
             keys = mk1.derive_member_keys(self.site, member.email, secret, self.iterations)
         expires = (today + dt.timedelta(days=days)).isoformat()
-        member.link = LoginLink(keys.lookup, mk1.b64url(keys.kek), expires)
+        member.link = LoginLink(keys.lookup, mk1.b64url(keys.kek), expires, _lookup_key(keys))
         return secret, expires
 
     def remove(self, email: str) -> list[str]:
@@ -258,7 +262,12 @@ class State:
             expires=expires,
             lookup=keys.lookup,
             kek=mk1.b64url(keys.kek),
+            lookup_key=_lookup_key(keys),
         )
+
+
+def _lookup_key(keys: mk1.MemberKeys) -> str | None:
+    return mk1.b64url(keys.lookup_key) if keys.lookup_key else None
 
 
 def derive_keys(

@@ -132,11 +132,15 @@ def _member(email: str, raw: Any, tiers: list[str]) -> Member:
         raise _Damaged(f"{where}.expires must be YYYY-MM-DD or null")
     _hex(raw["lookup"], 32, f"{where}.lookup")
     _key(raw["kek"], f"{where}.kek")
+    if raw.get("lookup_key") is not None:
+        _key(raw["lookup_key"], f"{where}.lookup_key")
     link = raw.get("link")
     if link is not None:
         _fields(link, f"{where}.link", LoginLink)
         _hex(link["lookup"], 32, f"{where}.link.lookup")
         _key(link["kek"], f"{where}.link.kek")
+        if link.get("lookup_key") is not None:
+            _key(link["lookup_key"], f"{where}.link.lookup_key")
         if not (isinstance(link["expires"], str) and _is_date(link["expires"])):
             raise _Damaged(f"{where}.link.expires must be YYYY-MM-DD")
         link = LoginLink(**link)

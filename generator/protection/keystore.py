@@ -1,4 +1,4 @@
-"""The keystore, as PROTOCOL.md publishes it: entries, decoys, layouts 1 and 2.
+"""The keystore, as PROTOCOL.md publishes it: entries, decoys, layouts 1, 2 and 3.
 
 Each member's entry is sealed with their own key-wrapping key; decoys are derived
 from a secret, so the same roster always gives the same bytes. No MkDocs import.
@@ -182,19 +182,18 @@ def shard_names(digits: int) -> list[str]:
     return [f"{number:0{digits}x}" for number in range(16**digits)]
 
 
-def keystore_index(site: str, iterations: int, digits: int) -> bytes:
-    """The small file `<meta name="mk1-keystore">` links to, in layout 2."""
+def keystore_index(site: str, iterations: int, digits: int, epoch: str | None = None) -> bytes:
+    """The small file `<meta name="mk1-keystore">` links to: layout 2, or layout 3
+    with the roster `epoch` its lookups are bound to."""
     if iterations < mk1.MIN_ITERATIONS:
         raise ValueError(f"PBKDF2 iterations must be at least {mk1.MIN_ITERATIONS}")
-    return mk1.compact_json(
-        {
-            "format": mk1.FORMAT,
-            "layout": 2,
-            "site": site,
-            "kdf": {"name": "PBKDF2", "hash": "SHA-256", "iterations": iterations},
-            "shards": {"digits": digits, "url": SHARD_URL},
-        }
-    )
+    layout: dict[str, Any] = {"format": mk1.FORMAT, "layout": 2 if epoch is None else 3}
+    layout["site"] = site
+    if epoch is not None:
+        layout["epoch"] = epoch
+    layout["kdf"] = {"name": "PBKDF2", "hash": "SHA-256", "iterations": iterations}
+    layout["shards"] = {"digits": digits, "url": SHARD_URL}
+    return mk1.compact_json(layout)
 
 
 def shard_decoys(
@@ -249,12 +248,16 @@ class ShardPlan:
     size: int  # entries in every shard, decoys included
     blob_length: int  # bytes of every entry
     decoy_key: bytes  # see `decoy_key`
+    # Layout 2: lookups start with their shard's name, the decoys' too. Layout 3: shards
+    # are named by the email, lookups and decoys are not.
+    by_email: bool = False
 
     def shard(self, number: int, members: dict[str, str]) -> tuple[str, bytes]:
         """(prefix, file) of shard `number`: its real `members`, and decoys up to size."""
         prefix = f"{number:0{self.digits}x}"
         wanted = self.size - len(members)
-        decoys = shard_decoys(self.decoy_key, number, prefix, self.blob_length, wanted)
+        start = "" if self.by_email else prefix
+        decoys = shard_decoys(self.decoy_key, number, start, self.blob_length, wanted)
         while len(members) < self.size:
             lookup, blob = next(decoys)
             members.setdefault(lookup, blob)
@@ -267,42 +270,83 @@ def build_sharded_keystore(
     secret: bytes,
     epoch: str,
     iterations: int = mk1.DEFAULT_ITERATIONS,
+    *,
+    places: Mapping[str, str] | None = None,
 ) -> tuple[bytes, dict[str, bytes]]:
     """Layout 2 in memory: (index, {prefix: shard}). Real entries go to the shard of
     their lookup's prefix, and every shard is padded with decoys to the same count.
-    (The build writes them with `keystore.write`, which does not hold them all.)"""
-    digits, size = shard_plan(sorted(entries))
+    With `places` (lookup: `mk1.email_shard` of its member), layout 3: entries go to
+    their email's shard. (The build writes them with `keystore_writer.write`, which
+    does not hold them all.)"""
+    where = places if places is not None else {lookup: lookup for lookup in entries}
+    digits, size = shard_plan(sorted(where[lookup] for lookup in entries))
     blob_length = max(
         (len(mk1.unb64url(v)) for v in entries.values()), default=mk1.NONCE_BYTES + PAD_BLOCK + 16
     )
-    plan = ShardPlan(site, digits, size, blob_length, decoy_key(secret, epoch))
+    plan = ShardPlan(
+        site, digits, size, blob_length, decoy_key(secret, epoch), by_email=places is not None
+    )
     groups: dict[str, dict[str, str]] = {}
     for lookup, blob in entries.items():
-        groups.setdefault(lookup[:digits], {})[lookup] = blob
+        groups.setdefault(where[lookup][:digits], {})[lookup] = blob
     shards = dict(
         plan.shard(number, groups.get(prefix, {}))
         for number, prefix in enumerate(shard_names(digits))
     )
-    return keystore_index(site, iterations, digits), shards
+    index_epoch = epoch if places is not None else None
+    return keystore_index(site, iterations, digits, index_epoch), shards
+
+
+def member_lookup(keystore: Mapping[str, Any], member: mk1.MemberKeys) -> str:
+    """The lookup a member's entry is filed under in `keystore`: their own in layouts 1
+    and 2, bound to the keystore's roster epoch in layout 3."""
+    if keystore.get("layout", 1) != 3:
+        return member.lookup
+    return mk1.epoch_lookup(member.lookup_key, str(keystore["epoch"]))
 
 
 def find_entry(
-    keystore: Mapping[str, Any], read: Callable[[str], bytes], lookup: str
+    keystore: Mapping[str, Any],
+    read: Callable[[str], bytes],
+    lookup: str,
+    *,
+    email: str | None = None,
 ) -> str | None:
-    """A member's keystore value in either layout, or None (a reference reader).
+    """A member's keystore value in any layout, or None (a reference reader).
 
     `keystore` is the parsed file the page links to; `read` fetches a file by its URL
-    relative to that one (a shard, in layout 2)."""
-    if keystore.get("layout", 1) == 1:
+    relative to that one (a shard, in layouts 2 and 3). `lookup` is `member_lookup`'s;
+    layout 3 also needs the member's `email`, which names their shard."""
+    layout = keystore.get("layout", 1)
+    if layout == 1:
         value = keystore.get("members", {}).get(lookup)
         return value if isinstance(value, str) else None
-    if keystore.get("layout") != 2:
-        raise mk1.MK1Error(f"unknown keystore layout {keystore.get('layout')!r}")
+    if layout not in (2, 3):
+        raise mk1.MK1Error(f"unknown keystore layout {layout!r}")
     shards = keystore["shards"]
-    url = str(shards["url"]).replace("{shard}", lookup[: int(shards["digits"])])
+    if layout == 3:
+        if email is None:
+            raise ValueError("a keystore of layout 3 is searched by the member's email")
+        place = mk1.email_shard(str(keystore["site"]), email)
+    else:
+        place = lookup
+    wanted = place[: int(shards["digits"])]
+    url = str(shards["url"]).replace("{shard}", wanted)
     shard = json.loads(read(url))
-    wanted = lookup[: int(shards["digits"])]
     if shard.get("site") != keystore.get("site") or shard.get("shard") != wanted:
         raise mk1.MK1Error(f"{url} is not this keystore's shard {wanted}")
     value = shard.get("members", {}).get(lookup)
     return value if isinstance(value, str) else None
+
+
+def open_member_entry(
+    keystore: Mapping[str, Any], read: Callable[[str], bytes], email: str, member: mk1.MemberKeys
+) -> dict[str, Any] | None:
+    """A member's entry opened, in any layout, or None when there is none for their
+    keys (a reference reader: what a browser does after PBKDF2)."""
+    lookup = member_lookup(keystore, member)
+    value = find_entry(keystore, read, lookup, email=email)
+    if value is None:
+        return None
+    bound = mk1.MemberKeys(lookup, member.kek, member.lookup_key)
+    return unwrap_member_entry(str(keystore["site"]), bound, value)

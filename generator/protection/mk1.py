@@ -76,10 +76,23 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class MemberKeys:
-    """What a member's password yields: the lookup id and the key-wrapping key."""
+    """What a member's password yields: the lookup id, the key-wrapping key, and the
+    key that binds the lookup to a roster epoch (layout 3; empty when not known)."""
 
     lookup: str
     kek: bytes
+    lookup_key: bytes = b""
+
+
+def epoch_lookup(lookup_key: bytes, epoch: str) -> str:
+    """A member's lookup in a keystore of layout 3: bound to the roster epoch, so it
+    changes with every roster change (PROTOCOL.md, "Layout 3")."""
+    return hmac_sha256(lookup_key, f"mk1|epoch|{epoch}".encode())[:16].hex()
+
+
+def email_shard(site: str, email: str) -> str:
+    """The hex digest that names a member's shard in layout 3 (the first digits)."""
+    return hashlib.sha256(f"mk1|shard|{site}|{normalize_email(email)}".encode()).hexdigest()
 
 
 def derive_member_keys(
@@ -94,8 +107,9 @@ def derive_member_keys(
     master = hashlib.pbkdf2_hmac(
         "sha256", normalize_password(password).encode(), salt, iterations, KEY_BYTES
     )
+    lookup_key = hmac_sha256(master, b"mk1 lookup")
     return MemberKeys(
-        lookup=hmac_sha256(master, b"mk1 lookup")[:16].hex(), kek=hmac_sha256(master, b"mk1 wrap")
+        lookup=lookup_key[:16].hex(), kek=hmac_sha256(master, b"mk1 wrap"), lookup_key=lookup_key
     )
 
 

@@ -235,6 +235,12 @@ def test_protocol_vectors_in_the_browser(page: tuple[Page, PageWatch], served_si
             return {
                 alice: [alice.lookup, mk.hex(alice.kekBytes)],
                 bob: [bob.lookup, mk.hex(bob.kekBytes)],
+                layout3: [
+                    mk.hex(alice.lookupKeyBytes).slice(0, 32),
+                    await mk.epochLookup(alice.lookupKey, "q7ZP0cY2m1H8vT3xK9aR4w"),
+                    (await mk.emailShard(site, " Alice@Example.com")).slice(0, 4),
+                    (await mk.emailShard(site, "bob@example.org")).slice(0, 4),
+                ],
                 plain: new TextDecoder().decode(opened.data),
                 moved,
             };
@@ -248,6 +254,12 @@ def test_protocol_vectors_in_the_browser(page: tuple[Page, PageWatch], served_si
     assert result["bob"] == [
         "c02f6695f26207314c24de4bb8518e3a",
         "db3e0389e7209a84225087d707620cb6e1347cbaca0ac9c21a183e0725a1d852",
+    ]
+    assert result["layout3"] == [
+        "ef0326931c9709ab309d210d6ee67ee6",
+        "7e80c7e3aa925f0a9d81863446e402b8",
+        "85f7",
+        "7dea",
     ]
     assert result["plain"] == '{"content":"<p>Secret</p>"}'
     assert result["moved"] == "moved"

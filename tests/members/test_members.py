@@ -223,6 +223,7 @@ def test_the_login_link_carries_a_secret_of_its_own_that_lasts_link_days(project
         "lookup": keys.lookup,
         "kek": mk1.b64url(keys.kek),
         "expires": last_day,
+        "lookup_key": mk1.b64url(keys.lookup_key),
     }
     assert secret not in json.dumps(saved)
     # A reset gives a new password and a new link: the old link's entry is gone.

@@ -63,10 +63,9 @@ class Build:
         member = mk1.derive_member_keys(
             self.state.site, email, PASSWORDS[email], self.state.iterations
         )
-        value = keystore.find_entry(index, lambda url: files[url], member.lookup)
-        if value is None:
+        entry = keystore.open_member_entry(index, lambda url: files[url], email, member)
+        if entry is None:
             return None
-        entry = keystore.unwrap_member_entry(self.state.site, member, value)
         return {t: (held["v"], mk1.unb64url(held["k"])) for t, held in entry["keys"].items()}
 
 

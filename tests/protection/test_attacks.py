@@ -104,7 +104,8 @@ def test_a_member_reads_everything_after_opening_the_envelopes(bundled_project: 
 def test_keystore_opens_with_the_right_password_only(bundled_project: Path) -> None:
     site = bundled_project / "site"
     index = json.loads((site / "mk1/keystore.json").read_text())
-    assert index["layout"] == 2 and index["kdf"]["iterations"] >= 100_000
+    assert index["layout"] == 3 and index["kdf"]["iterations"] >= 100_000
+    assert len(index["epoch"]) == 22
     assert index["shards"] == {"digits": 1, "url": "keys/{shard}.json"}
     shards = sorted((site / "mk1/keys").iterdir())
     assert [p.name for p in shards] == [f"{n:x}.json" for n in range(16)]

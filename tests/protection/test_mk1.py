@@ -275,21 +275,41 @@ def test_find_entry_reads_both_layouts() -> None:
         )
 
 
-def _state(count: int) -> private.State:
-    """A roster of `count` members with keys drawn at random (no PBKDF2)."""
+def _state(count: int, *, bound: bool = False) -> private.State:
+    """A roster of `count` members with keys drawn at random (no PBKDF2). `bound`: with
+    the keys that bind lookups to the epoch (layout 3); without, as members added
+    before it were kept (layout 2)."""
     state = private.State.new(100_000)
     state.ensure_tiers(["members", "premium"])
     for number in range(count):
         email = f"m{number}@example.com"
+        lookup_key = secrets.token_bytes(32)
         state.members[email] = private.Member(
             email=email,
             name=f"Member {number}",
             tiers=["members"],
             expires=None,
-            lookup=secrets.token_hex(16),
+            lookup=lookup_key[:16].hex(),
             kek=mk1.b64url(secrets.token_bytes(32)),
+            lookup_key=mk1.b64url(lookup_key) if bound else None,
         )
     return state
+
+
+def _keys(member: private.Member) -> mk1.MemberKeys:
+    """What a member's browser derives from their password."""
+    lookup_key = mk1.unb64url(member.lookup_key) if member.lookup_key else b""
+    return mk1.MemberKeys(member.lookup, mk1.unb64url(member.kek), lookup_key)
+
+
+def test_layout_3_vectors() -> None:
+    alice = mk1.derive_member_keys(SITE, "Alice@Example.com", "correct horse battery staple", 1000)
+    assert alice.lookup_key[:16].hex() == "ef0326931c9709ab309d210d6ee67ee6" == alice.lookup
+    assert mk1.epoch_lookup(alice.lookup_key, "q7ZP0cY2m1H8vT3xK9aR4w") == (
+        "7e80c7e3aa925f0a9d81863446e402b8"
+    )
+    assert mk1.email_shard(SITE, " Alice@Example.com").startswith("85f7")
+    assert mk1.email_shard(SITE, "bob@example.org").startswith("7dea")
 
 
 def _written(folder: Path) -> dict[str, bytes]:
@@ -327,10 +347,51 @@ def test_the_build_writes_layout_2_with_the_epoch_in_every_entry(tmp_path: Path)
     assert (len(mk1.unb64url(value)) - 28) % 256 == 0  # padded like layout 1
 
 
+def test_the_build_writes_layout_3_every_entry_in_its_emails_shard(tmp_path: Path) -> None:
+    state = _state(2000, bound=True)
+    layout = keystore_writer.write(tmp_path, state, TODAY, ["members", "premium"])
+    files = _written(tmp_path)
+    index = json.loads(files["mk1/keystore.json"])
+    assert index["layout"] == layout.version == 3 and index["epoch"] == layout.epoch
+    assert index["shards"]["digits"] == layout.digits == 2 and len(files) == 1 + 256
+    assert len(_shard_entries(files)) == 256 * layout.size
+    read = lambda url: files[f"mk1/{url}"]  # noqa: E731
+    asked: list[str] = []
+    for member in list(state.members.values())[:50]:
+        keys = _keys(member)
+        place = mk1.email_shard(state.site, member.email)[:2]
+        entry = keystore.open_member_entry(
+            index, lambda url: asked.append(url) or read(url), member.email, keys
+        )
+        assert entry is not None and entry["name"] == member.name and entry["r"] == layout.epoch
+        assert asked[-1] == f"keys/{place}.json"  # the shard the email names, nothing else
+        shard = json.loads(files[f"mk1/keys/{place}.json"])["members"]
+        assert keystore.member_lookup(index, keys) in shard
+        assert member.lookup not in shard  # its own lookup is never published
+    # Decoys are not bound to the shard's name: lookups of a shard start anywhere.
+    starts = {lookup[:2] for lookup in json.loads(files["mk1/keys/00.json"])["members"]}
+    assert len(starts) > 4
+
+
+def test_a_roster_with_a_member_added_before_stays_at_layout_2(tmp_path: Path) -> None:
+    state = _state(30, bound=True)
+    state.members.update(_state(1).members)  # kept without the key that binds lookups
+    layout = keystore_writer.write(tmp_path, state, TODAY, ["members"])
+    files = _written(tmp_path)
+    index = json.loads(files["mk1/keystore.json"])
+    assert index["layout"] == layout.version == 2 and "epoch" not in index
+    for member in state.members.values():
+        entry = keystore.open_member_entry(
+            index, lambda url: files[f"mk1/{url}"], member.email, _keys(member)
+        )
+        assert entry is not None and entry["name"] == member.name
+
+
+@pytest.mark.parametrize("bound", [False, True], ids=["layout 2", "layout 3"])
 def test_an_unchanged_roster_writes_the_same_bytes_and_any_change_changes_all(
-    tmp_path: Path,
+    tmp_path: Path, bound: bool
 ) -> None:
-    state = _state(40)
+    state = _state(40, bound=bound)
     keystore_writer.write(tmp_path / "a", state, TODAY, ["members"])
     keystore_writer.write(tmp_path / "b", state, TODAY, ["members"])
     first = _written(tmp_path / "a")
@@ -339,7 +400,7 @@ def test_an_unchanged_roster_writes_the_same_bytes_and_any_change_changes_all(
     keystore_writer.write(tmp_path / "c", state, TODAY + dt.timedelta(days=30), ["members"])
     assert _written(tmp_path / "c") == first
     changes = {
-        "join": lambda s: s.members.update(_state(1).members),
+        "join": lambda s: s.members.update(_state(1, bound=bound).members),
         "removal": lambda s: s.remove("m3@example.com"),
         "new name": lambda s: setattr(s.members["m5@example.com"], "name", "Renamed"),
         "expiry": lambda s: setattr(s.members["m5@example.com"], "expires", "2031-01-01"),
@@ -353,11 +414,16 @@ def test_an_unchanged_roster_writes_the_same_bytes_and_any_change_changes_all(
         after = _shard_entries(_written(tmp_path / f"changed{number}"))
         # Not one entry or decoy of any shard stays: nothing tells who changed.
         assert not before & after, what
+        if bound:  # nor one lookup: the member count and who left are not told either
+            assert not {k for k, _ in before} & {k for k, _ in after}, what
         assert {len(v) for _, v in after} == {len(v) for _, v in before}, what
 
 
-def test_login_links_get_their_own_entries_until_their_last_day(tmp_path: Path) -> None:
-    state = _state(3)
+@pytest.mark.parametrize("bound", [False, True], ids=["layout 2", "layout 3"])
+def test_login_links_get_their_own_entries_until_their_last_day(
+    tmp_path: Path, bound: bool
+) -> None:
+    state = _state(3, bound=bound)
     member = state.members["m1@example.com"]
     secret, last_day = state.issue_link(member.email, TODAY, 14)
     assert last_day == "2030-06-15"
@@ -369,8 +435,9 @@ def test_login_links_get_their_own_entries_until_their_last_day(tmp_path: Path) 
         keystore_writer.write(folder, state, day, ["members"])
         files = _written(folder)
         index = json.loads(files["mk1/keystore.json"])
-        value = keystore.find_entry(index, lambda url: files[f"mk1/{url}"], link.lookup)
-        return value and keystore.unwrap_member_entry(state.site, link, value)
+        return keystore.open_member_entry(
+            index, lambda url: files[f"mk1/{url}"], member.email, link
+        )
 
     entry = link_entry(dt.date(2030, 6, 15))
     assert entry is not None and entry["link"] == "2030-06-15" and entry["name"] == member.name
@@ -382,8 +449,9 @@ def test_login_links_get_their_own_entries_until_their_last_day(tmp_path: Path) 
     assert state.members[member.email].link is None
 
 
-def test_helper_processes_write_the_same_bytes(tmp_path: Path) -> None:
-    state = _state(2500)  # 256 shards: split between processes
+@pytest.mark.parametrize("bound", [False, True], ids=["layout 2", "layout 3"])
+def test_helper_processes_write_the_same_bytes(tmp_path: Path, bound: bool) -> None:
+    state = _state(2500, bound=bound)  # 256 shards: split between processes
     keystore_writer.write(tmp_path / "one", state, TODAY, ["members"], workers=1)
     keystore_writer.write(tmp_path / "three", state, TODAY, ["members"], workers=3)
     assert _written(tmp_path / "three") == _written(tmp_path / "one")

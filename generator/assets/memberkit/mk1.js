@@ -33,7 +33,13 @@ async function hmac(key, data) {
   return new Uint8Array(await subtle.sign("HMAC", key, encoder.encode(data)));
 }
 
-/** PBKDF2, then the lookup id and the key-wrapping key (PROTOCOL.md). */
+export const importLookupKey = (raw) =>
+  subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+
+/**
+ * PBKDF2, then the lookup id, the key-wrapping key and the lookup key (PROTOCOL.md).
+ * The raw bytes of the last two come along for a session kept under a cookie's key.
+ */
 export async function deriveMember(site, email, password, iterations) {
   const secret = await subtle.importKey(
     "raw", encoder.encode(normalizePassword(password)), "PBKDF2", false, ["deriveBits"]);
@@ -43,12 +49,25 @@ export async function deriveMember(site, email, password, iterations) {
   const macKey = await subtle.importKey(
     "raw", master, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const wrap = hmac(macKey, "mk1 wrap");
-  const [lookup, kekBytes, kek] = await Promise.all([
-    hmac(macKey, "mk1 lookup").then((mac) => hex(mac.slice(0, 16))),
+  const mac = hmac(macKey, "mk1 lookup");
+  const [lookup, kekBytes, kek, lookupKeyBytes, lookupKey] = await Promise.all([
+    mac.then((bytes) => hex(bytes.slice(0, 16))),
     wrap,
     wrap.then((raw) => subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"])),
+    mac,
+    mac.then(importLookupKey),
   ]);
-  return { lookup, kek, kekBytes };
+  return { lookup, kek, kekBytes, lookupKey, lookupKeyBytes };
+}
+
+/** Layout 3: a member's lookup, bound to the keystore's roster epoch. */
+export const epochLookup = async (lookupKey, epoch) =>
+  hex((await hmac(lookupKey, `mk1|epoch|${epoch}`)).slice(0, 16));
+
+/** Layout 3: the hex digest whose first digits name a member's shard. */
+export async function emailShard(site, email) {
+  const data = encoder.encode(`mk1|shard|${site}|${normalizeEmail(email)}`);
+  return hex(new Uint8Array(await subtle.digest("SHA-256", data)));
 }
 
 export const importTierKey = (raw) => subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"]);
@@ -68,24 +87,27 @@ export async function inflate(bytes) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+export const layoutOf = (keystore) => (keystore.layout === undefined ? 1 : keystore.layout);
+
 /**
  * Where a member's entry is, relative to the keystore the page links to: null in
- * layout 1 (the keystore holds every entry), the shard of their lookup in layout 2.
+ * layout 1 (the keystore holds every entry); the shard that `place` names in layouts
+ * 2 (`place`: the lookup) and 3 (`place`: `emailShard`).
  */
-export function shardOf(keystore, lookup) {
-  const layout = keystore.layout === undefined ? 1 : keystore.layout;
+export function shardOf(keystore, place) {
+  const layout = layoutOf(keystore);
   if (layout === 1) return null;
   const shards = keystore.shards;
-  if (layout !== 2 || !shards || !(shards.digits >= 1 && shards.digits <= 4)) {
+  if (![2, 3].includes(layout) || !shards || !(shards.digits >= 1 && shards.digits <= 4)) {
     throw new MK1Error("tampered", `unknown keystore layout ${layout}`);
   }
-  return { prefix: lookup.slice(0, shards.digits),
-    url: String(shards.url).replace("{shard}", lookup.slice(0, shards.digits)) };
+  const prefix = place.slice(0, shards.digits);
+  return { prefix, url: String(shards.url).replace("{shard}", prefix) };
 }
 
-/** A member's keystore entry: {name, exp, link?, keys: {tier: {v, k}}, r?}. */
-export async function openKeystoreEntry(site, member, value) {
-  const aad = encoder.encode(`mk1|keys|${site}|${member.lookup}`);
+/** A member's keystore entry, filed under `lookup`: {name, exp, link?, keys: {tier: {v, k}}, r?}. */
+export async function openKeystoreEntry(site, member, value, lookup = member.lookup) {
+  const aad = encoder.encode(`mk1|keys|${site}|${lookup}`);
   const plain = await decrypt(member.kek, b64(value), aad);
   return JSON.parse(decoder.decode(plain).trimEnd());
 }

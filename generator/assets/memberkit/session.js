@@ -10,8 +10,8 @@
  */
 
 import {
-  MK1Error, b64, b64encode, deriveMember, importTierKey, normalizeEmail, openEnvelope,
-  openKeystoreEntry, shardOf, subtle,
+  MK1Error, b64, b64encode, deriveMember, emailShard, epochLookup, importTierKey, layoutOf,
+  normalizeEmail, openEnvelope, openKeystoreEntry, shardOf, subtle,
 } from "./mk1.js";
 import { keystoreURL, siteRoot } from "./site.js";
 
@@ -47,24 +47,61 @@ export function prefetchKeystore() {
   return keystorePromise;
 }
 
+/** The entries of the shard `place` names (layouts 2 and 3), checked to be this keystore's. */
+async function fetchShard({ keystore, url }, place) {
+  const shard = shardOf(keystore, place);
+  const found = await fetchJSON(new URL(shard.url, url));
+  if (found.format !== "mk1" || found.site !== keystore.site || found.shard !== shard.prefix) {
+    throw new MK1Error("tampered", `${shard.url} is not this keystore's shard`);
+  }
+  return found.members;
+}
+
+const emailShards = new Map(); // keystore URL, epoch and email: the shard's entries (a promise)
+
+/** Layout 3: the shard of an email, fetched once while the keystore stays the same. */
+function shardOfEmail(source, email) {
+  const name = `${source.url}|${source.keystore.epoch}|${normalizeEmail(email)}`;
+  if (!emailShards.has(name)) {
+    const entries = emailShard(source.keystore.site, email).then((place) => fetchShard(source, place));
+    entries.catch(() => emailShards.delete(name));
+    emailShards.set(name, entries);
+  }
+  return emailShards.get(name);
+}
+
+/**
+ * As soon as the sign-in form holds an email: fetch its shard (layout 3), so that
+ * signing in waits for PBKDF2 alone.
+ */
+export async function prefetchShard(email) {
+  const source = await prefetchKeystore();
+  if (source && layoutOf(source.keystore) === 3 && /.@./.test(email)) {
+    shardOfEmail(source, email).catch(() => null);
+  }
+}
+
 /**
  * The member's entry, opened, or null when there is none for their keys. Layout 1
- * holds every entry; layout 2 one shard, fetched now: the lookup picks it.
+ * holds every entry; layout 2 one shard, that the lookup names; layout 3 the shard
+ * that the email names, where the lookup is bound to the keystore's epoch.
  */
-async function findEntry({ keystore, url }, member) {
+async function findEntry(source, member) {
+  const { keystore } = source;
   let members = keystore.members;
-  const shard = shardOf(keystore, member.lookup);
-  if (shard) {
-    const found = await fetchJSON(new URL(shard.url, url));
-    if (found.format !== "mk1" || found.site !== keystore.site || found.shard !== shard.prefix) {
-      throw new MK1Error("tampered", `${shard.url} is not this keystore's shard`);
-    }
-    members = found.members;
+  let { lookup } = member;
+  const layout = layoutOf(keystore);
+  if (layout === 3) {
+    if (!member.lookupKey || !member.email) return null; // a session kept before layout 3
+    [lookup, members] = await Promise.all([
+      epochLookup(member.lookupKey, keystore.epoch), shardOfEmail(source, member.email)]);
+  } else if (layout !== 1) {
+    members = await fetchShard(source, lookup);
   }
-  const value = members && Object.hasOwn(members, member.lookup) ? members[member.lookup] : "";
+  const value = members && Object.hasOwn(members, lookup) ? members[lookup] : "";
   if (!value) return null;
   try {
-    return await openKeystoreEntry(keystore.site, member, value);
+    return await openKeystoreEntry(keystore.site, member, value, lookup);
   } catch (error) {
     return null;
   }
@@ -159,8 +196,10 @@ async function sealKey(wrapping, raw) {
   return { iv, data };
 }
 
-const unsealKey = (wrapping, sealed) => subtle.unwrapKey(
-  "raw", sealed.data, wrapping, { name: "AES-GCM", iv: sealed.iv }, "AES-GCM", false, ["decrypt"]);
+const unsealKey = (wrapping, sealed, algorithm = "AES-GCM", usages = ["decrypt"]) =>
+  subtle.unwrapKey(
+    "raw", sealed.data, wrapping, { name: "AES-GCM", iv: sealed.iv }, algorithm, false, usages);
+const LOOKUP_KEY = [{ name: "HMAC", hash: "SHA-256" }, ["sign"]];
 
 /** A stored record of "Remember me" off, opened with the cookie's key; or null. */
 async function unseal(record) {
@@ -168,12 +207,16 @@ async function unseal(record) {
   if (!cookie) return null;
   try {
     const tiers = Object.entries(record.keys);
-    const [kek, ...opened] = await Promise.all([
-      unsealKey(cookie.key, record.kek), ...tiers.map(([, held]) => unsealKey(cookie.key, held)),
+    const [kek, lookupKey, ...opened] = await Promise.all([
+      unsealKey(cookie.key, record.kek),
+      record.lookupKey && unsealKey(cookie.key, record.lookupKey, ...LOOKUP_KEY),
+      ...tiers.map(([, held]) => unsealKey(cookie.key, held)),
     ]);
     const keys = Object.fromEntries(
       tiers.map(([tier, held], i) => [tier, { v: held.v, key: opened[i] }]));
-    return { ...record, keys, kek, sealedKek: record.kek };
+    return {
+      ...record, keys, kek, sealedKek: record.kek, lookupKey, sealedLookupKey: record.lookupKey,
+    };
   } catch (error) {
     return null; // a cookie of another sign-in
   }
@@ -226,32 +269,34 @@ export async function signOut(reload = true) {
 }
 
 /**
- * Keep the session `base` (site, email, remember, lookup, kek) with the keys of
- * `entry`, in this page and in IndexedDB. At sign-in, `kekRaw` is the key-wrapping
- * key's bytes and `cookie` the new session cookie's key; a refresh keeps what was
- * stored of the former and uses the cookie there is.
+ * Keep the session `base` (site, email, remember, lookup, kek, lookupKey) with the
+ * keys of `entry`, in this page and in IndexedDB. At sign-in, `raw` holds the bytes of
+ * the key-wrapping key and the lookup key, and `cookie` the new session cookie's key;
+ * a refresh keeps what was stored of the former and uses the cookie there is.
  */
-async function keep(base, entry, kekRaw, cookie) {
+async function keep(base, entry, raw, cookie) {
   const raws = Object.entries(entry.keys).map(([tier, held]) => [tier, held.v, b64(held.k)]);
   const wrapping = base.remember ? null : cookie || (await cookieKey());
   if (!base.remember && !wrapping) return null;
   // All at once: each WebCrypto call is a trip to another thread.
-  const [imported, sealed, sealedKek] = await Promise.all([
-    Promise.all(raws.map(([, , raw]) => importTierKey(raw))),
-    wrapping && Promise.all(raws.map(([, , raw]) => sealKey(wrapping.key, raw))),
-    wrapping && (kekRaw ? sealKey(wrapping.key, kekRaw) : base.sealedKek),
+  const [imported, sealed, sealedKek, sealedLookupKey] = await Promise.all([
+    Promise.all(raws.map(([, , bytes]) => importTierKey(bytes))),
+    wrapping && Promise.all(raws.map(([, , bytes]) => sealKey(wrapping.key, bytes))),
+    wrapping && (raw ? sealKey(wrapping.key, raw.kek) : base.sealedKek),
+    wrapping && (raw ? sealKey(wrapping.key, raw.lookupKey) : base.sealedLookupKey),
   ]);
   const keys = Object.fromEntries(raws.map(([tier, v], i) => [tier, { v, key: imported[i] }]));
   const session = {
     version: RECORD, site: base.site, email: base.email, name: entry.name, exp: entry.exp,
-    link: entry.link || null, remember: base.remember, lookup: base.lookup, kek: base.kek, keys,
+    link: entry.link || null, remember: base.remember, lookup: base.lookup, kek: base.kek,
+    lookupKey: base.lookupKey || null, keys,
   };
   let record = session;
   if (wrapping) {
-    session.sealedKek = sealedKek;
+    Object.assign(session, { sealedKek, sealedLookupKey });
     const stored = Object.fromEntries(raws.map(([tier, v], i) => [tier, { v, ...sealed[i] }]));
-    const { sealedKek: _, ...fields } = session;
-    record = { ...fields, kek: sealedKek, keys: stored };
+    const { sealedKek: _, sealedLookupKey: __, ...fields } = session;
+    record = { ...fields, kek: sealedKek, lookupKey: sealedLookupKey || null, keys: stored };
     if (cookie) {
       setCookie(cookie.raw);
       if (cookieValue() !== cookie.raw) return null; // cookies are turned off
@@ -267,15 +312,19 @@ export async function signIn(email, password, remember) {
   keystorePromise = null;
   const { keystore } = source;
   const cookie = remember ? null : newCookieKey(); // made while PBKDF2 runs
-  const member = await deriveMember(keystore.site, email, password, keystore.kdf.iterations);
+  // Layout 3: the email names the shard, fetched while PBKDF2 runs (if not already).
+  if (layoutOf(keystore) === 3) shardOfEmail(source, email).catch(() => null);
+  const derived = await deriveMember(keystore.site, email, password, keystore.kdf.iterations);
+  const member = { ...derived, email: normalizeEmail(email) };
   const entry = await findEntry(source, member);
   if (!entry) throw new MK1Error("credentials", GENERIC);
   checkEntry(entry);
   const base = {
-    site: keystore.site, email: normalizeEmail(email), remember: Boolean(remember),
-    lookup: member.lookup, kek: member.kek,
+    site: keystore.site, email: member.email, remember: Boolean(remember),
+    lookup: member.lookup, kek: member.kek, lookupKey: member.lookupKey,
   };
-  const session = await keep(base, entry, member.kekBytes, await cookie);
+  const raw = { kek: derived.kekBytes, lookupKey: derived.lookupKeyBytes };
+  const session = await keep(base, entry, raw, await cookie);
   if (!session) throw new Error("this browser keeps no cookie: signing in needs one");
   return session;
 }

@@ -1,7 +1,7 @@
 /* Signing in: the form, the one-click login link, and who is signed in (header). */
 
 import { MK1Error, b64, normalizeEmail, text } from "./mk1.js";
-import { loadSession, prefetchKeystore, signIn, signOut } from "./session.js";
+import { loadSession, prefetchKeystore, prefetchShard, signIn, signOut } from "./session.js";
 import { siteRoot } from "./site.js";
 
 let formCount = 0;
@@ -38,6 +38,10 @@ export function signInForm(heading, note) {
   const status = form.querySelector(".mk1-signin__progress");
   const button = form.querySelector("button");
   const inputs = [form.elements.email, form.elements.password];
+  // The email typed (or filled in): its keystore shard is fetched before "Sign in".
+  const early = () => prefetchShard(form.elements.email.value);
+  form.elements.email.addEventListener("change", early);
+  form.elements.password.addEventListener("focus", early);
   // Busy: the button says so but keeps the focus (a disabled button would drop it).
   const busy = (on) => {
     button.setAttribute("aria-disabled", String(on));
