@@ -11,6 +11,7 @@ overwritten, because the keys in it are what members' logins open."""
 from __future__ import annotations
 
 import abc
+import contextlib
 import errno
 import fcntl
 import json
@@ -198,8 +199,9 @@ class FolderStore(StateStore):
         names = list(names)
         self.change(dict.fromkeys(names))
         for folder in sorted({(self.folder / n).parent for n in names}, reverse=True):
-            if folder != self.folder and not any(folder.iterdir()):
-                folder.rmdir()
+            if folder != self.folder:
+                with contextlib.suppress(OSError):  # not empty, or not ours to remove
+                    folder.rmdir()
 
 
 @contextmanager
