@@ -70,7 +70,7 @@ class Project:
 
 def created_note(keep: StateStore) -> str:
     """What a command says when it made the private state."""
-    if keep.sealed:
+    if keep.is_sealed:
         return (
             f"Created the private state, sealed in {shown_place(keep.label())} (commit it; keep "
             f"{KEY_ENV} secret and backed up: nothing opens the state without it)"

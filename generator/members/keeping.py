@@ -24,7 +24,7 @@ class SealedStore(store.StateStore):
     `sealed`). Its lock is `.memberkit/state.lock` beside it, which git ignores: the
     lock is of this machine, the file is for the repository."""
 
-    sealed = True
+    is_sealed = True
 
     def __init__(self, path: Path, key: bytes, lock_folder: Path) -> None:
         self.path = path

@@ -63,7 +63,7 @@ def default_iterations() -> int:
 
 class StateStore(abc.ABC):
     """The files of the private state, wherever they are kept: a folder (`FolderStore`)
-    or one sealed file (`sealed.SealedStore`), as `keeping.locate` finds.
+    or one sealed file (`keeping.SealedStore`), as `keeping.locate` finds.
 
     A file is named by its path in the state folder (`state.json`, `reminders.json`,
     `outbox/ana%40example.com.eml`): what reads or changes the state says which file it
@@ -72,7 +72,7 @@ class StateStore(abc.ABC):
     """
 
     #: Whether the state is kept sealed (in `memberkit.state`).
-    sealed = False
+    is_sealed = False
     #: What to add to "no private state yet".
     missing_hint = ""
 
@@ -86,7 +86,9 @@ class StateStore(abc.ABC):
 
     @abc.abstractmethod
     def change(self, changes: Mapping[str, bytes | None]) -> None:
-        """Write each file of `changes` (None: delete it), each atomically."""
+        """Write the files of `changes` (None: delete one): in a folder each atomically,
+        sealed all in one write, so that a roster change and what goes with it (a welcome
+        in the outbox) are kept together."""
 
     @abc.abstractmethod
     def locked(
@@ -175,7 +177,8 @@ class FolderStore(StateStore):
         where = self.folder / folder
         if not where.is_dir():
             return []
-        return sorted(f"{folder}/{p.name}" for p in where.iterdir() if p.is_file())
+        found = [p.name for p in where.iterdir() if p.is_file() and not p.name.startswith(".")]
+        return sorted(f"{folder}/{name}" for name in found)
 
     def change(self, changes: Mapping[str, bytes | None]) -> None:
         for name, content in changes.items():
