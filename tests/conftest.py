@@ -15,14 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from generator.members import sealed, store
 from generator.members import state as private
-from generator.members import store
 from generator.protection import keystore, mk1
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PARTS = ("mkdocs.yml", "docs", "snippets", "templates", "overrides")
 #: The lowest count the build accepts keeps the tests quick; the format is the same.
 TEST_ITERATIONS = 100_000
+#: Where the owner's shell may point memberkit at a state of theirs: never in a test.
+ISOLATED = (store.STATE_ENV, sealed.KEY_ENV)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def run_memberkit(
     *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the real command line, as the owner would, in another process."""
-    environment = {k: v for k, v in os.environ.items() if k != store.STATE_ENV}
+    environment = {k: v for k, v in os.environ.items() if k not in ISOLATED}
     return subprocess.run(
         [sys.executable, "-m", "generator", *args],
         cwd=cwd,
@@ -105,6 +107,12 @@ def tree_digest(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_state_of_the_owner(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ISOLATED:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import click
 
+from generator.cli.options import shown_place
 from generator.errors import MemberkitError
 from generator.members import store
+from generator.members.sealed import KEY_ENV
+from generator.members.store import StateStore
 
 
 def site_dir_of(config_file: str | None) -> Path:
@@ -26,11 +29,12 @@ def site_dir_of(config_file: str | None) -> Path:
 
 
 class Project:
-    """What the member commands need from mkdocs.yml: tiers, site, sender, the state folder."""
+    """What the member commands need from mkdocs.yml: tiers, site, sender, and where the
+    private state is kept (`store`: its folder, or sealed in memberkit.state)."""
 
     def __init__(self, config_file: str | None) -> None:
         from generator.engine.build import BuildFailed, load_site_config
-        from generator.members.store import state_dir
+        from generator.members.keeping import locate
 
         try:
             path, config = load_site_config(config_file)
@@ -45,7 +49,7 @@ class Project:
         self.site_name: str = config.site_name
         self.mail_from: str = plugin.config.mail_from
         self.join: str = plugin.config.join_url
-        self.state_dir = state_dir(path.parent)
+        self.store = locate(path.parent)
 
     def link_base(self) -> str:
         return self.site_url or "http://127.0.0.1:8000/"
@@ -62,6 +66,16 @@ class Project:
         page = re.sub(r"(^|/)index$", "", self.join.strip("/").removesuffix(".md"))
         base = self.link_base().rstrip("/") + "/"
         return base + (page + "/" if page else "")
+
+
+def created_note(keep: StateStore) -> str:
+    """What a command says when it made the private state."""
+    if keep.is_sealed:
+        return (
+            f"Created the private state, sealed in {shown_place(keep.label())} (commit it; keep "
+            f"{KEY_ENV} secret and backed up: nothing opens the state without it)"
+        )
+    return f"Created the private state in {shown_place(keep.label())} (keep it out of git)"
 
 
 def open_project(config_file: str | None) -> Project:

@@ -12,9 +12,9 @@ from typing import Any
 import click
 
 from generator.cli.context import Project
-from generator.cli.options import shown
+from generator.cli.options import shown, shown_place
 from generator.errors import MemberkitError
-from generator.members import store
+from generator.members.store import StateStore
 
 
 @dataclass
@@ -94,27 +94,39 @@ def deliver(
         for message in messages:
             click.echo(f"Wrote {shown(write_eml(mailing.folder, message)).rstrip(os.sep)}")
         return 0
-    box = Outbox(mailing.project.state_dir) if outbox else None
+    box = Outbox(mailing.project.store) if outbox else None
     failed = 0
     with Postman(mailing.server) as postman:
         for message in messages:
             email = recipient(message)
-            if box:
-                box.put(message)
+            try:
+                if box:
+                    box.put(message)
+            except MemberkitError as error:  # not kept in the outbox: not sent either
+                failed += 1
+                click.secho(f"error: {email}: not sent: {error}", fg="red", err=True)
+                continue
             try:
                 postman.send(message)
             except MemberkitError as error:
                 failed += 1
                 kept = (
-                    f"; it waits in {shown(box.folder)} until "
+                    f"; it waits in {shown_place(box.where)} until "
                     f"'memberkit members resend {email}' sends it"
                     if box
                     else ""
                 )
                 click.secho(f"error: {email}: not sent: {error}{kept}", fg="red", err=True)
                 continue
-            if box:
-                box.discard(email)
+            try:
+                if box:
+                    box.discard(email)
+            except MemberkitError as error:
+                click.secho(
+                    f"warning: {email}: sent, but left in the outbox ({error}); do not resend it",
+                    fg="yellow",
+                    err=True,
+                )
             sent(email)
             click.echo(f"Sent the {mailing.kind} email to {email}")
     return failed
@@ -126,15 +138,15 @@ def finish(failed: int, what: str = "email") -> None:
 
 
 class Reminders:
-    """Who was reminded of which end date (reminders.json in the state folder)."""
+    """Who was reminded of which end date (reminders.json in the private state)."""
 
     FILE = "reminders.json"
 
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / self.FILE
+    def __init__(self, keep: StateStore) -> None:
+        self.store = keep
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(keep.read(self.FILE) or b"{}")
+        except ValueError:
             data = {}
         self.told: dict[str, str] = (
             {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
@@ -146,8 +158,7 @@ class Reminders:
         return self.told.get(email)
 
     def record(self, sent: dict[str, str], members: Any) -> None:
-
         told = {**self.told, **sent}
         kept = {email: day for email, day in told.items() if email in members}
-        store.write_private(self.path, (json.dumps(kept, indent=1, sort_keys=True) + "\n").encode())
+        self.store.change({self.FILE: (json.dumps(kept, indent=1, sort_keys=True) + "\n").encode()})
         self.told = kept

@@ -11,16 +11,24 @@ from pathlib import Path
 import click
 
 from generator.cli import context
-from generator.cli.context import Progress, check_folder, open_project, print_login, read_password
+from generator.cli.context import (
+    Progress,
+    check_folder,
+    created_note,
+    open_project,
+    print_login,
+    read_password,
+)
 from generator.cli.mailing import Reminders, deliver, finish, prepare
-from generator.cli.options import config_option, link_days_option, mail_options, shown
+from generator.cli.options import config_option, link_days_option, mail_options
 from generator.errors import MemberkitError
-from generator.members import checks, store
+from generator.members import checks
 
 
 @click.group()
 def members() -> None:
-    """Add, list, remove, import and email members (kept in the private state, .memberkit/)."""
+    """Add, list, remove, import and email members (kept in the private state: .memberkit/,
+    or sealed in memberkit.state)."""
 
 
 @members.command("add")
@@ -58,7 +66,6 @@ def members_add(
     """Add a member and print their login once (--send also emails it to them)."""
     import datetime as dt
 
-    from generator.members import checks, store
     from generator.members.roster import check_tiers
 
     project = open_project(config_file)
@@ -69,17 +76,17 @@ def members_add(
         checks.check_expiry(expires, today)
         chosen = read_password(password_stdin)
         password = chosen or checks.generate_password()
-        with store.locked(project.state_dir):
-            current, created = store.load_or_create(project.state_dir)
+        with project.store.locked():
+            current, created = project.store.load_or_create()
             member = current.add(
                 email, password, name=name, tiers=granted, expires=expires, generated=not chosen
             )
             link = current.issue_link(member.email, today, link_days)
-            store.save(current, project.state_dir)
+            project.store.save(current)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     if created:
-        click.echo(f"Created the private state in {shown(project.state_dir)} (keep it out of git)")
+        click.echo(created_note(project.store))
     click.echo(f"Added {member.email} ({', '.join(member.tiers)}). Their login:")
     print_login(project, member.email, password, link)
     if mailing:
@@ -114,14 +121,14 @@ def members_reset(
         mailing = prepare(project, "welcome", send, dry_run)
         chosen = read_password(password_stdin)
         password = chosen or checks.generate_password()
-        with store.locked(project.state_dir):
-            current = store.load(project.state_dir)
+        with project.store.locked():
+            current = project.store.load()
             member = current.reset(email, password, generated=not chosen)
             link = current.issue_link(member.email, dt.date.today(), link_days)
-            store.save(current, project.state_dir)
+            project.store.save(current)
+            Outbox(project.store).discard(member.email)  # an unsent welcome holds the old one
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
-    Outbox(project.state_dir).discard(member.email)  # an unsent welcome holds the old one
     click.echo(
         f"New password and login link for {member.email}, and new keys for "
         f"{', '.join(member.tiers)}: rebuild and publish the site, and the old password, "
@@ -142,14 +149,14 @@ def members_remove(config_file: str | None, email: str) -> None:
 
     project = open_project(config_file)
     try:
-        with store.locked(project.state_dir):
-            current = store.load(project.state_dir)
+        with project.store.locked():
+            current = project.store.load()
             gone = current.member(email).email
             tiers = current.remove(email)
-            store.save(current, project.state_dir)
+            project.store.save(current)
+            Outbox(project.store).discard(gone)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
-    Outbox(project.state_dir).discard(gone)
     click.echo(
         f"Removed {gone}; new keys for {', '.join(tiers)}. Rebuild and publish the site "
         "to lock them out; other members read on."
@@ -164,7 +171,7 @@ def members_list(config_file: str | None) -> None:
 
     project = open_project(config_file)
     try:
-        current = store.load(project.state_dir)
+        current = project.store.load()
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     today = dt.date.today()
@@ -198,7 +205,7 @@ def members_export(config_file: str | None, output: str | None) -> None:
     try:
         if output:
             check_folder(Path(output))
-        text = export_csv(store.load(project.state_dir))
+        text = export_csv(project.store.load())
         if output:
             context.write_file(Path(output), text)
     except MemberkitError as error:
@@ -266,8 +273,8 @@ def members_import(
         raise click.ClickException(f"{csv_file}: cannot read it ({error})") from None
     progress = Progress()
     try:
-        with store.locked(project.state_dir):
-            current, _ = store.load_or_create(project.state_dir)
+        with project.store.locked():
+            current, _ = project.store.load_or_create()
             report = import_csv(
                 current,
                 text,
@@ -288,7 +295,7 @@ def members_import(
                 context.write_file(out, passwords_csv(logins))
             if report.added or report.updated:
                 try:
-                    store.save(current, project.state_dir)
+                    project.store.save(current)
                 except BaseException:
                     out.unlink(missing_ok=True)  # its passwords open nothing
                     raise
@@ -337,21 +344,21 @@ def members_resend(
     from generator.protection import mk1
 
     project = open_project(config_file)
-    box = Outbox(project.state_dir)
+    box = Outbox(project.store)
     if not emails and not everyone:
         raise click.UsageError("name the members' emails, or --all")
-    wanted = box.waiting() if everyone else [mk1.normalize_email(e) for e in emails]
-    if not wanted:
-        click.echo("The outbox is empty: every welcome email has been sent.")
-        return
     try:
+        wanted = box.waiting() if everyone else [mk1.normalize_email(e) for e in emails]
+        if not wanted:
+            click.echo("The outbox is empty: every welcome email has been sent.")
+            return
         mailing = prepare(project, "welcome", True, dry_run, template=False)
+        assert mailing is not None
+        found = {email: box.get(email) for email in wanted}
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
-    assert mailing is not None
     messages, missing = [], []
-    for email in wanted:
-        message = box.get(email)
+    for email, message in found.items():
         if message is None:
             missing.append(email)
             click.secho(
@@ -394,7 +401,8 @@ def members_remind(
     today = dt.date.today()
     try:
         mailing = prepare(project, "reminder", send, dry_run)
-        current = store.load(project.state_dir)
+        current = project.store.load()
+        reminded = Reminders(project.store)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
     due = [
@@ -402,7 +410,6 @@ def members_remind(
         for m in sorted(current.members.values(), key=lambda m: (m.expires or "", m.email))
         if m.expires and today <= dt.date.fromisoformat(m.expires) <= today + dt.timedelta(days)
     ]
-    reminded = Reminders(project.state_dir)
     todo = [m for m in due if again or reminded.get(m.email) != m.expires]
     if mailing is None:
         for member in due:
@@ -424,8 +431,10 @@ def members_remind(
         sent=lambda email: sent.update({email: current.members[email].expires or ""}),
     )
     if sent:
-        with store.locked(project.state_dir):
+        try:
             reminded.record(sent, current.members)
+        except MemberkitError as error:
+            raise click.ClickException(str(error)) from None
     if not todo:
         click.echo(f"Nobody to remind: {len(due)} member(s) end within {days} day(s), all told.")
     finish(failed)

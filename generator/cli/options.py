@@ -104,3 +104,14 @@ def shown(path: os.PathLike[str] | str) -> str:
         return os.path.relpath(path) + os.sep
     except ValueError:
         return str(path)
+
+
+def shown_place(label: str) -> str:
+    """A place of the private state as `StateStore.label` names it: a folder (ending
+    in /), shown as `shown` shows one, or the sealed file."""
+    if label.endswith("/"):
+        return shown(label)
+    try:
+        return os.path.relpath(label)
+    except ValueError:
+        return label

@@ -15,11 +15,12 @@ from generator.cli.options import (
     config_option,
     plugin_notes,
     shown,
+    shown_place,
     site_dir_option,
     verbose_option,
 )
 from generator.errors import MemberkitError
-from generator.members import checks, store
+from generator.members import checks
 
 
 @click.command()
@@ -225,8 +226,8 @@ def demo_member(config_file: str | None, dev_addr: str) -> None:
     from generator.members.roster import login_link
 
     project = Project(config_file)
-    with store.locked(project.state_dir):
-        current, created = store.load_or_create(project.state_dir)
+    with project.store.locked():
+        current, created = project.store.load_or_create()
         if not created and current.members:
             return
         password = checks.generate_password()
@@ -239,9 +240,10 @@ def demo_member(config_file: str | None, dev_addr: str) -> None:
             generated=True,
         )
         secret, last_day = current.issue_link(DEMO_EMAIL, dt.date.today())
-        store.save(current, project.state_dir)
+        project.store.save(current)
     local = f"http://{dev_addr}/"
-    click.echo(f"Created a demo member in {shown(project.state_dir)} to try the members' area:")
+    place = shown_place(project.store.label())
+    click.echo(f"Created a demo member in {place} to try the members' area:")
     click.echo(f"  email:      {DEMO_EMAIL}")
     click.echo(f"  password:   {password}")
     click.echo(f"  login link: {login_link(local, DEMO_EMAIL, secret)} (until {last_day})")

@@ -19,8 +19,8 @@ from typing import Any
 
 from generator.content import access
 from generator.errors import MemberkitError
+from generator.members import keeping
 from generator.members import state as private
-from generator.members import store
 
 #: Word and Excel files already made, reused while their template is unchanged; and
 #: the full list of a failed leak check. Beside mkdocs.yml.
@@ -63,16 +63,17 @@ def check_settings(settings: Any) -> tuple[tuple[str, ...], bool]:
 def load_state(
     root: Path, tiers: tuple[str, ...], note: Callable[[str], None], today: dt.date
 ) -> private.State:
-    """Read the private state beside mkdocs.yml; drop members whose access ended
+    """Read the private state beside mkdocs.yml (its folder, or sealed with the key in
+    MEMBERKIT_STATE_KEY); drop members whose access ended
     (rotating their tiers) and add keys for tiers new in the settings, saving both."""
-    folder = store.state_dir(root)
-    with store.locked(folder, note, create=False):  # one writer at a time
-        state = store.load(folder)
+    kept = keeping.locate(root)  # the state folder, or memberkit.state sealed
+    with kept.locked(note, create=False):  # one writer at a time
+        state = kept.load()
         dropped = state.drop_expired(today)
         missing = [t for t in tiers if t not in state.tiers]
         state.ensure_tiers(missing)
         if dropped or missing:
-            store.save(state, folder)
+            kept.save(state)
     for member in dropped:
         note(
             f"dropped expired member {member.email} (ended {member.expires}); "

@@ -1,7 +1,9 @@
 """Members: the owner's private state and everything that changes the roster.
 
 Owns the model (`state`: site id, tier keys, members, login links), what the roster
-accepts (`checks`), where the state is kept and how it is written (`store`), imports
+accepts (`checks`), how the state is read and written (`store`: its files, the folder
+that holds them, the lock), the state sealed in one file for a repository (`sealed`:
+the format; `keeping`: which way it is kept, and sealing or unsealing it), imports
 and exports (`roster`), checkout exports (`checkout`), the keystore a build publishes
 from the roster (`keystore_writer`) and the emails to members (`mail`).
 

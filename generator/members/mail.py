@@ -5,8 +5,9 @@ The owner writes each message as Markdown with YAML front matter (`emails/welcom
 multipart text + HTML over SMTP: `MEMBERKIT_SMTP=smtp://user:password@host:port`
 (STARTTLS whenever the server offers it) or `smtps://` (TLS from the first byte).
 
-A welcome carries a password: before it is sent it waits in the owner-only outbox in
-the state folder, and leaves it only once the server has taken it. A failed send loses
+A welcome carries a password: before it is sent it waits in the outbox, a part of the
+private state (owner-only in the state folder, or sealed with the rest), and leaves it
+only once the server has taken it. A failed send loses
 nothing; `memberkit members resend` tries again. No MkDocs import.
 """
 
@@ -35,7 +36,7 @@ import markdown
 import yaml
 
 from generator.errors import MemberkitError
-from generator.members.store import write_private
+from generator.members.store import StateStore, write_private
 
 SMTP_ENV = "MEMBERKIT_SMTP"
 FROM_ENV = "MEMBERKIT_MAIL_FROM"
@@ -375,28 +376,31 @@ def write_eml(folder: Path, message: EmailMessage) -> Path:
 
 
 class Outbox:
-    """Welcomes not yet taken by the server, one file per member, owner-only."""
+    """Welcomes not yet taken by the server, one file per member in the private state
+    (`outbox/<email>.eml`): owner-only in the state folder, or sealed with the rest."""
 
-    def __init__(self, state_dir: Path) -> None:
-        self.folder = state_dir / OUTBOX_DIR
+    def __init__(self, keep: StateStore) -> None:
+        self.store = keep
+        self.where = keep.label(OUTBOX_DIR + "/")
 
-    def put(self, message: EmailMessage) -> Path:
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self.folder, 0o700)
-        return write_eml(self.folder, message)
+    def put(self, message: EmailMessage) -> None:
+        self.store.change({_outbox_path(recipient(message)): message.as_bytes()})
 
     def get(self, email: str) -> EmailMessage | None:
-        path = self.folder / eml_name(email)
-        if not path.is_file():
+        raw = self.store.read(_outbox_path(email))
+        if raw is None:
             return None
-        parsed = BytesParser(policy=policy.SMTP).parsebytes(path.read_bytes())
+        parsed = BytesParser(policy=policy.SMTP).parsebytes(raw)
         assert isinstance(parsed, EmailMessage)
         return parsed
 
     def discard(self, email: str) -> None:
-        (self.folder / eml_name(email)).unlink(missing_ok=True)
+        self.store.change({_outbox_path(email): None})
 
     def waiting(self) -> list[str]:
-        if not self.folder.is_dir():
-            return []
-        return sorted(unquote(p.name[: -len(".eml")]) for p in self.folder.glob("*.eml"))
+        names = [name.split("/", 1)[1] for name in self.store.names(OUTBOX_DIR)]
+        return sorted(unquote(n.removesuffix(".eml")) for n in names if n.endswith(".eml"))
+
+
+def _outbox_path(email: str) -> str:
+    return f"{OUTBOX_DIR}/{eml_name(email)}"

@@ -1,11 +1,17 @@
-"""Where the private state lives: `.memberkit/state.json`, read, checked and written.
+"""Where the private state lives, and how it is read, checked and written.
 
-Readable by the owner only, written atomically, one writer at a time (a lock file),
-never copied into the site. A corrupt file is an error and is never overwritten,
-because the keys in it are what members' logins open."""
+The state is a few files: `state.json` (the model, checked field by field as it is
+read), `reminders.json` and the outbox's `outbox/<email>.eml`. A `StateStore` reads
+and changes them by name: `FolderStore` keeps them in `.memberkit/` beside mkdocs.yml
+(or the folder MEMBERKIT_STATE names); `keeping.SealedStore` seals them all in one
+file. Readable by the owner only, written atomically, one writer at a time (a lock
+file), never copied into the site. A corrupt file is an error and is never
+overwritten, because the keys in it are what members' logins open."""
 
 from __future__ import annotations
 
+import abc
+import contextlib
 import errno
 import fcntl
 import json
@@ -14,8 +20,8 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -52,29 +58,181 @@ def default_iterations() -> int:
     return value
 
 
-def load(folder: Path) -> State:
-    path = folder / STATE_FILE
-    if not path.exists():
+# -- where it is kept ---------------------------------------------------------------
+
+
+class StateStore(abc.ABC):
+    """The files of the private state, wherever they are kept: a folder (`FolderStore`)
+    or one sealed file (`keeping.SealedStore`), as `keeping.locate` finds.
+
+    A file is named by its path in the state folder (`state.json`, `reminders.json`,
+    `outbox/ana%40example.com.eml`): what reads or changes the state says which file it
+    wants, and only the store knows whether that is a file of its own or a part of the
+    sealed one.
+    """
+
+    #: Whether the state is kept sealed (in `memberkit.state`).
+    is_sealed = False
+    #: What to add to "no private state yet".
+    missing_hint = ""
+
+    @abc.abstractmethod
+    def label(self, name: str = "") -> str:
+        """Where a file of the state is (the whole state without `name`), in messages."""
+
+    @abc.abstractmethod
+    def files(self) -> dict[str, bytes]:
+        """Every file of the state, by its path."""
+
+    @abc.abstractmethod
+    def change(self, changes: Mapping[str, bytes | None]) -> None:
+        """Write the files of `changes` (None: delete one): in a folder each atomically,
+        sealed all in one write, so that a roster change and what goes with it (a welcome
+        in the outbox) are kept together."""
+
+    @abc.abstractmethod
+    def locked(
+        self, notify: Callable[[str], None] | None = None, *, create: bool = True
+    ) -> AbstractContextManager[None]:
+        """Hold the lock of the state from reading it to saving it (`locked`)."""
+
+    def read(self, name: str) -> bytes | None:
+        return self.files().get(name)
+
+    def names(self, folder: str) -> list[str]:
+        """The paths of the files in one folder of the state (`outbox`)."""
+        return sorted(name for name in self.files() if name.startswith(folder + "/"))
+
+    def load(self) -> State:
+        where = self.label(STATE_FILE)
+        raw = self.read(STATE_FILE)
+        if raw is None:
+            raise MemberkitError(
+                f"{where}: no private state yet; add a member first "
+                f"(memberkit members add EMAIL){self.missing_hint}"
+            )
+        keep = "restore it from your backup. memberkit will not overwrite it"
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise MemberkitError(f"{where} is unreadable or damaged ({error}); {keep}") from None
+        except ValueError as error:
+            raise MemberkitError(f"{where} is damaged (not valid JSON: {error}); {keep}") from None
+        try:
+            state = _parse(data)
+        except _Damaged as error:
+            raise MemberkitError(f"{where} is damaged: {error}; correct it or {keep}") from None
+        if state.iterations < mk1.MIN_ITERATIONS:
+            raise MemberkitError(f"{where}: iterations below {mk1.MIN_ITERATIONS} are refused")
+        return state
+
+    def load_or_create(self) -> tuple[State, bool]:
+        if self.read(STATE_FILE) is not None:
+            return self.load(), False
+        return State.new(default_iterations()), True
+
+    def save(self, state: State) -> None:
+        self.change({STATE_FILE: state.to_json().encode()})
+
+
+class FolderStore(StateStore):
+    """The private state as files in a folder: `.memberkit/` beside mkdocs.yml, or the
+    folder MEMBERKIT_STATE names. Owner-only: the folders 0700, the files 0600."""
+
+    missing_hint = f" or point {STATE_ENV} at it"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def label(self, name: str = "") -> str:
+        return str(self.folder / name) + ("/" if not name or name.endswith("/") else "")
+
+    def read(self, name: str) -> bytes | None:
+        path = self.folder / name
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise MemberkitError(
+                f"{path} is unreadable ({error.strerror}); memberkit will not overwrite it"
+            ) from None
+
+    def paths(self) -> list[str]:
+        """The paths of every file in the folder but its lock and a write's temporary
+        files: what `memberkit state seal` seals."""
+        if not self.folder.is_dir():
+            return []
+        return [
+            path.relative_to(self.folder).as_posix()
+            for path in sorted(self.folder.rglob("*"))
+            if path.is_file() and not path.name.startswith(".") and path.name != LOCK_FILE
+        ]
+
+    def files(self) -> dict[str, bytes]:
+        found = {name: self.read(name) for name in self.paths()}
+        return {name: content for name, content in found.items() if content is not None}
+
+    def names(self, folder: str) -> list[str]:
+        where = self.folder / folder
+        if not where.is_dir():
+            return []
+        found = [p.name for p in where.iterdir() if p.is_file() and not p.name.startswith(".")]
+        return sorted(f"{folder}/{name}" for name in found)
+
+    def change(self, changes: Mapping[str, bytes | None]) -> None:
+        for name, content in changes.items():
+            path = self.folder / _checked(name)
+            with saving(path):
+                if content is None:
+                    path.unlink(missing_ok=True)
+                    continue
+                for folder in dict.fromkeys([self.folder, path.parent]):
+                    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    os.chmod(folder, 0o700)
+                write_private(path, content)
+
+    def locked(
+        self, notify: Callable[[str], None] | None = None, *, create: bool = True
+    ) -> AbstractContextManager[None]:
+        return locked(self.folder, notify, create=create)
+
+    def remove(self, names: Iterable[str]) -> None:
+        """Delete files of the state, then the folders of the state they leave empty."""
+        names = list(names)
+        self.change(dict.fromkeys(names))
+        for folder in sorted({(self.folder / n).parent for n in names}, reverse=True):
+            if folder != self.folder:
+                with contextlib.suppress(OSError):  # not empty, or not ours to remove
+                    folder.rmdir()
+
+
+@contextmanager
+def saving(path: Path) -> Iterator[None]:
+    """A write of the state that fails says so in one line: the file is as it was."""
+    try:
+        yield
+    except OSError as error:
         raise MemberkitError(
-            f"{path}: no private state yet; add a member first (memberkit members add EMAIL)"
-            f" or point {STATE_ENV} at it"
-        )
-    keep = "restore it from your backup. memberkit will not overwrite it"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise MemberkitError(f"{path} is unreadable or damaged ({error}); {keep}") from None
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise MemberkitError(f"{path} is damaged (not valid JSON: {error}); {keep}") from None
-    try:
-        state = _parse(data)
-    except _Damaged as error:
-        raise MemberkitError(f"{path} is damaged: {error}; correct it or {keep}") from None
-    if state.iterations < mk1.MIN_ITERATIONS:
-        raise MemberkitError(f"{path}: iterations below {mk1.MIN_ITERATIONS} are refused")
-    return state
+            f"{path}: cannot save the private state ({error.strerror}); it was left as it was"
+        ) from None
+
+
+def _checked(name: str) -> str:
+    """A file's path in the state: within it, whatever a sealed file says."""
+    parts = name.split("/")
+    if name == LOCK_FILE or any(part in ("", "..") or part.startswith(".") for part in parts):
+        raise MemberkitError(f"{name!r} is not the name of a file of the private state")
+    return name
+
+
+def load(folder: Path) -> State:
+    """The state in a folder (`FolderStore`), as the tests and benchmarks write it."""
+    return FolderStore(folder).load()
+
+
+def save(state: State, folder: Path) -> None:
+    FolderStore(folder).save(state)
 
 
 class _Damaged(ValueError):
@@ -174,25 +332,6 @@ def _is_date(value: str) -> bool:
     except MemberkitError:
         return False
     return True
-
-
-def load_or_create(folder: Path) -> tuple[State, bool]:
-    if (folder / STATE_FILE).exists():
-        return load(folder), False
-    return State.new(default_iterations()), True
-
-
-def save(state: State, folder: Path) -> Path:
-    """Write atomically: a temp file in the same folder, then rename over the old one."""
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-        return write_private(folder / STATE_FILE, state.to_json().encode())
-    except OSError as error:
-        raise MemberkitError(
-            f"{folder / STATE_FILE}: cannot save the private state ({error.strerror}); "
-            "it was left as it was"
-        ) from None
 
 
 # -- one writer at a time ---------------------------------------------------------

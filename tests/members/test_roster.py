@@ -42,12 +42,12 @@ def saved(project: Path) -> dict:
     return json.loads((project / ".memberkit" / "state.json").read_text())
 
 
-def spawn(project: Path, *args: str) -> subprocess.Popen[str]:
+def spawn(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     environment = {k: v for k, v in os.environ.items() if k != store.STATE_ENV}
     return subprocess.Popen(
         [sys.executable, "-m", "generator", *args],
         cwd=project,
-        env={**environment, **FAST},
+        env={**environment, **FAST, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -373,10 +373,10 @@ def test_a_failed_save_leaves_no_passwords_file(
 
     memberkit(project, "members", "add", "a@b.org")
 
-    def fail(state: private.State, folder: Path) -> Path:
-        raise MemberkitError(f"{folder}: cannot save the private state (No space left)")
+    def fail(kept: store.StateStore, state: private.State) -> None:
+        raise MemberkitError(f"{kept.label()}: cannot save the private state (No space left)")
 
-    monkeypatch.setattr(store, "save", fail)
+    monkeypatch.setattr(store.StateStore, "save", fail)
     monkeypatch.chdir(project)
     for key, value in FAST.items():
         monkeypatch.setenv(key, value)
