@@ -1,8 +1,9 @@
 """The `memberkit` command: thin click commands over the core and the engine.
 
-One module per command group: `site` (build, serve, check, nginx, report) and
-`members`; what they share is in `options` (options, message printing), `context`
-(what a command reads from mkdocs.yml, files it writes, progress) and `mailing`.
+One module per command group: `new` (a new site's sources), `site` (build, serve,
+check, nginx, report) and `members`; what they share is in `options` (options, message
+printing), `context` (what a command reads from mkdocs.yml, files it writes, progress)
+and `mailing`.
 
 May import every concern of the package; nothing imports it.
 """
@@ -14,7 +15,7 @@ import os
 import click
 
 from generator import __version__
-from generator.cli import members, site
+from generator.cli import members, new, site
 
 # Material prints an end-of-life banner on every build that the owner cannot act
 # on; the README explains the date and the plan instead.
@@ -27,7 +28,15 @@ def cli() -> None:
     """Build and preview a members-only site from docs/, templates/ and snippets/."""
 
 
-for command in (site.build, site.serve, site.check, site.nginx, site.report, members.members):
+for command in (
+    new.new,
+    site.build,
+    site.serve,
+    site.check,
+    site.nginx,
+    site.report,
+    members.members,
+):
     cli.add_command(command)
 
 
