@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from ..conftest import MEMBER, InstalledMemberkit
 from .conftest import Nginx, serve_from, sign_in, watched_tab
+from .test_accessibility import violations
 
 GUIDE = "guides/handing-over-access/"
 MEMBERS_HEADING = "The password you cannot avoid sharing"
@@ -63,3 +64,21 @@ def test_a_member_fills_in_a_starter_template(browser: Any, starter_site: str) -
         tab.goto(starter_site + "templates/access-request/")
         tab.get_by_label("Your name", exact=True).fill("Ana Lima")
         expect(tab.get_by_role("heading", name="Access request: Ana Lima")).to_be_visible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_starters_pages_pass_axe_for_visitors_and_members(
+    browser: Any, starter_site: str, scheme: str
+) -> None:
+    found: dict[str, list[str]] = {}
+    with watched_tab(browser, starter_site, color_scheme=scheme) as (tab, _):
+        for path in ("", "shared-passwords/", GUIDE, "templates/", "join/", "about/"):
+            tab.goto(starter_site + path)
+            found[f"visitor: /{path}"] = violations(tab)
+        sign_in(tab, starter_site)
+        for path in (GUIDE, "templates/access-register/"):
+            tab.goto(starter_site + path)
+            tab.locator(".md-content").first.wait_for()
+            found[f"member: /{path}"] = violations(tab)
+    bad = {page: v for page, v in found.items() if v}
+    assert not bad, "\n".join(f"{p}: {v}" for p, v in bad.items())
