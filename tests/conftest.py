@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,82 @@ def run_memberkit(
         text=True,
         timeout=300,
     )
+
+
+@dataclass(frozen=True)
+class InstalledMemberkit:
+    """memberkit as an owner installs it: built into an sdist and a wheel (from that
+    sdist) by the project's own build backend, and the wheel installed into a fresh
+    virtual environment, run far from any clone of this repository."""
+
+    venv: Path
+    sdist: Path
+    wheel: Path
+
+    @property
+    def command(self) -> list[str]:
+        return [str(self.venv / "bin" / "memberkit")]
+
+    def environment(self) -> dict[str, str]:
+        """This process's environment with no trace of this checkout in it."""
+        environment = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in (store.STATE_ENV, "PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
+        }
+        environment["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{environment.get('PATH', '')}"
+        return environment
+
+    def run(self, *args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        """The installed `memberkit` console script."""
+        return subprocess.run(
+            [*self.command, *args],
+            cwd=cwd,
+            env=self.environment(),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+
+@pytest.fixture(scope="session")
+def installed_memberkit(tmp_path_factory: pytest.TempPathFactory) -> InstalledMemberkit:
+    """One build and one install per test session.
+
+    memberkit's dependencies come from this environment (a path in a `.pth` file of the
+    new one: nothing is downloaded). Only folders are added that way, never their own
+    `.pth` files, so an editable install of this checkout does not come along.
+    """
+    work = tmp_path_factory.mktemp("package")
+    dist = work / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, (built.stdout + built.stderr)[-4000:]
+    [sdist], [wheel] = sorted(dist.glob("*.tar.gz")), sorted(dist.glob("*.whl"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    purelib = subprocess.run(
+        [venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = dict.fromkeys(sysconfig.get_path(name) for name in ("purelib", "platlib"))
+    (Path(purelib) / "memberkit-test-dependencies.pth").write_text("\n".join(ours) + "\n")
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
+    installed = subprocess.run(
+        [*pip, "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return InstalledMemberkit(venv=venv, sdist=sdist, wheel=wheel)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

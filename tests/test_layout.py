@@ -20,7 +20,11 @@ MAY_IMPORT = {
     "documents": {"errors", "content"},
     "publish": {"errors", "content", "documents"},
     "engine": {"errors", "process", "protection", "members", "content", "documents", "publish"},
-    "cli": {"errors", "members", "protection", "content", "documents", "publish", "engine"},
+    "starter": {"errors"},
+    "cli": {
+        *("errors", "members", "protection", "content", "documents", "publish", "engine"),
+        "starter",
+    },
 }
 OUTSIDE_ENGINE_FORBIDDEN = ("mkdocs", "material")
 

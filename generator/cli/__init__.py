@@ -1,9 +1,9 @@
 """The `memberkit` command: thin click commands over the core and the engine.
 
-One module per command group: `site` (build, serve, check, nginx, report),
-`members` and `state` (the sealed state); what they share is in `options` (options,
-message printing), `context` (what a command reads from mkdocs.yml, files it writes,
-progress) and `mailing`.
+One module per command group: `new` (a new site's sources), `site` (build, serve,
+check, nginx, report), `members` and `state` (the sealed state); what they share is in
+`options` (options, message printing), `context` (what a command reads from mkdocs.yml,
+files it writes, progress) and `mailing`.
 
 May import every concern of the package; nothing imports it.
 """
@@ -15,7 +15,7 @@ import os
 import click
 
 from generator import __version__
-from generator.cli import members, site, state
+from generator.cli import members, new, site, state
 
 # Material prints an end-of-life banner on every build that the owner cannot act
 # on; the README explains the date and the plan instead.
@@ -28,10 +28,17 @@ def cli() -> None:
     """Build and preview a members-only site from docs/, templates/ and snippets/."""
 
 
-for command in (site.build, site.serve, site.check, site.nginx, site.report):
+for command in (
+    new.new,
+    site.build,
+    site.serve,
+    site.check,
+    site.nginx,
+    site.report,
+    members.members,
+    state.state,
+):
     cli.add_command(command)
-for group in (members.members, state.state):
-    cli.add_command(group)
 
 
 def main() -> None:  # pragma: no cover - `python -m generator`

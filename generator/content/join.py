@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 
 #: The checkout link until the owner sets theirs: the build warns about it.
 CHECKOUT_PLACEHOLDER = "https://example.com/checkout"
+#: What a new site (`memberkit new`) says until the owner sets it, and what it stands
+#: for: the build warns about each one left, as about the checkout link.
+TEXT_PLACEHOLDERS = {"[Site name]": "your site's name", "[Price]": "your price"}
 DEFAULT_JOIN_TEXT = "Not a member yet? Join to read every guide in full."
 #: Write `[Join](memberkit:join)` anywhere, snippets included: the join page, or the
 #: checkout on the join page itself. `memberkit:checkout` is always the checkout.
@@ -72,11 +75,31 @@ def checkout_problem(
     checkout = join_url if setting == "join_url" else checkout_url
     if not is_placeholder(checkout):
         return None
-    level: Literal["warning", "info"] = "warning" if is_published(site_url) else "info"
-    return level, (
+    return _level(site_url), (
         f"mkdocs.yml: plugins.memberkit.{setting} is still the placeholder {checkout}: "
         "set it to your checkout link (Stripe, Gumroad, Lemon Squeezy...) before you publish"
     )
+
+
+def text_placeholder_problems(
+    where: str, text: str, site_url: str | None
+) -> list[tuple[Literal["warning", "info"], str]]:
+    """(level, message) for each placeholder of a new site that `text` still holds.
+    `where`: what the owner edits, `mkdocs.yml: site_name` or `docs/join.md`. Levels as
+    for the checkout link: a warning once `site_url` is real, a note before."""
+    return [
+        (
+            _level(site_url),
+            f"{where} still holds the placeholder {token}: "
+            f"replace it with {meaning} before you publish",
+        )
+        for token, meaning in TEXT_PLACEHOLDERS.items()
+        if token in text
+    ]
+
+
+def _level(site_url: str | None) -> Literal["warning", "info"]:
+    return "warning" if is_published(site_url) else "info"
 
 
 def join_box(text: str, join_href: str, help_href: str) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -123,7 +123,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         # The site's own furniture, on every page: public, whatever else it matches (a
         # member named like the site, a heading equal to a section's name).
         self.work.add_public(site.public_furniture(config))
-        self._note_checkout(config)
+        self._note_placeholders(config)
         site.adjust_config(
             config,
             theme=str(sitefiles.PACKAGE_DIR / "theme") if comments else None,
@@ -132,16 +132,17 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         )
         return config
 
-    def _note_checkout(self, config: MkDocsConfig) -> None:
-        problem = join.checkout_problem(
-            self.config.join_url, self.config.checkout_url, config.site_url
-        )
-        if problem is not None:
-            level, message = problem
-            if level == "warning":
-                log.warning(message)
-            else:  # an example site: say it only where the owner asks to hear more (-v)
-                log.debug(message)
+    def _note_placeholders(self, config: MkDocsConfig) -> None:
+        """The checkout link, and the settings a new site holds placeholders in."""
+        site_url = config.site_url
+        checkout = join.checkout_problem(self.config.join_url, self.config.checkout_url, site_url)
+        _note([checkout] if checkout else [])
+        for where, text in (
+            ("mkdocs.yml: site_name", config.site_name),
+            ("mkdocs.yml: copyright", config.copyright or ""),
+            ("mkdocs.yml: plugins.memberkit.join_text", self.config.join_text),
+        ):
+            _note(join.text_placeholder_problems(where, text, site_url))
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
@@ -193,6 +194,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     ) -> str | None:
         if self.pages is None or not self.config.enabled:
             return None
+        where = _display_path(page, config)
+        _note(join.text_placeholder_problems(where, html_text, config.site_url))
         return self.pages.content(html_text, page, config, files)
 
     on_page_content = CombinedEvent(_mask_page, _seal_page)
@@ -304,6 +307,16 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         if self.config.enabled:
             preview.let_live_reload_run(server)
         return server
+
+
+def _note(problems: Iterable[tuple[str, str]]) -> None:
+    """Warnings as warnings; a note of an example site only where the owner asks to
+    hear more (-v)."""
+    for level, message in problems:
+        if level == "warning":
+            log.warning(message)
+        else:
+            log.debug(message)
 
 
 def _display_path(page: Page, config: MkDocsConfig) -> str:

@@ -69,6 +69,28 @@ def test_the_placeholder_checkout_warns_once_the_site_has_its_real_address() -> 
     assert join.checkout_problem("https://buy.stripe.com/x", placeholder, "https://a.biz/") is None
 
 
+def test_a_new_sites_placeholders_warn_once_the_site_has_its_real_address() -> None:
+    text = "Join [Site name] for [Price] a month"
+    problems = join.text_placeholder_problems("docs/join.md", text, "https://shop.biz/")
+    assert problems == [
+        (
+            "warning",
+            "docs/join.md still holds the placeholder [Site name]: "
+            "replace it with your site's name before you publish",
+        ),
+        (
+            "warning",
+            "docs/join.md still holds the placeholder [Price]: "
+            "replace it with your price before you publish",
+        ),
+    ]
+    local = join.text_placeholder_problems("docs/join.md", text, "http://127.0.0.1:8000/")
+    assert [level for level, _ in local] == ["info", "info"]
+    assert join.text_placeholder_problems("x", "Join for $12 a month", "https://a.biz/") == []
+    # Only the placeholder as written: a price in brackets of one's own is no placeholder.
+    assert join.text_placeholder_problems("x", "[Price list]", "https://a.biz/") == []
+
+
 def test_members_parts_come_with_a_public_join_box(bundled_site: Path) -> None:
     page = bundled_site / "guides/task-briefs/index.html"
     text = page.read_text(encoding="utf-8")
