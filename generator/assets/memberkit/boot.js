@@ -86,6 +86,19 @@
     if (held) document.dispatchEvent(new Event("DOMContentLoaded", { bubbles: true }));
   }
 
+  // Material's search worker, kept so that a sign-in on the page can give it the
+  // member's entries (search.js) without loading the page again.
+  const searchWorkers = [];
+  const NativeWorker = window.Worker;
+  if (NativeWorker) {
+    window.Worker = class extends NativeWorker {
+      constructor(url, options) {
+        super(url, options);
+        if (/\/workers\/search\.[^/]*js$/.test(String(url))) searchWorkers.push(this);
+      }
+    };
+  }
+
   setTimeout(() => answer || answerWith(() => null), WAIT_MS);
-  window.mk1boot = { answer: answerWith, release };
+  window.mk1boot = { answer: answerWith, release, searchWorkers };
 })();

@@ -11,13 +11,38 @@ import { onDownloadClick } from "./downloads.js";
 import { saveBlob } from "./files.js";
 import * as mk1 from "./mk1.js";
 import { landOnAnchor, nameMaterialControls, nameNavigation } from "./material.js";
-import { openPage, openedPage, showClosed } from "./pages.js";
-import { isSearchIndex, searchIndex } from "./search.js";
+import { openPage, openSignedIn, openedPage, showClosed } from "./pages.js";
+import { isSearchIndex, renewSearch, searchIndex } from "./search.js";
 import { loadSession, signIn, signOut } from "./session.js";
-import { focusSignIn, loginFromLink, showAccount, signInPage } from "./signin.js";
+import {
+  focusSignIn, loginFromLink, showAccount, signInPage, whenSignedIn,
+} from "./signin.js";
 import { boot } from "./site.js";
 
 boot.answer((url) => (isSearchIndex(url) ? searchIndex(url) : openedPage(url)));
+
+/**
+ * Signed in with a form on the page: no second load. The members' parts are opened
+ * where the form stood, and Material mounts the page again as after instant
+ * navigation (its code blocks, tabs, tooltips; and `init`: the header's account, the
+ * templates' forms); its search gets the member's entries.
+ */
+whenSignedIn(async (session) => {
+  const material = window.document$;
+  if (!material || typeof material.next !== "function") return false;
+  const opened = await openSignedIn(session);
+  if (!opened) return true; // a fresher copy of the page is on its way
+  for (const account of document.querySelectorAll(".mk1-account")) account.remove();
+  showAudience(session);
+  material.next(document);
+  renewSearch().catch(() => null);
+  // The form the focus was in is gone: the text that took its place has it.
+  if (opened[0]) {
+    opened[0].tabIndex = -1;
+    opened[0].focus({ preventScroll: true });
+  }
+  return true;
+});
 
 /** Every page, the first and each one instant navigation brings. */
 function init() {
@@ -33,7 +58,7 @@ function init() {
 document.addEventListener("click", (event) => onDownloadClick(event) || focusSignIn(event), true);
 // A login link opened on the page it points to changes only the fragment: no reload.
 window.addEventListener("hashchange", () => {
-  if (location.hash.startsWith("#login=")) loginFromLink();
+  if (location.hash.startsWith("#login=")) loginFromLink(true);
 });
 
 window.memberkit = Object.assign(window.memberkit || {}, {
@@ -45,8 +70,8 @@ async function start() {
   loadSession().then(showAudience);
   let leaving = false;
   try {
-    // Signed in from a link: the page loads again (or moves on); showing anything
-    // here first would only race that load.
+    // Signed in from a link: this page opens signed in, or the sign-in page moves on
+    // (showing anything here first would only race that load).
     leaving = await loginFromLink();
     if (!leaving) await openPage();
   } finally {

@@ -129,6 +129,24 @@ export async function openPage() {
   }
 }
 
+/**
+ * Signed in with a form on the page: its members' parts opened where the form stood,
+ * their scripts run. Null when the page must be loaded again (a copy older than the
+ * member's keys, or a part that cannot be opened in place); else the opened parts,
+ * for Material to mount as after instant navigation.
+ */
+export async function openSignedIn(session) {
+  const closed = document.querySelectorAll("[data-mk1][data-mk1-done]");
+  for (const element of closed) {
+    element.removeAttribute("data-mk1-done");
+    element.removeAttribute("data-mk1-failed");
+  }
+  const opened = await openParts(document, pagePath(), session);
+  if (await reloadedFresh()) return null;
+  for (const part of opened) await runScripts(part);
+  return opened;
+}
+
 /** Instant navigation: the next page with its members' parts opened (a blob: URL). */
 export async function openedPage(url) {
   const session = await loadSession();

@@ -2,10 +2,12 @@
 
 import { MK1Error, text } from "./mk1.js";
 import { fetchSealed, loadSession, signOut } from "./session.js";
-import { siteRoot } from "./site.js";
+import { boot, materialConfig, siteRoot } from "./site.js";
 
+const SETUP = 0; // Material's search worker: "set up this index"
 let merged = null;
 
+/** The site's search index with the entries of the shards the member may read. */
 async function mergedIndex(url) {
   const response = await fetch(url, { credentials: "same-origin" });
   const index = await response.json();
@@ -26,13 +28,31 @@ async function mergedIndex(url) {
     const replaced = new Set(opened.map((doc) => doc.location));
     index.docs = index.docs.filter((doc) => !replaced.has(doc.location)).concat(opened);
   }
-  return URL.createObjectURL(new Blob([JSON.stringify(index)], { type: "application/json" }));
+  return index;
 }
+
+const asBlob = (index) =>
+  URL.createObjectURL(new Blob([JSON.stringify(index)], { type: "application/json" }));
 
 /** The search index Material asked for, as a blob: URL (made once a page). */
 export function searchIndex(url) {
-  merged = merged || mergedIndex(url.href).catch(() => null);
+  merged = merged || mergedIndex(url.href).then(asBlob).catch(() => null);
   return merged;
+}
+
+/**
+ * Signed in on the page: Material's search worker (set up with the index as it was)
+ * gets the index with the member's entries, as Material itself sets it up.
+ */
+export async function renewSearch() {
+  if (!boot.searchWorkers.length) return;
+  const config = materialConfig();
+  merged = null;
+  const url = new URL("search/search_index.json", siteRoot());
+  const index = await mergedIndex(url.href);
+  const suggest = (config.features || []).includes("search.suggest");
+  const data = { config: index.config, docs: index.docs, options: { suggest } };
+  for (const worker of boot.searchWorkers) worker.postMessage({ type: SETUP, data });
 }
 
 export const isSearchIndex = (url) => /(^|\/)search\/search_index\.json$/.test(url.pathname);

@@ -77,9 +77,9 @@ export function signInForm(heading, note) {
     }
     busy(true);
     try {
-      await signIn(email, password, form.elements.remember.checked);
+      const session = await signIn(email, password, form.elements.remember.checked);
       status.textContent = OPENING;
-      afterSignIn();
+      await afterSignIn(session);
     } catch (failure) {
       const refused = failure instanceof MK1Error;
       fail(refused ? failure.message : "Signing in failed: the site could not be reached. Try again.",
@@ -89,15 +89,28 @@ export function signInForm(heading, note) {
   return form;
 }
 
-/** Signed in: load the page again (or go on from the sign-in page), now opened. */
-function afterSignIn() {
+let openInPlace = null; // (session) => Promise<boolean>: main.js opens the page signed in
+
+/** What opens the page in place once a member signed in on it (main.js). */
+export const whenSignedIn = (handler) => { openInPlace = handler; };
+
+/**
+ * Signed in: from the sign-in page, go on to the page asked for; on any other page,
+ * open it in place (or, if it cannot be, load it again). `started`: the page has been
+ * shown already (a login link opened first is followed by the page's own opening).
+ * True when the browser leaves the page.
+ */
+async function afterSignIn(session, started = true) {
   const next = new URLSearchParams(location.search).get("next");
   if (document.querySelector("[data-mk1-signin]")) {
     const target = next ? new URL(next, siteRoot()) : siteRoot();
     location.assign(target.origin === location.origin ? target.href : siteRoot().href);
-  } else {
-    location.reload();
+    return true;
   }
+  if (!started) return false;
+  if (openInPlace && (await openInPlace(session).catch(() => false))) return false;
+  location.reload();
+  return true;
 }
 
 /** The sign-in page's slot: the form, or who is signed in. */
@@ -216,20 +229,20 @@ function accountMenu(session) {
 
 /**
  * `#login=…`: sign in from the link in the welcome email, then forget it. True when
- * signed in: the page is being loaded again, and nothing more should happen on it.
+ * the browser leaves the page (for the page the sign-in page was asked to go on to),
+ * and nothing more should happen on it. `started`: the page has been shown already
+ * (the link was opened on the page it points to): it is opened in place.
  * The link carries the email and a secret of its own that lasts a few days (links
  * sent before carried the password: they still work).
  */
-export async function loginFromLink() {
+export async function loginFromLink(started = false) {
   const match = location.hash.match(/^#login=([A-Za-z0-9_-]+)$/);
   if (!match) return false;
   history.replaceState(null, "", location.pathname + location.search);
   try {
     const { e, l, p } = JSON.parse(text(b64(match[1])));
     if (!(await switchingAgreed(e))) return false;
-    await signIn(e, l || p, false);
-    afterSignIn();
-    return true;
+    return await afterSignIn(await signIn(e, l || p, false), started);
   } catch (error) {
     const slot = document.querySelector("[data-mk1-signin]") || document.querySelector("[data-mk1]");
     if (slot) {

@@ -23,4 +23,13 @@ export function keystoreURL() {
 }
 
 /** boot.js, loaded before Material: it holds requests and the load event for us. */
-export const boot = window.mk1boot || { answer() {}, release() {} };
+export const boot = window.mk1boot || { answer() {}, release() {}, searchWorkers: [] };
+
+/** Material's settings for the page (its features, the search's), or nothing. */
+export function materialConfig() {
+  try {
+    return JSON.parse(document.getElementById("__config").textContent) || {};
+  } catch (error) {
+    return {};
+  }
+}
