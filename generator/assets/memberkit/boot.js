@@ -16,6 +16,10 @@
 (() => {
   "use strict";
 
+  // Until the page's members' parts are opened, or their sign-in form is in place
+  // (main.js), what follows them is not shown: it would be seen jumping down.
+  document.documentElement.classList.add("mk1-pending");
+
   // A member's last visit left a hint (audience.js): mark the page as theirs before
   // anything is painted, so the join box meant for visitors never flashes.
   try {
@@ -100,5 +104,6 @@
   }
 
   setTimeout(() => answer || answerWith(() => null), WAIT_MS);
+  setTimeout(() => document.documentElement.classList.remove("mk1-pending"), WAIT_MS);
   window.mk1boot = { answer: answerWith, release, searchWorkers };
 })();

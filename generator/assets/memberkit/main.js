@@ -51,7 +51,8 @@ function init() {
   showAccount();
   signInPage();
   // A session found stale while opening the page is gone by now: look again.
-  showClosed().then(setupDocuments).then(loadSession).then(showAudience);
+  showClosed().then(setupDocuments).then(loadSession).then(showAudience)
+    .finally(() => document.documentElement.classList.remove("mk1-pending"));
 }
 
 // Capture phase: before Material's instant navigation sees the click.

@@ -173,8 +173,9 @@ export async function showAccount() {
     link.textContent = "Sign in";
     account.append(link);
   }
-  const search = header.querySelector(".md-search");
-  header.insertBefore(account, search || null);
+  // Right after the site's title, which gives it room: nothing to its right moves.
+  const title = header.querySelector(".md-header__title");
+  header.insertBefore(account, title ? title.nextSibling : header.querySelector(".md-search"));
 }
 
 let menuCount = 0;
