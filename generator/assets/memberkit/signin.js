@@ -1,5 +1,6 @@
 /* Signing in: the form, the one-click login link, and who is signed in (header). */
 
+import { signInAnySpelling } from "./addresses.js";
 import { MK1Error, b64, normalizeEmail, text } from "./mk1.js";
 import { loadSession, prefetchKeystore, prefetchShard, signIn, signOut } from "./session.js";
 import { siteRoot } from "./site.js";
@@ -77,7 +78,7 @@ export function signInForm(heading, note) {
     }
     busy(true);
     try {
-      await signIn(email, password, form.elements.remember.checked);
+      await signInAnySpelling(email, password, form.elements.remember.checked);
       status.textContent = OPENING;
       afterSignIn();
     } catch (failure) {
