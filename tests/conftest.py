@@ -224,7 +224,22 @@ def member_view(project: Path, url: str) -> str:
     match = re.search(r'<div class="mk1-locked"[^>]*? data-mk1="([^"]+)".*?</noscript></div>', page)
     assert match, f"{url} has no protected part"
     _, plain = mk1.open_envelope(mk1.unb64url(match.group(1)), keys, site=site, path=url)
-    return page[: match.start()] + json.loads(plain)["content"] + page[match.end() :]
+    teaser = _without_teaser_notes(page[: match.start()])
+    return teaser + json.loads(plain)["content"] + page[match.end() :]
+
+
+def _without_teaser_notes(html: str) -> str:
+    """As the browser opens a page: the teaser's own footnotes go (the members' part
+    ends with the page's)."""
+    found = re.search(r'<div class="?footnote"? data-mk1-teaser-notes', html)
+    if not found:
+        return html
+    depth = 0
+    for tag in re.finditer(r"<div\b|</div>", html[found.start() :]):
+        depth += 1 if tag.group(0) == "<div" else -1
+        if depth == 0:
+            return html[: found.start()] + html[found.start() + tag.end() :]
+    raise AssertionError("the teaser's footnotes are not closed")
 
 
 def keystore_entry(site: Path, email: str, password: str) -> dict[str, object] | None:

@@ -93,8 +93,11 @@ def read_password(from_stdin: bool) -> str | None:
 
 
 def print_login(project: Project, email: str, password: str, link: tuple[str, str]) -> None:
+    from generator.members.addresses import shown_form
+
     secret, last_day = link
-    click.echo(f"  email:      {email}")
+    readable = shown_form(email)
+    click.echo(f"  email:      {email}" + (f" (or {readable})" if readable != email else ""))
     click.echo(f"  password:   {password}")
     click.echo(f"  login link: {project.login_link(email, secret)}")
     click.echo(f"  the link works until {last_day}, from the next build on")

@@ -29,11 +29,12 @@ class Mailing:
     folder: Path | None = None  # the dry run's folder
 
     def compose(self, member: Any, values: dict[str, str]) -> Any:
+        from generator.members.addresses import same_address, shown_form
         from generator.members.mail import compose
 
         base = {
             "name": member.name,
-            "email": member.email,
+            "email": shown_form(member.email),  # an international domain as people write it
             "site_name": self.project.site_name,
             "site_url": self.project.link_base(),
             "expires": member.expires or "no end date",
@@ -42,7 +43,7 @@ class Mailing:
             self.template,
             {**base, **values},
             sender=self.sender,
-            to=member.email,
+            to=same_address(member.email),  # its ASCII form: every mail server takes it
             name=member.name,
         )
 

@@ -340,15 +340,15 @@ def members_resend(
     memberkit keeps no password: a member whose welcome has left the outbox gets a new
     one with 'memberkit members reset EMAIL --send'.
     """
+    from generator.members.addresses import same_address
     from generator.members.mail import Outbox
-    from generator.protection import mk1
 
     project = open_project(config_file)
     box = Outbox(project.store)
     if not emails and not everyone:
         raise click.UsageError("name the members' emails, or --all")
     try:
-        wanted = box.waiting() if everyone else [mk1.normalize_email(e) for e in emails]
+        wanted = box.waiting() if everyone else [same_address(e) for e in emails]
         if not wanted:
             click.echo("The outbox is empty: every welcome email has been sent.")
             return

@@ -322,15 +322,75 @@ def _label(text: str) -> str:
 
 
 def teaser_definitions(teaser: str, rest: str) -> list[str]:
-    """The lines below the divider that define a reference link or an abbreviation
-    the teaser uses (footnotes are not taken: their text would show twice)."""
+    """The definitions below the divider that the teaser uses, as written there: the
+    footnotes it refers to (whole, over their indented lines, with the footnotes these
+    refer to in turn), then the reference links and abbreviations that the teaser or
+    those footnotes use."""
+    notes = footnote_definitions(teaser, rest)
+    shown = "\n".join([teaser, *notes])
     referred = set()
-    for text, label in _REFERRED.findall(teaser):
+    for text, label in _REFERRED.findall(shown):
         referred.add(_label(label or text))
-    used = [m.group(0) for m in _REFERENCE.finditer(rest) if _label(m.group(1)) in referred]
+    fences = _fences(rest) if "``" in rest or "~~" in rest else []
+    used = [
+        m.group(0)
+        for m in _REFERENCE.finditer(rest)
+        if _label(m.group(1)) in referred and not _inside(m.start(), fences)
+    ]
     used += [
         m.group(0)
         for m in _ABBREVIATION.finditer(rest)
-        if re.search(rf"(?<!\w){re.escape(m.group(1))}(?!\w)", teaser)
+        if re.search(rf"(?<!\w){re.escape(m.group(1))}(?!\w)", shown)
+        and not _inside(m.start(), fences)
     ]
-    return used
+    return used + notes
+
+
+#: A footnote's definition starts a line; a reference to it is anywhere in the text.
+_FOOTNOTE = re.compile(r"^ {0,3}\[\^([^\]\n]+)\]:", re.MULTILINE)
+FOOTNOTE_REF = re.compile(r"\[\^([^\]\n]+)\]")
+
+
+def footnote_definitions(shown: str, rest: str) -> list[str]:
+    """The footnotes defined in `rest` that `shown` refers to, and those their text
+    refers to in turn, each as written (over several lines), in the order of `rest`.
+    Labels are exact, as Python-Markdown reads them; a label defined twice is its last
+    definition."""
+    fences = _fences(rest) if "``" in rest or "~~" in rest else []
+    defined = {
+        m.group(1): m.start() for m in _FOOTNOTE.finditer(rest) if not _inside(m.start(), fences)
+    }
+    taken: dict[str, str] = {}
+    wanted = FOOTNOTE_REF.findall(shown)
+    while wanted:
+        label = wanted.pop()
+        if label in defined and label not in taken:
+            taken[label] = _footnote_at(rest, defined[label])
+            wanted += FOOTNOTE_REF.findall(taken[label].split("]:", 1)[1])
+    return [taken[label] for label in sorted(taken, key=defined.__getitem__)]
+
+
+def _footnote_at(text: str, start: int) -> str:
+    """The footnote defined at `start`, as Python-Markdown reads it: its first line and
+    the lines that follow it without a blank line, then every block after blank lines
+    that is indented (four spaces or a tab), up to the next footnote's definition."""
+    lines = text[start:].split("\n")
+
+    def block(at: int) -> int:  # the end of the block of lines starting at `at`
+        while at < len(lines) and lines[at].strip() and not _FOOTNOTE.match(lines[at]):
+            at += 1
+        return at
+
+    end = block(1)
+    while True:
+        following = end
+        while following < len(lines) and not lines[following].strip():
+            following += 1
+        if following == len(lines) or not lines[following].startswith(("    ", "\t")):
+            break
+        end = block(following)
+    return "\n".join(lines[:end]).rstrip()
+
+
+def _inside(offset: int, blocks: list[tuple[int, int]]) -> bool:
+    return any(start <= offset < end for start, end in blocks)

@@ -34,10 +34,18 @@ from generator.protection import envelopes, worker
 #: Stands where a page's envelope goes until the page is written: letters, digits and
 #: dashes, like the envelope, so that no quoting of the attribute can change it.
 PLACEHOLDER = "mk1-sealing-{number}-of-this-build"
+log = get_plugin_logger("memberkit")
 #: Markdown that a teaser can use from further down the page: reference links and
 #: footnotes, abbreviations, and snippets that may hold either.
-log = get_plugin_logger("memberkit")
 _DEFINITION = re.compile(r"^ {0,3}(?:\*?\[[^\]\n]+\]:|-{2,}8<-{2,})", re.MULTILINE)
+#: Python-Markdown's footnote markup: a reference, the list, an item, its way back.
+_NOTE_REF = re.compile(r'<sup id="(fnref[^"]*)">.*?</sup>', re.DOTALL)
+_NOTE_LIST = '<div class="footnote">'
+_NOTE_ITEM = re.compile(r'<li id="(fn[^"]*)">')
+_NOTE_BACK = re.compile(r'<a class="footnote-backref" href="#(fnref[^"]*)"[^>]*>')
+#: Marks the teaser's own footnotes: the browser drops them when it opens the members'
+#: part, which ends with the page's footnotes, these included.
+TEASER_NOTES = "data-mk1-teaser-notes"
 #: Markdown's backslash escapes, for a title written back as a heading.
 _MARKDOWN_CHARS = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 #: What `Page.render` sets, kept while a teaser is rendered on its own.
@@ -121,7 +129,7 @@ class Sealing:
         if rule.has_divider and page.markdown is not None:
             teaser = _teaser_alone(page, config, files)
             if teaser is not None:
-                public = teaser
+                public = footnotes_as_numbered(teaser, public, hidden)
         ids = envelopes.protected_ids(hidden)
         _, hidden_toc = envelopes.split_toc(_toc_entries(page.toc), ids)
         _veil_toc(page.toc, ids)
@@ -201,22 +209,29 @@ def _teaser_alone(page: Page, config: MkDocsConfig, files: Files) -> str | None:
     """The teaser rendered from its own Markdown, when the rest of the page holds what
     the teaser could borrow (a reference link's address and title, an abbreviation's
     expansion) or the teaser lists the page's headings ([TOC]): rendered with the whole
-    page, it would publish them. None when the page's own rendering shows nothing of
-    the rest above the divider (most pages: no second rendering)."""
+    page, it would publish them; or when the teaser cites a footnote, which the whole
+    page lists after the divider. None when the page's own rendering shows nothing of
+    the rest above the divider and the teaser cites no footnote (most pages: no second
+    rendering)."""
     assert page.markdown is not None
     teaser, rest = access.split_teaser(page.markdown)
     if rest is None:
         return None
     marker = str((config.mdx_configs.get("toc") or {}).get("marker", "[TOC]"))
-    if not _DEFINITION.search(rest) and not (marker and marker in teaser):
+    if (
+        not _DEFINITION.search(rest)
+        and not (marker and marker in teaser)
+        and not access.FOOTNOTE_REF.search(teaser)  # shown with its footnote
+    ):
         return None
     # What the teaser shows is public, the addresses of its links too: the reference
-    # links and abbreviations it uses come along from below the divider, and are said.
+    # links, abbreviations and footnotes it uses come along from below the divider, and
+    # are said.
     used = access.teaser_definitions(teaser, rest)
     if used:
         log.info(
             f"{page.file.src_uri}: the teaser uses {len(used)} definition(s) from below the "
-            f"divider, now public: {'; '.join(line.strip() for line in used)}"
+            f"divider, now public: {'; '.join(_short(definition) for definition in used)}"
         )
     saved = {name: getattr(page, name, None) for name in _RENDERED}
     try:
@@ -226,6 +241,42 @@ def _teaser_alone(page: Page, config: MkDocsConfig, files: Files) -> str | None:
     finally:
         for name, value in saved.items():
             setattr(page, name, value)
+
+
+def _short(definition: str, most: int = 80) -> str:
+    """A definition on one line, a long footnote cut short: enough to recognise it."""
+    line = " ".join(definition.split())
+    return line if len(line) <= most else line[: most - 1].rstrip() + "…"
+
+
+def footnotes_as_numbered(teaser: str, plain_teaser: str, plain_rest: str) -> str:
+    """The teaser rendered on its own, its footnotes numbered as the whole page numbers
+    them (`plain_teaser` and `plain_rest`: the page rendered whole, split at the
+    divider), and its list of footnotes marked as the teaser's own.
+
+    Rendered on its own, the teaser numbers its footnotes from 1, in its own order; the
+    whole page may number them otherwise (by their definitions' order, say). A member
+    who opens the page reads the teaser's references as the whole page writes them, and
+    one list of footnotes: the page's, at the end of the members' part."""
+    if _NOTE_LIST not in teaser:
+        return teaser
+    references = {m.group(1): m.group(0) for m in _NOTE_REF.finditer(plain_teaser)}
+    teaser = _NOTE_REF.sub(lambda m: references.get(m.group(1), m.group(0)), teaser)
+    start = teaser.rfind(_NOTE_LIST)
+    notes = plain_rest[plain_rest.rfind(_NOTE_LIST) :] if _NOTE_LIST in plain_rest else ""
+    numbers = {m.group(1): n for n, m in enumerate(_NOTE_ITEM.finditer(notes), 1)}
+    backlinks = {m.group(1): m.group(0) for m in _NOTE_BACK.finditer(notes)}
+    own = teaser[start:].replace(_NOTE_LIST, f'<div class="footnote" {TEASER_NOTES}>', 1)
+    own = _NOTE_ITEM.sub(
+        lambda m: (
+            m.group(0)[:-1] + f' value="{numbers[m.group(1)]}">'
+            if m.group(1) in numbers
+            else m.group(0)
+        ),
+        own,
+    )
+    own = _NOTE_BACK.sub(lambda m: backlinks.get(m.group(1), m.group(0)), own)
+    return teaser[:start] + own
 
 
 def public_markdown(page: Page, *, has_divider: bool) -> str:

@@ -1,11 +1,12 @@
 """Members: the owner's private state and everything that changes the roster.
 
 Owns the model (`state`: site id, tier keys, members, login links), what the roster
-accepts (`checks`), how the state is read and written (`store`: its files, the folder
-that holds them, the lock), the state sealed in one file for a repository (`sealed`:
-the format; `keeping`: which way it is kept, and sealing or unsealing it), imports
-and exports (`roster`), checkout exports (`checkout`), the keystore a build publishes
-from the roster (`keystore_writer`) and the emails to members (`mail`).
+accepts (`checks`), the form it keeps an email with an international domain in
+(`addresses`), how the state is read and written (`store`: its files, the folder that
+holds them, the lock), the state sealed in one file for a repository (`sealed`: the
+format; `keeping`: which way it is kept, and sealing or unsealing it), imports and
+exports (`roster`), checkout exports (`checkout`), the keystore a build publishes from
+the roster (`keystore_writer`) and the emails to members (`mail`).
 
 May import: `generator.errors`, `generator.process`, `generator.protection`. Nothing
 of MkDocs or the command line.

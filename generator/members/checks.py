@@ -10,6 +10,7 @@ import secrets
 import unicodedata
 
 from generator.errors import MemberkitError
+from generator.members import addresses
 from generator.protection import mk1
 
 MIN_PASSWORD = 12
@@ -29,7 +30,9 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 def check_email(email: str) -> str:
-    key = mk1.normalize_email(email)
+    """The address as the roster keeps it: an international domain in its ASCII form
+    (`addresses`), then normalised as PROTOCOL.md says."""
+    key = addresses.ascii_form(email)
     if not _EMAIL.match(key):
         raise MemberkitError(f"{email!r} is not an email address")
     return key

@@ -83,8 +83,8 @@ def import_csv(
     joiners = _merge(reading.entries, state, known_tiers, extra_tiers, report)
     new: list[_Joiner] = []
     for joiner in joiners:
-        if joiner.email in state.members:
-            member = state.members[joiner.email]
+        member = state.find(joiner.email)
+        if member is not None:
             changes = []
             if joiner.name and joiner.name != member.name:
                 changes.append(f"name {member.name!r} -> {joiner.name!r}")
@@ -168,7 +168,7 @@ def _merge(
             last = rows[-1]
             todo = (
                 f"still a member here: 'memberkit members remove {email}' ends it"
-                if email in state.members
+                if state.find(email) is not None
                 else "not imported"
             )
             report.notes.append(f"line {last.line}: {email}: {last.ended}; {todo}")

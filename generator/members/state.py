@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from generator.errors import MemberkitError
+from generator.members import addresses
 from generator.members.checks import (
     check_date,
     check_email,
@@ -142,11 +143,24 @@ class State:
 
     # -- members -------------------------------------------------------------
 
+    def find(self, email: str) -> Member | None:
+        """The member with this address, its domain spelt either way (`bücher.example`
+        or `xn--bcher-kva.example`), whichever form the roster holds them under."""
+        key = addresses.same_address(email)
+        found = self.members.get(key) or self.members.get(mk1.normalize_email(email))
+        if found is None and "xn--" in key:  # added before the roster kept that form
+            found = next(
+                (m for m in self.members.values() if addresses.same_address(m.email) == key),
+                None,
+            )
+        return found
+
     def member(self, email: str) -> Member:
-        key = mk1.normalize_email(email)
-        if key not in self.members:
+        found = self.find(email)
+        if found is None:
+            key = addresses.same_address(email)
             raise MemberkitError(f"no member with the email {key!r}; see 'memberkit members list'")
-        return self.members[key]
+        return found
 
     def add(
         self,
@@ -166,7 +180,7 @@ class State:
         password memberkit drew itself (99 random bits).
         """
         key = check_email(email)
-        if key in self.members:
+        if self.find(key) is not None:
             raise MemberkitError(
                 f"{key} is already a member; use 'memberkit members reset' for a new password"
             )
@@ -189,8 +203,12 @@ class State:
         build, their saved tier keys opening nothing new.
         """
         old = self.member(email)
-        member = self._make(old.email, password, old.name, old.tiers, old.expires, keys, generated)
-        self.members[old.email] = member
+        # A member added with the domain as typed (before the roster kept its ASCII
+        # form) is kept under the ASCII form from now on: new credentials, new keys.
+        key = check_email(old.email)
+        member = self._make(key, password, old.name, old.tiers, old.expires, keys, generated)
+        del self.members[old.email]
+        self.members[key] = member
         return member
 
     def issue_link(

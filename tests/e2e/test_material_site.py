@@ -33,6 +33,11 @@ COUNT = """() => {
     math_typeset: all(".arithmatex[data-typeset=yes]"),
     tables_sortable: all("table[data-sortable=yes]"),
     inline_script: (document.getElementById("owner-inline") || {}).textContent || "",
+    // Each list of footnotes (its items, as read) and each citation of one.
+    footnotes: Array.from(article.querySelectorAll(".footnote"), (list) =>
+      Array.from(list.querySelectorAll("li"), (li) => [li.id, li.innerText.trim()])),
+    citations: Array.from(article.querySelectorAll("sup[id^=fnref]"), (sup) =>
+      [sup.id, sup.innerText]),
     toc_titles: document.querySelectorAll(".md-sidebar--secondary .md-nav__title").length,
     toc_entries: document.querySelectorAll('[data-md-component="toc"] .md-nav__link').length,
     scripts: ["ownerScript", "secondScript", "thirdScript"]
@@ -140,11 +145,36 @@ def test_members_pages_are_mounted_like_the_unprotected_build(
     assert first["copy_buttons"] and first["annotations"] == 2 and first["diagrams"] == 1
     assert first["tab_sets"] and first["table_wrappers"] and first["math_typeset"]
     assert first["inline_script"] == "inline script ran"
+    # One list of footnotes, the teaser's among the page's, numbered as in the plain site.
+    assert [[item[0] for item in notes] for notes in first["footnotes"]] == [["fn:1", "fn:rule"]]
+    assert first["citations"] == [["fnref:rule", "2"], ["fnref:1", "1"]]
     assert first["tooltip"] == 1 and first["toc_follows"] in (
         "A data table",
         "Tooltips and footnotes",
     )
     assert expected["Third"]["scripts"] == ["ownerScript", "secondScript", "thirdScript"]
+
+
+def test_a_visitor_reads_the_footnote_the_teaser_cites(
+    browser: Any, rich_sites: dict[str, str]
+) -> None:
+    """Cited in the teaser, defined below the divider: the footnote is shown with the
+    teaser, numbered as the whole page numbers it; no other footnote is."""
+    site = rich_sites["protected"]
+    tab, watch, context = _tab(browser, site)
+    tab.goto(site + "components/")
+    expect(tab.locator("article .mk1-signin, article .mk1-locked").first).to_be_visible()
+    notes = tab.locator("article .footnote")
+    expect(notes).to_have_count(1)
+    expect(notes.locator("li")).to_have_count(1)
+    note = notes.locator('li[id="fn:rule"]')
+    expect(note).to_contain_text("The handbook's rule, cited by the teaser.")
+    expect(note).to_contain_text("Its second paragraph, shown with it.")
+    assert note.evaluate("li => li.value") == 2
+    expect(tab.locator('article sup[id="fnref:rule"]')).to_have_text("2")
+    assert "[^rule]" not in tab.locator("article").inner_text()
+    context.close()
+    assert not watch.errors, watch.errors
 
 
 def test_a_member_finds_each_page_once(browser: Any, rich_sites: dict[str, str]) -> None:

@@ -103,22 +103,25 @@ def test_a_plugin_that_drops_the_envelope_stops_the_build(tmp_path: Path) -> Non
 
 
 def test_a_teaser_shows_what_it_uses_from_below_its_divider_and_says_so(tmp_path: Path) -> None:
-    """A reference link and an abbreviation in the teaser, defined below the divider:
-    the teaser shows them whole (what it displays is public, the link's address too)
-    and the build names each definition it took; [TOC] lists no heading from below."""
+    """A reference link, an abbreviation and a footnote in the teaser, defined below the
+    divider: the teaser shows them whole (what it displays is public, the link's
+    address too) and the build names each definition it took; [TOC] lists no heading
+    from below."""
     project = rich_project(tmp_path)
     result = run_memberkit("build", "-v", cwd=project)
     assert result.returncode == 0, result.stderr
     note = next(line for line in result.stderr.splitlines() if "components.md: the teaser" in line)
-    assert "2 definition(s) from below the divider" in note
+    assert "3 definition(s) from below the divider" in note
     assert "[pricing]: https://pricing.example.com/secret-rates" in note
     assert "*[HTML]: Hidden Teammate Markup Language" in note
+    assert "[^rule]: The handbook's rule, cited by the teaser. Its second paragraph" in note
     page = (project / "site/components/index.html").read_text()
     teaser = page[page.index("<article") : page.index("mk1-locked", page.index("<article"))]
     assert re.search(r'<a href="?https://pricing\.example\.com/secret-rates', teaser)  # minified
     assert "[pricing sheet][pricing]" not in teaser
     assert '<abbr title="Hidden Teammate Markup Language">HTML</abbr>' in teaser
     assert "A footnote only members read." not in teaser
+    assert "[^rule]" not in teaser and "Its second paragraph, shown with it." in teaser
     assert 'href="#code-with-annotations"' not in teaser and "#tabs" not in teaser
     index = (project / "site/search/search_index.json").read_text()
     assert "Code with annotations" not in index and "code-with-annotations" not in index

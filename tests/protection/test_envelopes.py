@@ -390,10 +390,43 @@ def test_the_teaser_takes_the_definitions_it_uses_and_nothing_else() -> None:
         '## Members\n\n[rates]: https://e.org/rates "Rates"\n[handbook]: hand.md\n'
         "[zensical]: https://zensical.org\n[other]: https://e.org/secret\n"
         "*[HR]: Human Resources\n*[SLA]: Service Level Agreement\n[^1]: A footnote.\n"
+        "[^2]: Another footnote.\n"
     )
     assert teaser_definitions(teaser, rest) == [
         '[rates]: https://e.org/rates "Rates"',
         "[handbook]: hand.md",
         "[zensical]: https://zensical.org",
         "*[HR]: Human Resources",
+        "[^1]: A footnote.",
     ]
+
+
+def test_a_teasers_footnote_is_taken_whole_with_what_it_uses() -> None:
+    """A footnote goes on over indented blocks, up to the next footnote; the footnotes
+    and links it uses come along; a definition shown in code is no definition."""
+    from generator.content.access import footnote_definitions, teaser_definitions
+
+    teaser = "The survey[^survey] and the rule[^rule] and the code[^code].\n"
+    rest = (
+        "Members' text[^other].\n\n"
+        "[^other]: Only members read this.\n"
+        "[^survey]: The survey, first line,\n"
+        "carried on lazily.\n\n"
+        "    A second paragraph, citing the [method][how] and the appendix[^appendix].\n\n"
+        "        an indented code block in the note\n\n"
+        "A paragraph of members' text, not the note's.\n\n"
+        "[^appendix]: The appendix.\n"
+        "[^rule]: The rule.\n"
+        "    Its second line.\n"
+        "[^after]: Not the rule's.\n\n"
+        "```markdown\n[^code]: Shown in code.\n```\n\n"
+        "[how]: https://e.org/method\n[why]: https://e.org/secret\n"
+    )
+    survey = (
+        "[^survey]: The survey, first line,\ncarried on lazily.\n\n"
+        "    A second paragraph, citing the [method][how] and the appendix[^appendix].\n\n"
+        "        an indented code block in the note"
+    )
+    notes = [survey, "[^appendix]: The appendix.", "[^rule]: The rule.\n    Its second line."]
+    assert footnote_definitions(teaser, rest) == notes
+    assert teaser_definitions(teaser, rest) == ["[how]: https://e.org/method", *notes]

@@ -49,6 +49,14 @@ function insertToc(doc, html) {
 }
 
 /**
+ * Drop the teaser's own footnotes, shown to visitors: the opened part ends with the
+ * page's footnotes, these included, numbered as in the whole page.
+ */
+function dropTeaserNotes(doc) {
+  for (const notes of doc.querySelectorAll("[data-mk1-teaser-notes]")) notes.remove();
+}
+
+/**
  * Open every sealed part of `doc` (the page at `path`) in place. What fails is left
  * with the reason in `data-mk1-failed`. Returns the opened elements.
  */
@@ -62,6 +70,7 @@ async function openParts(doc, path, session) {
       part.className = "mk1-opened";
       part.innerHTML = fragments.content;
       element.replaceWith(part);
+      dropTeaserNotes(doc);
       if (fragments.toc) insertToc(doc, fragments.toc);
       opened.push(part);
     } catch (error) {

@@ -1,5 +1,6 @@
 /* Signing in: the form, the one-click login link, and who is signed in (header). */
 
+import { asciiEmail, signInAnySpelling } from "./addresses.js";
 import { MK1Error, b64, normalizeEmail, text } from "./mk1.js";
 import { loadSession, prefetchKeystore, prefetchShard, signIn, signOut } from "./session.js";
 import { siteRoot } from "./site.js";
@@ -39,7 +40,7 @@ export function signInForm(heading, note) {
   const button = form.querySelector("button");
   const inputs = [form.elements.email, form.elements.password];
   // The email typed (or filled in): its keystore shard is fetched before "Sign in".
-  const early = () => prefetchShard(form.elements.email.value);
+  const early = () => prefetchShard(asciiEmail(form.elements.email.value));
   form.elements.email.addEventListener("change", early);
   form.elements.password.addEventListener("focus", early);
   // Busy: the button says so but keeps the focus (a disabled button would drop it).
@@ -77,7 +78,7 @@ export function signInForm(heading, note) {
     }
     busy(true);
     try {
-      const session = await signIn(email, password, form.elements.remember.checked);
+      const session = await signInAnySpelling(email, password, form.elements.remember.checked);
       status.textContent = OPENING;
       await afterSignIn(session);
     } catch (failure) {
