@@ -40,10 +40,17 @@ axe = Axe()  # axe-core from the package's own file: no network
 # header fades its tabs and swaps its title while the page scrolls (filling a form
 # scrolls it), and a colour halfway through a fade is one no reader is left with.
 AT_REST = """async () => {
-  for (let round = 0; round < 20; round++) {
+  // Material answers a scroll in the frames after it (an IntersectionObserver swaps the
+  // header's title, the tabs fade): the page is at rest when two frames have passed
+  // with no transition running, twice in a row.
+  const frame = () => new Promise((done) => requestAnimationFrame(done));
+  const frames = () => frame().then(frame);
+  let quiet = 0;
+  for (let round = 0; round < 40 && quiet < 2; round++) {
+    await frames();
     const running = document.getAnimations().filter(
       (a) => a.playState === "running" && Number.isFinite(a.effect.getComputedTiming().endTime));
-    if (!running.length) return;
+    quiet = running.length ? 0 : quiet + 1;
     await Promise.all(running.map((a) => a.finished.catch(() => null)));
   }
 }"""

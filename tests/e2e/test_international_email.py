@@ -20,6 +20,8 @@ from .conftest import Nginx, sign_in, watched_tab
 MEMBER = TestMember("jo@bücher.example", "Jo Bücher", "a bookish long password 58")
 #: Kept with the domain as typed: keys made from `lee@straße.example`.
 EARLIER = TestMember("lee@straße.example", "Lee Earlier", "an earlier long password 64")
+#: Added now: kept as `kim@xn--strae-oqa.example`; "ß" is no "ss" here.
+SHARP = TestMember("kim@straße.example", "Kim Sharp", "a sharp long password 31")
 SECRET = "The walrus ledger closes on Fridays."
 
 
@@ -40,7 +42,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, nginx_bin: str) -> Iterator[s
     )
     current = state.State.new(TEST_ITERATIONS)
     current.ensure_tiers(["members"])
-    current.add(MEMBER.email, MEMBER.password, name=MEMBER.name, tiers=["members"], expires=None)
+    for added in (MEMBER, SHARP):
+        current.add(added.email, added.password, name=added.name, tiers=["members"], expires=None)
     # As the roster kept it before: the domain as typed, the keys made from it.
     keys = mk1.derive_member_keys(current.site, EARLIER.email, EARLIER.password, TEST_ITERATIONS)
     current.members[EARLIER.email] = state.Member(
@@ -60,6 +63,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, nginx_bin: str) -> Iterator[s
         (MEMBER, "jo@xn--bcher-kva.example"),
         (MEMBER, "Jo@BÜCHER.example"),
         (EARLIER, "lee@xn--strae-oqa.example"),
+        # The form's field leaves "ß" as typed (a browser's email field makes it "ss").
+        (EARLIER, "lee@straße.example"),
+        (SHARP, "kim@straße.example"),
+        (SHARP, "kim@xn--strae-oqa.example"),
     ],
 )
 def test_a_member_signs_in_with_either_spelling_of_the_domain(
@@ -72,8 +79,7 @@ def test_a_member_signs_in_with_either_spelling_of_the_domain(
 
 
 def test_the_browser_writes_a_domain_as_the_roster_keeps_it(browser: Any, site: str) -> None:
-    """What the sign-in form does with an address, whichever way the browser hands it
-    over (Chromium's email field gives a Unicode domain in ASCII already)."""
+    """What the sign-in form does with an address, whichever spelling is typed."""
     with watched_tab(browser, site) as (tab, _):
         tab.goto(site)
         found = tab.evaluate(

@@ -26,7 +26,8 @@ export function signInForm(heading, note) {
     ${note ? `<p class="mk1-signin__note"></p>` : ""}
     <p class="mk1-signin__error" role="alert" id="${id}-error"></p>
     <label for="${id}-email">Email</label>
-    <input id="${id}-email" name="email" type="email" autocomplete="username" required
+    <input id="${id}-email" name="email" type="text" inputmode="email" autocomplete="username"
+      autocapitalize="off" spellcheck="false" required
       aria-describedby="${id}-error">
     <label for="${id}-password">Password</label>
     <input id="${id}-password" name="password" type="password" autocomplete="current-password"
@@ -131,7 +132,7 @@ export async function signInPage() {
   const why = download ? `“${download}” is for members: sign in to download it.` : "";
   slot.replaceChildren(signInForm("Members, welcome back.", why));
   // The page is for signing in: the cursor waits in the email field.
-  const email = slot.querySelector("input[type=email]");
+  const email = slot.querySelector("input[name=email]");
   if (email) email.focus();
 }
 
@@ -269,6 +270,6 @@ export function focusSignIn(event) {
   const link = event.target.closest && event.target.closest("[data-mk1-signin-link]");
   if (!link) return;
   event.preventDefault();
-  const input = document.querySelector(".mk1-signin input[type=email]");
+  const input = document.querySelector(".mk1-signin input[name=email]");
   if (input) input.focus();
 }
