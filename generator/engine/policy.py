@@ -114,6 +114,7 @@ class SitePolicy:
             comments=self.host.comments,
             sources=self._allowed(),
             base=hosting.base_path(site_url),
+            fingerprinted=hosting.fingerprinted_files(site),
         )
         (site / "_headers").write_text(whole.netlify_headers())
         robots = site / "robots.txt"

@@ -13,6 +13,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 GISCUS = "https://giscus.app"
@@ -197,6 +198,9 @@ class HostPolicy:
     comments: bool = False
     base: str = "/"  # the path the site is served under (site_url's): /, /docs/
     sources: dict[str, set[str]] = field(default_factory=dict)  # directive: origins
+    # Files whose name holds a hash of their content (the theme's bundle, stylesheets
+    # and search worker), from the root: cached for a year, never asked for again.
+    fingerprinted: list[str] = field(default_factory=list)
 
     def csp(self, *, for_meta: bool = False) -> str:
         sources = {d: set(found) for d, found in self.sources.items() if found}
@@ -255,6 +259,8 @@ class HostPolicy:
             ),
             ([f"{at}downloads/*", f"{at}search/*", f"{at}mk1/*"], noindex),
         ]
+        if self.fingerprinted:
+            rules.append(([f"{at}{path}" for path in sorted(self.fingerprinted)], IMMUTABLE))
         pages = sorted(self.noindex)
         if pages:
             paths = [p for url in pages for p in (f"{at}{url}", f"{at}{url}index.html")]
@@ -273,6 +279,22 @@ class HostPolicy:
                 lines.append(path)
                 lines += [f"  {name}: {value}" for name, value in headers]
         return "\n".join(lines) + "\n"
+
+
+#: A file named by a hash of its content: the same name never holds other bytes.
+IMMUTABLE = [("Cache-Control", "public, max-age=31536000, immutable")]
+#: The names of such files: `bundle.a5f9d56c.min.js`, and their source maps.
+FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:js|css)(?:\.map)?$")
+
+
+def fingerprinted_files(site: Path) -> list[str]:
+    """The files of a built site whose names hold a hash of their content (URL paths
+    from the site's root)."""
+    return sorted(
+        path.relative_to(site).as_posix()
+        for path in site.rglob("*.min.*")
+        if FINGERPRINTED.search(path.name) and path.is_file()
+    )
 
 
 def parse_headers(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -350,6 +372,14 @@ def nginx_server(headers: str, root: str, listen: str = "80", server_name: str =
         "    index index.html;",
         "    charset utf-8;",
         f"    error_page 404 {base}404.html;",
+        # Text compressed on the way: pages, stylesheets, scripts, indexes. Envelopes
+        # (.mk1) are compressed before they are sealed: sent as they are.
+        "    gzip on;",
+        "    gzip_vary on;",
+        "    gzip_comp_level 5;",
+        "    gzip_min_length 256;",
+        "    gzip_types text/css text/javascript application/json application/xml"
+        " image/svg+xml text/plain;",
         "    types {",
         *types,
         "    }",

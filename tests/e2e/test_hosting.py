@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
@@ -39,6 +40,31 @@ def test_keystore_is_never_cached_stale(served_site: str, path: str) -> None:
     assert status == 200 and body.startswith(b'{"format":"mk1"')
     assert headers["Cache-Control"] == "no-cache"
     assert headers["X-Robots-Tag"] == "noindex"
+
+
+@pytest.mark.parametrize(
+    "path", ["", "guides/task-briefs/", "assets/memberkit/main.js", "search/search_index.json"]
+)
+def test_text_is_sent_compressed(served_site: str, path: str) -> None:
+    request = Request(served_site + path, headers={"Accept-Encoding": "gzip"})
+    with urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response.headers["Vary"]
+
+
+def test_files_named_by_their_content_are_cached_for_a_year(
+    served_site: str, bundled_site: Path
+) -> None:
+    bundle = next((bundled_site / "assets/javascripts").glob("bundle.*.min.js")).name
+    worker = next((bundled_site / "assets/javascripts/workers").glob("search.*.min.js")).name
+    for path in (f"assets/javascripts/{bundle}", f"assets/javascripts/workers/{worker}"):
+        status, headers, _ = fetch(served_site + path)
+        assert status == 200
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable", path
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+    for path in ("", "assets/memberkit/main.js", "assets/javascripts/lunr/min/lunr.de.min.js"):
+        _, headers, _ = fetch(served_site + path)
+        assert "immutable" not in headers.get("Cache-Control", ""), path
 
 
 def test_teasers_are_indexable_encrypted_files_are_not(served_site: str) -> None:
