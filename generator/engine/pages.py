@@ -36,13 +36,14 @@ from generator.engine.links import Links
 from generator.engine.policy import SitePolicy
 from generator.engine.sealing import Sealing, public_markdown
 from generator.protection import envelopes, worker
+from generator.publish.browsercode import BrowserCode
 
 #: A page's content as Material writes it: what is around it is the theme's.
 _ARTICLE = re.compile(r"<article\b.*?</article>", re.DOTALL)
 #: A link's address, quoted or not (a minifier drops the quotes).
 _HREF = re.compile(r"""\bhref=(?:"([^"#]+)"|'([^'#]+)'|([^\s>"'#]+)(?=[\s>]))""")
-#: The browser code (boot.js, then native modules from main.js) and the stylesheet,
-#: served by the site from here.
+#: The browser code (boot.js, then every module joined into one: `browsercode`) and the
+#: stylesheet, served by the site from here.
 ASSETS_URL = "assets/memberkit"
 
 
@@ -60,7 +61,9 @@ class Pages:
         work: worker.Inline | worker.Background,
         comments: dict[str, Any] | None,
         preview: dict[str, Any] | None,
+        code: BrowserCode,
     ) -> None:
+        self.code = code  # the browser code the pages load
         self.sealing = sealing
         self.found = found
         self.links = links
@@ -213,8 +216,8 @@ class Pages:
         `head`: the page's own tags for search engines and link previews."""
         head += (
             f'<meta name="mk1-keystore" content="{root}{envelopes.KEYSTORE_PATH}">'
-            f'<script src="{root}{ASSETS_URL}/boot.js"></script>'
-            f'<script type="module" src="{root}{ASSETS_URL}/main.js"></script>'
+            f'<script src="{root}{ASSETS_URL}/{self.code.boot}"></script>'
+            f'<script type="module" src="{root}{ASSETS_URL}/{self.code.main}"></script>'
         )
         if self.preview is not None:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'

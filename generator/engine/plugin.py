@@ -42,6 +42,7 @@ from generator.errors import MemberkitError
 from generator.members import state as private
 from generator.protection import envelopes, worker
 from generator.publish import seo
+from generator.publish.browsercode import BrowserCode
 
 log = get_plugin_logger("memberkit")
 
@@ -74,6 +75,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.public_files: set[str] = set()
         self.files: Files | None = None  # the build's files, as the last plugin left them
         self.keep_work_open = False  # `memberkit check` scans one more folder after the build
+        self.code: BrowserCode | None = None  # the browser code pages load
 
     @property
     def protected_urls(self) -> set[str]:
@@ -90,6 +92,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.work.close()  # a failed build in `mkdocs serve` may have left one
         self.work = worker.start()
         with _plugin_errors(self.work):
+            self.code = BrowserCode.from_folder(sitefiles.ASSETS_DIR)
             self.tiers, comments = site.check_settings(self.config)
             policy = SitePolicy(self.config, config, comments=comments)
             found = Discovery(self.config, config, self.root, schedule.today())
@@ -119,6 +122,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             work=self.work,
             comments=self.config.comments if comments else None,
             preview=shown,
+            code=self.code,
         )
         # The site's own furniture, on every page: public, whatever else it matches (a
         # member named like the site, a heading equal to a section's name).
@@ -128,7 +132,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             config,
             theme=str(sitefiles.PACKAGE_DIR / "theme") if comments else None,
             library_nav=self.library.nav() if self.library else None,
-            stylesheet=f"{ASSETS_URL}/memberkit.css",
+            stylesheet=f"{ASSETS_URL}/{self.code.stylesheet}",
         )
         return config
 
@@ -158,6 +162,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 templates_dir=self.config.templates_dir,
                 found=self.pages.found,
                 assets_url=ASSETS_URL,
+                code=self.pages.code,
             )
             # Before the blog plugin reads its posts (it runs later, at -50).
             for src_uri, day in blog.hold_back_posts(files, config, self.pages.found.today):

@@ -19,6 +19,7 @@ from generator.documents.library import PAGES, DocumentLibrary, page_path
 from generator.engine.discovery import Discovery, generated_sources
 from generator.errors import MemberkitError
 from generator.protection import envelopes
+from generator.publish.browsercode import BrowserCode
 
 #: The package's own files (assets, theme partials): a folder, as pip installs it.
 PACKAGE_DIR = Path(__file__).parents[1]
@@ -56,6 +57,7 @@ def add_files(
     templates_dir: str,
     found: Discovery,
     assets_url: str,
+    code: BrowserCode,
 ) -> set[str]:
     """Add the generated pages, the downloads and the browser code to `files`; return
     the destinations of the files published as they are. Raises `MemberkitError` when a
@@ -91,9 +93,15 @@ def add_files(
     found.add_files(
         files, generated_sources(config_file, templates, f"{PAGES}/index.md", LOGIN_PAGE)
     )
+    # Shipped code, like the theme's: nothing of the owner's is in it. Pages load the
+    # files named by their content; the modules stay beside them, for the ones loaded
+    # on demand (the Word and Excel writers) and for the owner's own scripts.
     for source in sorted(ASSETS_DIR.iterdir()):
         name = f"{assets_url}/{source.name}"
         files.append(File.generated(config, name, abs_src_path=str(source)))
-        # Shipped code, like the theme's: nothing of the owner's is in it.
+        public.add(name)
+    for file_name, content in code.files.items():
+        name = f"{assets_url}/{file_name}"
+        files.append(File.generated(config, name, content=content))
         public.add(name)
     return public

@@ -283,8 +283,9 @@ class HostPolicy:
 
 #: A file named by a hash of its content: the same name never holds other bytes.
 IMMUTABLE = [("Cache-Control", "public, max-age=31536000, immutable")]
-#: The names of such files: `bundle.a5f9d56c.min.js`, and their source maps.
-FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:js|css)(?:\.map)?$")
+#: The names of such files: the theme's `bundle.a5f9d56c.min.js` and source maps,
+#: memberkit's `main.2cb4b7cf40.js`.
+FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}(?:\.min)?\.(?:js|css)(?:\.map)?$")
 
 
 def fingerprinted_files(site: Path) -> list[str]:
@@ -292,7 +293,8 @@ def fingerprinted_files(site: Path) -> list[str]:
     from the site's root)."""
     return sorted(
         path.relative_to(site).as_posix()
-        for path in site.rglob("*.min.*")
+        for suffix in ("js", "css", "map")
+        for path in site.rglob(f"*.{suffix}")
         if FINGERPRINTED.search(path.name) and path.is_file()
     )
 

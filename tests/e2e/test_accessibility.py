@@ -317,11 +317,11 @@ def test_members_and_visitors_each_get_their_own_calls_to_action(
 
     # The join box is hidden before any module runs (no flash): with main.js held back,
     # the boot script alone marks a member's page from the last visit's hint.
-    member.route("**/assets/memberkit/main.js", lambda route: route.abort())
+    member.route("**/assets/memberkit/main.*.js", lambda route: route.abort())
     member.goto(served_site + "login/")
     expect(member.locator("html")).to_have_class(re.compile(r"\bmk1-signed-in\b"))
     expect(member.locator(".mk1-join")).to_be_hidden()
-    member.unroute("**/assets/memberkit/main.js")
+    member.unroute("**/assets/memberkit/main.*.js")
     watch.errors = [e for e in watch.errors if "net::ERR_FAILED" not in e]
 
 

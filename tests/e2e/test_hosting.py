@@ -57,7 +57,9 @@ def test_files_named_by_their_content_are_cached_for_a_year(
 ) -> None:
     bundle = next((bundled_site / "assets/javascripts").glob("bundle.*.min.js")).name
     worker = next((bundled_site / "assets/javascripts/workers").glob("search.*.min.js")).name
-    for path in (f"assets/javascripts/{bundle}", f"assets/javascripts/workers/{worker}"):
+    code = next((bundled_site / "assets/memberkit").glob("main.*.js")).name
+    paths = [f"assets/javascripts/{bundle}", f"assets/javascripts/workers/{worker}"]
+    for path in [*paths, f"assets/memberkit/{code}"]:
         status, headers, _ = fetch(served_site + path)
         assert status == 200
         assert headers["Cache-Control"] == "public, max-age=31536000, immutable", path

@@ -34,9 +34,14 @@ async function mergedIndex(url) {
 const asBlob = (index) =>
   URL.createObjectURL(new Blob([JSON.stringify(index)], { type: "application/json" }));
 
-/** The search index Material asked for, as a blob: URL (made once a page). */
+/**
+ * The search index Material asked for: for a member, with their entries, as a blob:
+ * URL (made once a page); for a visitor, the site's own (null: asked for as it is).
+ */
 export function searchIndex(url) {
-  merged = merged || mergedIndex(url.href).then(asBlob).catch(() => null);
+  merged = merged || loadSession()
+    .then((session) => (session ? mergedIndex(url.href).then(asBlob) : null))
+    .catch(() => null);
   return merged;
 }
 
