@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from corpora import EMAIL, PAGES_PER_SECTION, PASSWORD, synthetic_page
 from results import Row
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Playwright
+    from playwright.sync_api import Browser, Page, Playwright, ViewportSize
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -72,7 +73,10 @@ def nginx_serving(site: Path, port: int) -> Iterator[str]:
 
     work = site.with_name(site.name + "-nginx")
     work.mkdir()
-    server = nginx_server((site / "_headers").read_text(), str(site), listen=f"127.0.0.1:{port}")
+    # A plain MkDocs site has no _headers: served the same way, with one header.
+    headers = site / "_headers"
+    rules = headers.read_text() if headers.exists() else "/*\n  X-Content-Type-Options: nosniff\n"
+    server = nginx_server(rules, str(site), listen=f"127.0.0.1:{port}")
     user = "user root;" if os.geteuid() == 0 else ""
     (work / "nginx.conf").write_text(
         f"{user}\ndaemon off;\nworker_processes 1;\npid {work}/nginx.pid;\n"
@@ -179,6 +183,193 @@ def click_to_text(
     return shown, bare
 
 
+# From the start of a page's load to a heading of it in the document (set up before the
+# page's own scripts run: it sees the parser's work and memberkit's alike).
+WATCH_HEADING = """(() => {
+    const heading = "%s";
+    const observer = new MutationObserver(() => {
+        if (!document.getElementById(heading)) return;
+        observer.disconnect();
+        window.mkShownAt = performance.now();
+    });
+    observer.observe(document, {childList: true, subtree: true});
+})();"""
+SHOWN_AT = """async () => {
+    while (window.mkShownAt === undefined) await new Promise(done => setTimeout(done, 10));
+    return window.mkShownAt;
+}"""
+LAYOUT_SHIFT = """() => new Promise(done => {
+    let total = 0;
+    new PerformanceObserver(list => {
+        for (const shift of list.getEntries()) if (!shift.hadRecentInput) total += shift.value;
+    }).observe({type: "layout-shift", buffered: true});
+    setTimeout(() => done(total), 2000);
+})"""
+FCP = """() => new Promise(done => {
+    const look = () => {
+        const paint = performance.getEntriesByName("first-contentful-paint")[0];
+        paint ? done(paint.startTime) : setTimeout(look, 50);
+    };
+    look();
+})"""
+PHONE: ViewportSize = {"width": 412, "height": 823}
+
+
+def count_requests(tab: Page) -> list[str]:
+    """The URLs `tab` asks for from now on."""
+    asked: list[str] = []
+    tab.on("request", lambda request: asked.append(request.url))
+    return asked
+
+
+@dataclass
+class Loads:
+    """What a page's load costs, memberkit's site and the plain one (milliseconds,
+    counts)."""
+
+    first: list[float] = field(default_factory=list)  # a member's protected page, cold cache
+    first_plain: list[float] = field(default_factory=list)
+    fcp: list[float] = field(default_factory=list)  # a public page on a throttled phone
+    fcp_plain: list[float] = field(default_factory=list)
+    requests: int = 0  # a public page's, memberkit's
+    requests_plain: int = 0
+    shifts: dict[str, float] = field(default_factory=dict)  # what: the worst layout shift
+
+
+def page_loads(plain: str, member: str, runs: int, log: Callable[[str], None]) -> Loads:
+    """Cold loads in Chromium, memberkit's site (`member`, its first guide protected)
+    against the plain one (`plain`, the same pages unprotected), a fresh browser
+    context each run."""
+    from playwright.sync_api import sync_playwright
+
+    loads = Loads()
+    heading = "section-5-of-page-0"
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+
+        def cold(url: str, signed_in: bool) -> float:
+            context = browser.new_context()
+            tab = context.new_page()
+            if signed_in:
+                tab.goto(url + "login/")
+                tab.get_by_label("Email", exact=True).fill(EMAIL)
+                tab.get_by_label("Password", exact=True).fill(PASSWORD)
+                tab.get_by_label("Remember me on this device").check()
+                tab.get_by_role("button", name="Sign in").click()
+                tab.wait_for_url(url)
+                tab.wait_for_load_state("networkidle")
+                context.new_cdp_session(tab).send("Network.clearBrowserCache")
+            tab.add_init_script(WATCH_HEADING % heading)
+            tab.goto(url + synthetic_page(0))
+            shown = float(tab.evaluate(SHOWN_AT))
+            context.close()
+            return shown
+
+        def throttled_fcp(url: str) -> float:
+            context = browser.new_context(viewport=PHONE)
+            tab = context.new_page()
+            cdp = context.new_cdp_session(tab)
+            cdp.send("Network.enable")
+            # Lighthouse's mobile: a slow 4G and a CPU four times slower.
+            cdp.send(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": 150,
+                    "downloadThroughput": 204800,
+                    "uploadThroughput": 96000,
+                },
+            )
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+            tab.goto(url)
+            paint = float(tab.evaluate(FCP))
+            context.close()
+            return paint
+
+        for number in range(runs):
+            order = [(member, True), (plain, False)]
+            for url, protected in order if number % 2 else reversed(order):
+                (loads.first if protected else loads.first_plain).append(cold(url, protected))
+                (loads.fcp if protected else loads.fcp_plain).append(throttled_fcp(url))
+        for url, kind in ((member, "requests"), (plain, "requests_plain")):
+            context = browser.new_context()
+            tab = context.new_page()
+            asked = count_requests(tab)
+            tab.goto(url)
+            tab.wait_for_load_state("networkidle")
+            tab.wait_for_timeout(500)
+            setattr(loads, kind, len(asked))
+            context.close()
+        for who in ("member", "visitor"):
+            context = browser.new_context(viewport=PHONE)
+            tab = context.new_page()
+            if who == "member":
+                tab.goto(member + "login/")
+                tab.get_by_label("Email", exact=True).fill(EMAIL)
+                tab.get_by_label("Password", exact=True).fill(PASSWORD)
+                tab.get_by_label("Remember me on this device").check()
+                tab.get_by_role("button", name="Sign in").click()
+                tab.wait_for_url(member)
+            worst = 0.0
+            for _ in range(3):
+                tab.goto(member + synthetic_page(0))
+                worst = max(worst, float(tab.evaluate(LAYOUT_SHIFT)))
+            loads.shifts[who] = worst
+            context.close()
+        browser.close()
+    log(
+        f"  first load {statistics.median(loads.first):.0f} ms protected, "
+        f"{statistics.median(loads.first_plain):.0f} ms plain; FCP "
+        f"{statistics.median(loads.fcp):.0f} against {statistics.median(loads.fcp_plain):.0f} ms; "
+        f"requests {loads.requests} against {loads.requests_plain}; shifts {loads.shifts}"
+    )
+    return loads
+
+
+def load_rows(loads: Loads) -> list[Row]:
+    requests, requests_plain = loads.requests, loads.requests_plain
+    fcp, fcp_plain = statistics.median(loads.fcp), statistics.median(loads.fcp_plain)
+    rows = [
+        Row(
+            "Chromium: a member's protected page, first load (cold cache) to its text",
+            statistics.median(loads.first),
+            statistics.median(loads.first_plain),
+            "ms",
+            1.10,
+            "the page unprotected",
+        ),
+        Row(
+            "Chromium: requests of a public page (plain + 3)",
+            requests,
+            requests_plain,
+            "requests",
+            (requests_plain + 3) / requests_plain,
+            "plain MkDocs",
+        ),
+        Row(
+            "Chromium: first contentful paint, a public page, phone on slow 4G (plain + 0.1 s)",
+            fcp,
+            fcp_plain,
+            "ms",
+            (fcp_plain + 100) / fcp_plain,
+            "plain MkDocs",
+        ),
+    ]
+    for who, shift in loads.shifts.items():
+        rows.append(
+            Row(
+                f"Chromium: layout shift, a {who} opens a protected page (phone)",
+                shift,
+                0.02,
+                "CLS",
+                0.02,
+                "the target",
+                absolute=True,
+            )
+        )
+    return rows
+
+
 def browser_measures(
     plain: Path, member: Path, ports: dict[str, int], runs: int, log: Callable[[str], None]
 ) -> tuple[list[float], list[float], list[float], list[float]]:
@@ -243,7 +434,13 @@ def browser_rows(
     unprotected, in the built sites of the `plain` and `member` projects."""
     sign_in, bare, opened, opened_plain = browser_measures(plain, member, ports, runs, log)
     shown, bare_there = click_to_text(member / "site", ports["memberkit"], runs, log)
+    with (
+        nginx_serving(plain / "site", ports["plain"]) as plain_url,
+        nginx_serving(member / "site", ports["memberkit"]) as member_url,
+    ):
+        loads = page_loads(plain_url, member_url, runs, log)
     return [
+        *load_rows(loads),
         Row(
             "Chromium: sign-in on a page, click to members' text shown",
             statistics.median(shown),

@@ -23,6 +23,7 @@ class Row:
     target: float | None
     baseline: str
     paired: float | None = None  # median of the ratios of builds made side by side
+    absolute: bool = False  # the target bounds the value itself (a layout shift), not a ratio
 
     @property
     def ratio(self) -> float:
@@ -31,7 +32,8 @@ class Row:
     def verdict(self) -> str:
         if self.target is None:
             return ""
-        return "ok" if self.ratio <= self.target else "missed"
+        measured = self.value if self.absolute else self.ratio
+        return "ok" if measured <= self.target + 1e-9 else "missed"
 
 
 def number(value: float, unit: str) -> str:
@@ -41,6 +43,10 @@ def number(value: float, unit: str) -> str:
         return f"{value:,.0f} MiB"
     if unit == "ms":
         return f"{value:,.0f} ms"
+    if unit == "requests":
+        return f"{value:,.0f}"
+    if unit == "CLS":
+        return f"{value:.3f}"
     return f"{value:,.2f} s"
 
 
@@ -51,11 +57,12 @@ def markdown_table(rows: list[Row]) -> str:
     ]
     for row in rows:
         target = f"≤ {row.target:.2f} {row.verdict()}" if row.target else ""
-        if row.target == 1.0:
+        if row.target == 1.0 and not row.absolute:
             target = f"< 1 {'ok' if row.ratio < 1 else 'missed'}"
+        ratio = "" if row.absolute else f"{row.ratio:.2f}"
         lines.append(
             f"| {row.label} | {number(row.value, row.unit)} | {row.baseline} | "
-            f"{number(row.base, row.unit)} | {row.ratio:.2f} | {target} |"
+            f"{number(row.base, row.unit)} | {ratio} | {target} |"
         )
     return "\n".join(lines)
 

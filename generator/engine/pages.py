@@ -42,6 +42,10 @@ from generator.publish.browsercode import BrowserCode
 _ARTICLE = re.compile(r"<article\b.*?</article>", re.DOTALL)
 #: A link's address, quoted or not (a minifier drops the quotes).
 _HREF = re.compile(r"""\bhref=(?:"([^"#]+)"|'([^'#]+)'|([^\s>"'#]+)(?=[\s>]))""")
+#: Material's bundle, as the theme writes it (a minifier may drop the quotes).
+_BUNDLE = re.compile(
+    r"""<script\b[^>]*\bsrc=["']?[^"'\s>]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js"""
+)
 #: The browser code (boot.js, then every module joined into one: `browsercode`) and the
 #: stylesheet, served by the site from here.
 ASSETS_URL = "assets/memberkit"
@@ -216,11 +220,19 @@ class Pages:
         `head`: the page's own tags for search engines and link previews."""
         head += (
             f'<meta name="mk1-keystore" content="{root}{envelopes.KEYSTORE_PATH}">'
-            f'<script src="{root}{ASSETS_URL}/{self.code.boot}"></script>'
+            f"<script>{self.code.mark}</script>"
             f'<script type="module" src="{root}{ASSETS_URL}/{self.code.main}"></script>'
         )
         if self.preview is not None:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
+        boot = f'<script src="{root}{ASSETS_URL}/{self.code.boot}"></script>'
+        # Right before the theme's bundle, which it must precede: the page above it is
+        # painted without waiting for it. In <head> where there is no such bundle.
+        bundle = _BUNDLE.search(output)
+        if bundle is not None:
+            output = output[: bundle.start()] + boot + output[bundle.start() :]
+        else:
+            head += boot
         output = output.replace("</head>", head + "</head>", 1)
         return self.policy.finish(output, comments=comments)
 

@@ -26,7 +26,9 @@ from pathlib import Path
 
 from generator.errors import MemberkitError
 
-#: The classic script run first, the module that starts the rest, the stylesheet.
+#: The script inline in every page's <head>, the classic script run before the theme's
+#: bundle, the module that starts the rest, the stylesheet.
+MARK = "mark.js"
 BOOT = "boot.js"
 ENTRY = "main.js"
 STYLESHEET = "memberkit.css"
@@ -55,6 +57,7 @@ _REGISTRY = "memberkit$modules"
 class BrowserCode:
     """The files pages load, by the name each is published under."""
 
+    mark: str  # the inline script: mark.js without its opening comment
     boot: str  # boot.<hash>.js
     main: str  # main.<hash>.js: every module joined
     stylesheet: str  # memberkit.<hash>.css
@@ -82,7 +85,11 @@ def _from_folder(folder: Path, stamp: tuple[tuple[str, int, int], ...]) -> Brows
         stem, suffix = original.rsplit(".", 1)
         digest = hashlib.sha256(content).hexdigest()[:HASH_CHARS]
         named[original] = (f"{stem}.{digest}.{suffix}", content)
+    mark = (folder / MARK).read_text(encoding="utf-8")
+    if mark.startswith("/*"):
+        mark = mark[mark.index("*/") + 2 :]
     return BrowserCode(
+        mark=mark.strip(),
         boot=named[BOOT][0],
         main=named[ENTRY][0],
         stylesheet=named[STYLESHEET][0],

@@ -10,6 +10,8 @@ import pytest
 from generator.errors import MemberkitError
 from generator.publish import browsercode
 
+from ..conftest import ROOT
+
 
 def modules(folder: Path, **sources: str) -> Path:
     folder.mkdir(exist_ok=True)
@@ -65,9 +67,12 @@ def test_modules_that_import_each_other_are_refused(tmp_path: Path) -> None:
 
 
 def test_files_are_named_by_their_content(tmp_path: Path) -> None:
-    folder = modules(tmp_path / "code", main="const x = 1;\n", boot="var y;\n")
+    folder = modules(
+        tmp_path / "code", main="const x = 1;\n", boot="var y;\n", mark="/* What. */\nvar z;\n"
+    )
     (folder / "memberkit.css").write_text("a { color: red; }\n")
     first = browsercode.BrowserCode.from_folder(folder)
+    assert first.mark == "var z;"  # inline in every page: without its comment
     assert re.fullmatch(r"main\.[0-9a-f]{10}\.js", first.main)
     assert re.fullmatch(r"boot\.[0-9a-f]{10}\.js", first.boot)
     assert re.fullmatch(r"memberkit\.[0-9a-f]{10}\.css", first.stylesheet)
@@ -79,10 +84,19 @@ def test_files_are_named_by_their_content(tmp_path: Path) -> None:
 
 
 def test_every_page_loads_the_joined_code_that_the_site_holds(bundled_site: Path) -> None:
+    mark = (ROOT / "generator/assets/memberkit/mark.js").read_text().split("*/", 1)[1].strip()
     for page in (bundled_site / "index.html", bundled_site / "guides/task-briefs/index.html"):
         html = page.read_text()
-        loaded = re.findall(r'src="(?:\.\./)*(assets/memberkit/[^"]+)"', html)
-        assert len(loaded) == 2 and re.search(r"boot\.[0-9a-f]{10}\.js$", loaded[0])
-        assert re.search(r"main\.[0-9a-f]{10}\.js$", loaded[1])
-        assert all((bundled_site / path).is_file() for path in loaded)
-        assert re.search(r'href="(?:\.\./)*assets/memberkit/memberkit\.[0-9a-f]{10}\.css"', html)
+        head, body = html.split("</head>", 1)
+        main = re.findall(r'<script type="module" src="(?:\.\./)*(assets/memberkit/[^"]+)"', head)
+        assert len(main) == 1 and re.fullmatch(r"assets/memberkit/main\.[0-9a-f]{10}\.js", main[0])
+        assert f"<script>{mark}</script>" in head  # nothing to fetch before the first paint
+        # The classic script right before the theme's bundle, in the body: not blocking.
+        boot = re.search(
+            r'<script src="(?:\.\./)*(assets/memberkit/boot\.[0-9a-f]{10}\.js)"></script>'
+            r'<script src="(?:\.\./)*assets/javascripts/bundle\.',
+            body,
+        )
+        assert boot is not None
+        assert all((bundled_site / path).is_file() for path in (main[0], boot.group(1)))
+        assert re.search(r'href="(?:\.\./)*assets/memberkit/memberkit\.[0-9a-f]{10}\.css"', head)

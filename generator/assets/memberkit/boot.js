@@ -1,4 +1,5 @@
-/* memberkit: the one classic script, run in <head> before Material's bundle.
+/* memberkit: a classic script, run right before Material's bundle (at the end of the
+ * page: the page is painted meanwhile; mark.js, inline in <head>, marks it first).
  *
  * The browser modules (main.js and what it imports) run once the page is parsed,
  * after Material's bundle has started. Two things must be in place before that:
@@ -15,21 +16,6 @@
  */
 (() => {
   "use strict";
-
-  // Until the page's members' parts are opened, or their sign-in form is in place
-  // (main.js), what follows them is not shown: it would be seen jumping down.
-  document.documentElement.classList.add("mk1-pending");
-
-  // A member's last visit left a hint (audience.js): mark the page as theirs before
-  // anything is painted, so the join box meant for visitors never flashes.
-  try {
-    const root = new URL("../../", document.currentScript.src).pathname;
-    if (localStorage.getItem(`mk1-signed-in:${root}`)) {
-      document.documentElement.classList.add("mk1-signed-in");
-    }
-  } catch (error) {
-    // No storage: audience.js marks the page once the session is known.
-  }
 
   const WAIT_MS = 5000;
   const ANSWERED = /(\/|\.html|\/search\/search_index\.json)$/;
@@ -104,6 +90,5 @@
   }
 
   setTimeout(() => answer || answerWith(() => null), WAIT_MS);
-  setTimeout(() => document.documentElement.classList.remove("mk1-pending"), WAIT_MS);
   window.mk1boot = { answer: answerWith, release, searchWorkers };
 })();

@@ -11,7 +11,7 @@
  */
 
 import { MK1Error, b64, text } from "./mk1.js";
-import { GENERIC, loadSession, openSealed, signOut } from "./session.js";
+import { GENERIC, loadSession, openSealed, sessionSaved, signOut } from "./session.js";
 import { signInForm } from "./signin.js";
 import { pagePath, pathOf } from "./site.js";
 
@@ -121,6 +121,7 @@ async function reloadedFresh() {
     return false; // no storage to remember it by: no reload that could repeat
   }
   await fetch(location.href, { cache: "reload", credentials: "same-origin" }).catch(() => null);
+  await sessionSaved();
   location.reload();
   return true;
 }

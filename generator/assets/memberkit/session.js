@@ -274,7 +274,7 @@ export async function signOut(reload = true) {
  * the key-wrapping key and the lookup key, and `cookie` the new session cookie's key;
  * a refresh keeps what was stored of the former and uses the cookie there is.
  */
-async function keep(base, entry, raw, cookie) {
+async function keep(base, entry, raw, cookie, wait = true) {
   const raws = Object.entries(entry.keys).map(([tier, held]) => [tier, held.v, b64(held.k)]);
   const wrapping = base.remember ? null : cookie || (await cookieKey());
   if (!base.remember && !wrapping) return null;
@@ -302,10 +302,20 @@ async function keep(base, entry, raw, cookie) {
       if (cookieValue() !== cookie.raw) return null; // cookies are turned off
     }
   }
-  await store("readwrite", (s) => s.put(record, sessionKey()));
+  const written = store("readwrite", (s) => s.put(record, sessionKey()));
+  saving = written.catch(() => null);
   sessionPromise = Promise.resolve(session);
+  if (wait) await written;
   return session;
 }
+
+let saving = Promise.resolve(null);
+
+/**
+ * The session kept last, once it is written: a sign-in does not wait for the write
+ * (the page opens meanwhile), a page that goes on to another does.
+ */
+export const sessionSaved = () => saving;
 
 export async function signIn(email, password, remember) {
   const source = (await prefetchKeystore()) || (await fetchKeystore());
@@ -324,7 +334,7 @@ export async function signIn(email, password, remember) {
     lookup: member.lookup, kek: member.kek, lookupKey: member.lookupKey,
   };
   const raw = { kek: derived.kekBytes, lookupKey: derived.lookupKeyBytes };
-  const session = await keep(base, entry, raw, await cookie);
+  const session = await keep(base, entry, raw, await cookie, false);
   if (!session) throw new Error("this browser keeps no cookie: signing in needs one");
   return session;
 }

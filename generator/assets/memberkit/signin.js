@@ -2,7 +2,9 @@
 
 import { asciiEmail, signInAnySpelling } from "./addresses.js";
 import { MK1Error, b64, normalizeEmail, text } from "./mk1.js";
-import { loadSession, prefetchKeystore, prefetchShard, signIn, signOut } from "./session.js";
+import {
+  loadSession, prefetchKeystore, prefetchShard, sessionSaved, signIn, signOut,
+} from "./session.js";
 import { siteRoot } from "./site.js";
 
 let formCount = 0;
@@ -105,12 +107,14 @@ export const whenSignedIn = (handler) => { openInPlace = handler; };
 async function afterSignIn(session, started = true) {
   const next = new URLSearchParams(location.search).get("next");
   if (document.querySelector("[data-mk1-signin]")) {
+    await sessionSaved(); // the next page reads it
     const target = next ? new URL(next, siteRoot()) : siteRoot();
     location.assign(target.origin === location.origin ? target.href : siteRoot().href);
     return true;
   }
   if (!started) return false;
   if (openInPlace && (await openInPlace(session).catch(() => false))) return false;
+  await sessionSaved();
   location.reload();
   return true;
 }
