@@ -446,3 +446,42 @@ def test_the_ledger_survives_sealing_and_stays_small(project: Path, api: Any) ->
     api.checkout("cy@example.com", "Cy")
     assert sync(project, api).returncode == 0
     assert "evt_long_ago" not in roster(project).sync.applied  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("sync/checkout", "paypal", "sync.checkout must be one of stripe, lemonsqueezy"),
+        ("sync/cursor", 7, "sync.cursor must be an event id or null"),
+        ("sync/since", "yesterday", "sync.since must be a Unix time or null"),
+        ("sync/applied", ["evt_1"], "sync.applied must be an object of id: Unix time"),
+        ("sync/colour", "blue", "sync has an unknown field 'colour'"),
+        ("members/ana@example.com/purchases", {}, "members.ana@example.com.purchases must be"),
+        ("members/ana@example.com/purchases/0/tiers", ["gold"], "names 'gold', which has no"),
+        ("members/ana@example.com/purchases/0/id", "", "purchases[0].id must be the checkout"),
+        ("members/ana@example.com/purchases/0/expires", "soon", "purchases[0].expires must be"),
+        ("members/ana@example.com/purchases/0/payment", 5, "purchases[0].payment must be an id"),
+        ("members/ana@example.com/by_hand", {"tiers": []}, "by_hand.tiers must be a list"),
+    ],
+)
+def test_a_hand_edited_ledger_or_purchase_is_refused_by_field(
+    project: Path, api: Any, path: str, value: object, message: str
+) -> None:
+    from generator.errors import MemberkitError
+
+    api.checkout("ana@example.com", "Ana")
+    assert sync(project, api).returncode == 0
+    state_file = project / store.STATE_DIR / store.STATE_FILE
+    data = json.loads(state_file.read_text())
+    data["members"]["ana@example.com"]["by_hand"] = {"tiers": ["members"], "expires": None}
+    state_file.write_text(json.dumps(data))
+    assert roster(project).members["ana@example.com"].by_hand is not None  # read as written
+    *parents, last = path.split("/")
+    at: Any = data
+    for key in parents:
+        at = at[int(key)] if isinstance(at, list) else at[key]
+    at[last] = value
+    state_file.write_text(json.dumps(data))
+    with pytest.raises(MemberkitError, match="is damaged") as caught:
+        roster(project)
+    assert message in str(caught.value)
