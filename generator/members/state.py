@@ -29,6 +29,7 @@ from generator.members.checks import (
     check_email,
     check_name,
     check_password,
+    generate_password,
     new_link_secret,
 )
 from generator.members.purchases import ByHand, Ledger, Purchase
@@ -342,6 +343,46 @@ def derive_keys(
             results.append(keys)
             report(number, total)
     return results
+
+
+@dataclass(frozen=True)
+class NewLogin:
+    """A new member's generated password and login link, their keys derived."""
+
+    password: str
+    keys: mk1.MemberKeys
+    link_secret: str
+    link_keys: mk1.MemberKeys
+
+
+def new_logins(
+    state: State,
+    emails: Sequence[str],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> list[NewLogin]:
+    """A generated password and login link for each email, in order: two PBKDF2 runs a
+    member (`derive_keys`, on every core), `progress` counting members."""
+    passwords = [generate_password() for _ in emails]
+    secrets_ = [new_link_secret() for _ in emails]
+    logins = [
+        login
+        for email, password, secret in zip(emails, passwords, secrets_, strict=True)
+        for login in ((email, password), (email, secret))
+    ]
+
+    def members_done(done: int, total: int) -> None:
+        if progress and done % 2 == 0:
+            progress(done // 2, total // 2)
+
+    keys = derive_keys(state.site, logins, state.iterations, progress=members_done, workers=workers)
+    return [
+        NewLogin(password, derived, secret, link)
+        for password, derived, secret, link in zip(
+            passwords, keys[::2], secrets_, keys[1::2], strict=True
+        )
+    ]
 
 
 def _die_with(parent: int) -> None:

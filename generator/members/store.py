@@ -292,15 +292,18 @@ def _ledger(raw: Any) -> Ledger:
     return Ledger(raw["checkout"], raw.get("cursor"), since, dict(applied))
 
 
-def _grant(raw: Any, where: str, shape: type, tiers: list[str]) -> None:
-    """The tiers and end date of a purchase or of what was given by hand."""
-    _fields(raw, where, shape)
-    held = raw["tiers"]
+def _tiers(held: Any, where: str, tiers: list[str]) -> None:
     if not isinstance(held, list) or not held or not all(isinstance(t, str) for t in held):
         raise _Damaged(f'{where}.tiers must be a list of tier names, such as ["members"]')
     for tier in held:
         if tier not in tiers:
             raise _Damaged(f"{where}.tiers names {tier!r}, which has no key under tiers")
+
+
+def _grant(raw: Any, where: str, shape: type, tiers: list[str]) -> None:
+    """The tiers and end date of a purchase or of what was given by hand."""
+    _fields(raw, where, shape)
+    _tiers(raw["tiers"], where, tiers)
     expires = raw.get("expires")
     if expires is not None and not (isinstance(expires, str) and _is_date(expires)):
         raise _Damaged(f"{where}.expires must be YYYY-MM-DD or null")
@@ -329,12 +332,7 @@ def _member(email: str, raw: Any, tiers: list[str]) -> Member:
         raise _Damaged(f"{where}.email must be {email!r}, the email it is filed under")
     if not isinstance(raw["name"], str):
         raise _Damaged(f"{where}.name must be text")
-    held = raw["tiers"]
-    if not isinstance(held, list) or not held or not all(isinstance(t, str) for t in held):
-        raise _Damaged(f'{where}.tiers must be a list of tier names, such as ["members"]')
-    for tier in held:
-        if tier not in tiers:
-            raise _Damaged(f"{where}.tiers names {tier!r}, which has no key under tiers")
+    _tiers(raw["tiers"], where, tiers)
     expires = raw["expires"]
     if expires is not None and not (isinstance(expires, str) and _is_date(expires)):
         raise _Damaged(f"{where}.expires must be YYYY-MM-DD or null")

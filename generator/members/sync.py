@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from generator.errors import MemberkitError
-from generator.members.checks import check_email, check_name, generate_password, new_link_secret
+from generator.members.checks import check_email, check_name
 from generator.members.purchases import ByHand, Ledger, Purchase, settle
-from generator.members.state import LINK_DAYS, Member, State, derive_keys
+from generator.members.state import LINK_DAYS, Member, State, new_logins
 
 #: The names of the checkouts, as an owner reads them.
 CHECKOUT_NAMES = {"stripe": "Stripe", "lemonsqueezy": "Lemon Squeezy"}
@@ -273,32 +273,25 @@ def admit(
     workers: int | None = None,
 ) -> list[Admitted]:
     """Add each joiner with a generated password and a login link (PBKDF2 on every core)."""
-    passwords = [generate_password() for _ in joiners]
-    secrets = [new_link_secret() for _ in joiners]
-    logins = [
-        login
-        for joiner, password, secret in zip(joiners, passwords, secrets, strict=True)
-        for login in ((joiner.email, password), (joiner.email, secret))
-    ]
-    keys = derive_keys(state.site, logins, state.iterations, workers=workers)
+    logins = new_logins(state, [j.email for j in joiners], workers=workers)
     added = []
-    for joiner, password, derived, secret, link_keys in zip(
-        joiners, passwords, keys[::2], secrets, keys[1::2], strict=True
-    ):
+    for joiner, login in zip(joiners, logins, strict=True):
         tiers = sorted({t for p in joiner.purchases for t in p.tiers})
         member = state.add(
             joiner.email,
-            password,
+            login.password,
             name=joiner.name,
             tiers=tiers,
             expires=None,
-            keys=derived,
+            keys=login.keys,
             generated=True,
         )
         member.purchases = list(joiner.purchases)
         settle(member, today)
-        link = state.issue_link(member.email, today, link_days, secret=secret, keys=link_keys)
-        added.append(Admitted(member, password, link))
+        link = state.issue_link(
+            member.email, today, link_days, secret=login.link_secret, keys=login.link_keys
+        )
+        added.append(Admitted(member, login.password, link))
     return added
 
 

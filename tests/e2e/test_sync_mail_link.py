@@ -8,15 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import expect
-
 from ..checkouts import StripeStandIn, running
 from ..conftest import copy_project, run_memberkit
 from ..mailserver import mail_server
 from ..members.test_sync_stripe import configure, environment
-from .conftest import Nginx, PageWatch, serve_from
-
-PROTECTED = "Estimating time"  # a heading below the divider of the task-briefs guide
+from .conftest import Nginx, serve_from
+from .test_mail_link import signs_in
 
 
 def test_the_login_link_of_a_synced_buyers_welcome_signs_in(
@@ -42,18 +39,6 @@ def test_the_login_link_of_a_synced_buyers_welcome_signs_in(
         assert body is not None
         links = re.findall(r"https?://\S+#login=[A-Za-z0-9_-]+", body.get_content())
         assert links and links[0].startswith(server.url), body.get_content()
-        built = run_memberkit("build", cwd=project)
-        assert built.returncode == 0, built.stderr
-        server.serve(project / "site")
-
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        tab = context.new_page()
-        watch = PageWatch(tab, server.url.rstrip("/"))
-        tab.goto(links[0])  # as the buyer clicks it in their mail program
-        expect(tab.locator(".mk1-account")).to_contain_text("Bea Buyer")
-        tab.goto(server.url + "guides/task-briefs/")
-        expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
-        assert not watch.errors, watch.errors
-        context.close()
+        signs_in(browser, server, project, links[0], "Bea Buyer")
     finally:
         server.stop()

@@ -11,7 +11,7 @@ import pytest
 from ..checkouts import LemonSqueezyStandIn, running
 from ..conftest import copy_project, run_memberkit
 from ..mailserver import mail_server
-from .test_sync_stripe import configure, outbox, roster, state_files, sync
+from .test_sync_stripe import configure, fails_cleanly, outbox, roster, state_files, sync
 
 PREMIUM_VARIANT = 42
 
@@ -136,22 +136,7 @@ def test_orders_are_read_page_after_page(project: Path, api: Any) -> None:
 def test_a_failure_is_one_line_and_changes_nothing(
     project: Path, api: Any, breakage: str, said: str
 ) -> None:
-    api.order("ana@example.com", "Ana")
-    assert sync(project, api).returncode == 0
-    api.order("bo@example.com", "Bo")
-    before = state_files(project)
-    env = {}
-    if breakage == "bad key":
-        env["MEMBERKIT_CHECKOUT_KEY"] = "wrong"
-    elif breakage == "unreachable":
-        env["MEMBERKIT_CHECKOUT_API"] = "http://127.0.0.1:9"
-    else:
-        api.broken = breakage
-    result = sync(project, api, **env)
-    assert result.returncode == 1
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith("Error: ") and said in line, line
-    assert state_files(project) == before
+    fails_cleanly(project, api, breakage, said, api.order)
 
 
 def test_send_mails_each_buyer_once(project: Path, api: Any, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -347,13 +348,21 @@ def test_events_are_read_page_after_page_oldest_first(project: Path, api: Any) -
 def test_a_failure_is_one_line_and_changes_nothing(
     project: Path, api: Any, breakage: str, said: str
 ) -> None:
-    api.checkout("ana@example.com", "Ana")
+    fails_cleanly(project, api, breakage, said, api.checkout)
+
+
+def fails_cleanly(
+    project: Path, api: Any, breakage: str, said: str, sell: Callable[[str, str], Any]
+) -> None:
+    """After one good sync and a new sale, `breakage` makes the next sync fail: one
+    line saying `said`, exit 1, the state as it was."""
+    sell("ana@example.com", "Ana")
     assert sync(project, api).returncode == 0
-    api.checkout("bo@example.com", "Bo")
+    sell("bo@example.com", "Bo")
     before = state_files(project)
     env = {}
     if breakage == "bad key":
-        env["MEMBERKIT_CHECKOUT_KEY"] = "rk_test_wrong"
+        env["MEMBERKIT_CHECKOUT_KEY"] = "wrong"
     elif breakage == "unreachable":
         env["MEMBERKIT_CHECKOUT_API"] = "http://127.0.0.1:9"
     else:
