@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -20,6 +21,9 @@ from generator.cli.context import Project, created_note, open_project
 from generator.cli.mailing import Mailing, deliver, finish, prepare
 from generator.cli.options import config_option, link_days_option, mail_options, shown_place
 from generator.errors import MemberkitError
+
+if TYPE_CHECKING:
+    from generator.members.sync import Reader
 
 KEY_ENV = "MEMBERKIT_CHECKOUT_KEY"
 API_ENV = "MEMBERKIT_CHECKOUT_API"
@@ -125,7 +129,7 @@ def _queueing(project: Project) -> Mailing:
     )
 
 
-def open_checkout(project: Project, environ: Any = os.environ) -> Any:
+def open_checkout(project: Project, environ: Mapping[str, str] = os.environ) -> Reader:
     """The reader of the checkout mkdocs.yml names, with its key and address."""
     if not project.checkout_api:
         raise MemberkitError(

@@ -28,7 +28,16 @@ from urllib.request import Request, urlopen
 
 from generator.errors import MemberkitError
 from generator.members.purchases import REMEMBER_DAYS, Ledger, Purchase
-from generator.members.sync import Admit, Change, EndOn, Malformed, Reading, Revoke, day_of
+from generator.members.sync import (
+    Admit,
+    Change,
+    EndOn,
+    Malformed,
+    Reader,
+    Reading,
+    Revoke,
+    day_of,
+)
 
 API = "https://api.lemonsqueezy.com"
 PAGE = 100
@@ -40,20 +49,9 @@ REFUNDED = ("refunded", "fraudulent")
 OVER = ("expired", "unpaid")
 
 
-class LemonSqueezyCheckout:
+class LemonSqueezyCheckout(Reader):
     name = "lemonsqueezy"
-
-    def __init__(
-        self,
-        key: str,
-        base: str | None,
-        tiers: Mapping[str, str],
-        default_tier: str,
-    ) -> None:
-        self.key = key
-        self.base = (base or API).rstrip("/")
-        self.tiers = dict(tiers)
-        self.default_tier = default_tier
+    default_base = API
 
     def read(self, ledger: Ledger) -> Reading:
         orders = self._all("/v1/orders")
@@ -127,13 +125,12 @@ class LemonSqueezyCheckout:
         sources = [item if isinstance(item, dict) else {}]
         if subscription is not None:
             sources.append(subscription.get("attributes") or {})
-        found = {
-            self.tiers[str(source[name])]
+        return self.tiers_for(
+            str(source[name])
             for source in sources
             for name in ("variant_id", "product_id", "price_id")
-            if source.get(name) is not None and str(source[name]) in self.tiers
-        }
-        return sorted(found) or [self.default_tier]
+            if source.get(name) is not None
+        )
 
     # -- the API -----------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from generator.members.sync import (
     EndOn,
     Malformed,
     Noted,
+    Reader,
     Reading,
     Revoke,
     day_of,
@@ -59,27 +60,21 @@ PERMISSIONS = "Events, Checkout Sessions and Subscriptions: Read"
 T = TypeVar("T")
 
 
-class StripeCheckout:
+class StripeCheckout(Reader):
     name = "stripe"
+    default_base = "https://api.stripe.com"
 
     def __init__(
-        self,
-        key: str,
-        base: str | None,
-        tiers: Mapping[str, str],
-        default_tier: str,
+        self, key: str, base: str | None, tiers: Mapping[str, str], default_tier: str
     ) -> None:
         import stripe
 
-        addresses: dict[str, str | None] = {"api": base.rstrip("/")} if base else {}
-        self.base = base or stripe.DEFAULT_API_BASE
+        super().__init__(key, base, tiers, default_tier)
         self.client = stripe.StripeClient(
             key,
-            base_addresses=addresses,  # type: ignore[arg-type]
+            base_addresses={"api": self.base},
             max_network_retries=2,
         )
-        self.tiers = dict(tiers)
-        self.default_tier = default_tier
 
     # -- reading ---------------------------------------------------------------------
 
@@ -219,14 +214,12 @@ class StripeCheckout:
         first tier. Read only when checkout_tiers maps anything."""
         if not self.tiers:
             return [self.default_tier]
-        found: set[str] = set()
+        idents = []
         items = self.client.v1.checkout.sessions.line_items.list(session_id, {"limit": PAGE})
         for raw in self._pages(items):
             price = _plain(raw).get("price") or {}
-            for ident in (_id(price.get("id")), _id(price.get("product"))):
-                if ident in self.tiers:
-                    found.add(self.tiers[ident])
-        return sorted(found) or [self.default_tier]
+            idents += [i for i in (_id(price.get("id")), _id(price.get("product"))) if i]
+        return self.tiers_for(idents)
 
     # -- failures --------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ command writes the roster and the new members' welcomes in one change. No MkDocs
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from generator.errors import MemberkitError
@@ -92,6 +92,30 @@ class Reading:
     cursor: str | None = None  # the newest event read, where the next sync starts
     since: int | None = None
     notes: list[str] = field(default_factory=list)  # what the owner should know
+
+
+class Reader:
+    """A checkout's reader: its API key, its address (None: the checkout's own), and
+    `checkout_tiers` with the first tier for anything they do not name."""
+
+    name = ""  # one of purchases.CHECKOUTS
+    default_base = ""
+
+    def __init__(
+        self, key: str, base: str | None, tiers: Mapping[str, str], default_tier: str
+    ) -> None:
+        self.key = key
+        self.base = (base or self.default_base).rstrip("/")
+        self.tiers = dict(tiers)
+        self.default_tier = default_tier
+
+    def read(self, ledger: Ledger) -> Reading:
+        """What the checkout says since the ledger's place, oldest first."""
+        raise NotImplementedError
+
+    def tiers_for(self, idents: Iterable[str]) -> list[str]:
+        """The tiers `checkout_tiers` gives what was bought, else the first tier."""
+        return sorted({self.tiers[i] for i in idents if i in self.tiers}) or [self.default_tier]
 
 
 @dataclass
