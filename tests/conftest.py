@@ -25,7 +25,7 @@ PROJECT_PARTS = ("mkdocs.yml", "docs", "snippets", "templates", "overrides")
 #: The lowest count the build accepts keeps the tests quick; the format is the same.
 TEST_ITERATIONS = 100_000
 #: Where the owner's shell may point memberkit at a state of theirs: never in a test.
-ISOLATED = (store.STATE_ENV, sealed.KEY_ENV)
+ISOLATED = (store.STATE_ENV, sealed.KEY_ENV, "MEMBERKIT_CHECKOUT_KEY", "MEMBERKIT_CHECKOUT_API")
 
 
 @dataclass(frozen=True)

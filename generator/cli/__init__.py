@@ -3,7 +3,8 @@
 One module per command group: `new` (a new site's sources), `site` (build, serve,
 check, nginx, report), `members` and `state` (the sealed state); what they share is in
 `options` (options, message printing), `context` (what a command reads from mkdocs.yml,
-files it writes, progress) and `mailing`.
+files it writes, progress) and `mailing`. `checkout` is `members sync`, a command of
+the members group with a module of its own.
 
 May import every concern of the package; nothing imports it.
 """
@@ -15,7 +16,7 @@ import os
 import click
 
 from generator import __version__
-from generator.cli import members, new, site, state
+from generator.cli import checkout, members, new, site, state
 
 # Material prints an end-of-life banner on every build that the owner cannot act
 # on; the README explains the date and the plan instead.
@@ -39,6 +40,9 @@ for command in (
     state.state,
 ):
     cli.add_command(command)
+
+
+members.members.add_command(checkout.sync)
 
 
 def main() -> None:  # pragma: no cover - `python -m generator`

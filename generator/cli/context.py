@@ -49,6 +49,9 @@ class Project:
         self.site_name: str = config.site_name
         self.mail_from: str = plugin.config.mail_from
         self.join: str = plugin.config.join_url
+        self.checkout_api: str | None = plugin.config.checkout_api
+        self.checkout_tiers: dict[str, str] = dict(plugin.config.checkout_tiers)
+        self.config_name = path.name
         self.store = locate(path.parent)
 
     def link_base(self) -> str:

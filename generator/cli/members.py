@@ -27,8 +27,8 @@ from generator.members import checks
 
 @click.group()
 def members() -> None:
-    """Add, list, remove, import and email members (kept in the private state: .memberkit/,
-    or sealed in memberkit.state)."""
+    """Add, list, remove, import, sync from the checkout and email members (kept in the
+    private state: .memberkit/, or sealed in memberkit.state)."""
 
 
 @members.command("add")

@@ -50,6 +50,15 @@ class MemberkitConfig(base.Config):
     feed_entries = c.Type(int, default=20)
     """How many of the newest dated pages the feed holds."""
 
+    checkout_api = c.Optional(c.Choice(("stripe", "lemonsqueezy")))
+    """The checkout `memberkit members sync` reads buyers from: `stripe` or `lemonsqueezy`
+    (its API key in MEMBERKIT_CHECKOUT_KEY). Unset: no sync."""
+
+    checkout_tiers = c.DictOfItems(c.Type(str), default={})
+    """Which tier a purchase gives, by its Stripe price or product id, or its Lemon
+    Squeezy variant, product or price id, e.g. `{price_1Q2w3e: premium}`. A purchase of
+    anything not listed gives the first tier."""
+
     mail_from = c.Type(str, default="")
     """The sender of members' emails (`memberkit members ... --send`), e.g.
     `Ana at Example <ana@example.com>`; empty: MEMBERKIT_MAIL_FROM."""

@@ -402,5 +402,10 @@ class Outbox:
         return sorted(unquote(n.removesuffix(".eml")) for n in names if n.endswith(".eml"))
 
 
+def outbox_file(email: str) -> str:
+    """The file of the private state that holds a member's unsent welcome."""
+    return _outbox_path(email)
+
+
 def _outbox_path(email: str) -> str:
     return f"{OUTBOX_DIR}/{eml_name(email)}"

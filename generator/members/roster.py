@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from generator.errors import MemberkitError
 from generator.members.checkout import OWN_COLUMNS, Entry, read_export, write_csv
-from generator.members.checks import check_email, check_name, generate_password, new_link_secret
-from generator.members.state import LINK_DAYS, State, derive_keys
+from generator.members.checks import check_email, check_name
+from generator.members.state import LINK_DAYS, State, new_logins
 from generator.protection import mk1
 
 CSV_COLUMNS = OWN_COLUMNS
@@ -103,35 +103,20 @@ def import_csv(
             report.notes.append(f"line {joiner.line}: {joiner.email}: {said}")
         else:
             new.append(joiner)
-    passwords = [generate_password() for _ in new]
-    secrets = [new_link_secret() for _ in new]
-    # Each member's password, then their link: two PBKDF2 runs a member, counted as one.
-    logins = [
-        login
-        for joiner, password, secret in zip(new, passwords, secrets, strict=True)
-        for login in ((joiner.email, password), (joiner.email, secret))
-    ]
-
-    def members_done(done: int, total: int) -> None:
-        if progress and done % 2 == 0:
-            progress(done // 2, total // 2)
-
-    keys = derive_keys(state.site, logins, state.iterations, progress=members_done, workers=workers)
-    for joiner, password, derived, secret, link in zip(
-        new, passwords, keys[::2], secrets, keys[1::2], strict=True
-    ):
+    logins = new_logins(state, [j.email for j in new], progress=progress, workers=workers)
+    for joiner, login in zip(new, logins, strict=True):
         state.add(
             joiner.email,
-            password,
+            login.password,
             name=joiner.name,
             tiers=joiner.tiers,
             expires=joiner.expires,
-            keys=derived,
+            keys=login.keys,
             generated=True,
         )
-        report.added.append((joiner.email, password))
+        report.added.append((joiner.email, login.password))
         report.links[joiner.email] = state.issue_link(
-            joiner.email, today, link_days, secret=secret, keys=link
+            joiner.email, today, link_days, secret=login.link_secret, keys=login.link_keys
         )
     report.errors.sort(key=_line_number)
     report.notes.sort(key=_line_number)

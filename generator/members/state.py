@@ -29,8 +29,10 @@ from generator.members.checks import (
     check_email,
     check_name,
     check_password,
+    generate_password,
     new_link_secret,
 )
+from generator.members.purchases import ByHand, Ledger, Purchase
 from generator.protection import mk1
 
 #: How long a login link opens the site, in days, unless the owner says otherwise.
@@ -94,6 +96,10 @@ class Member:
     # base64url; secret: binds the lookup to the roster epoch (keystore layout 3). None
     # for a member added before: the keystore stays at layout 2 until their next reset.
     lookup_key: str | None = None
+    # What the checkout's purchases give (`members sync`), and what the owner had given
+    # by hand before the first of them was recorded (`purchases`).
+    purchases: list[Purchase] = field(default_factory=list)
+    by_hand: ByHand | None = None
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and dt.date.fromisoformat(self.expires) < today
@@ -106,6 +112,7 @@ class State:
     iterations: int
     tiers: list[str] = field(default_factory=list)  # their keys: `tier_keys`
     members: dict[str, Member] = field(default_factory=dict)
+    sync: Ledger | None = None  # where `members sync` stands with the checkout
 
     @classmethod
     def new(cls, iterations: int) -> State:
@@ -139,6 +146,12 @@ class State:
         reading takes only their names), members as they are."""
         data = {"format": FORMAT, **asdict(self)}
         data["tiers"] = {t: asdict(k) for t, k in self.tier_keys().items()}
+        # A state that never synced reads as it did before sync existed.
+        if data["sync"] is None:
+            del data["sync"]
+        for member in data["members"].values():
+            if not member["purchases"] and member["by_hand"] is None:
+                del member["purchases"], member["by_hand"]
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
     # -- members -------------------------------------------------------------
@@ -207,6 +220,7 @@ class State:
         # form) is kept under the ASCII form from now on: new credentials, new keys.
         key = check_email(old.email)
         member = self._make(key, password, old.name, old.tiers, old.expires, keys, generated)
+        member.purchases, member.by_hand = old.purchases, old.by_hand
         del self.members[old.email]
         self.members[key] = member
         return member
@@ -329,6 +343,46 @@ def derive_keys(
             results.append(keys)
             report(number, total)
     return results
+
+
+@dataclass(frozen=True)
+class NewLogin:
+    """A new member's generated password and login link, their keys derived."""
+
+    password: str
+    keys: mk1.MemberKeys
+    link_secret: str
+    link_keys: mk1.MemberKeys
+
+
+def new_logins(
+    state: State,
+    emails: Sequence[str],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> list[NewLogin]:
+    """A generated password and login link for each email, in order: two PBKDF2 runs a
+    member (`derive_keys`, on every core), `progress` counting members."""
+    passwords = [generate_password() for _ in emails]
+    secrets_ = [new_link_secret() for _ in emails]
+    logins = [
+        login
+        for email, password, secret in zip(emails, passwords, secrets_, strict=True)
+        for login in ((email, password), (email, secret))
+    ]
+
+    def members_done(done: int, total: int) -> None:
+        if progress and done % 2 == 0:
+            progress(done // 2, total // 2)
+
+    keys = derive_keys(state.site, logins, state.iterations, progress=members_done, workers=workers)
+    return [
+        NewLogin(password, derived, secret, link)
+        for password, derived, secret, link in zip(
+            passwords, keys[::2], secrets_, keys[1::2], strict=True
+        )
+    ]
 
 
 def _die_with(parent: int) -> None:

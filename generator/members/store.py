@@ -28,6 +28,7 @@ from typing import Any
 
 from generator.errors import MemberkitError
 from generator.members.checks import check_date
+from generator.members.purchases import CHECKOUTS, ByHand, Ledger, Purchase
 from generator.members.state import FORMAT, LoginLink, Member, State, TierKey
 from generator.protection import mk1
 
@@ -269,7 +270,59 @@ def _parse(data: Any) -> State:
         raise _Damaged("members must be an object of email: member")
     for email, raw in members.items():
         state.members[email] = _member(email, raw, state.tiers)
+    if data.get("sync") is not None:
+        state.sync = _ledger(data["sync"])
     return state
+
+
+def _ledger(raw: Any) -> Ledger:
+    _fields(raw, "sync", Ledger)
+    if raw["checkout"] not in CHECKOUTS:
+        raise _Damaged(f"sync.checkout must be one of {', '.join(CHECKOUTS)}")
+    if raw.get("cursor") is not None and not _text(raw["cursor"]):
+        raise _Damaged("sync.cursor must be an event id or null")
+    since = raw.get("since")
+    if since is not None and not _whole(since):
+        raise _Damaged("sync.since must be a Unix time or null")
+    applied = raw.get("applied", {})
+    if not isinstance(applied, dict) or not all(
+        _text(key) and _whole(time) for key, time in applied.items()
+    ):
+        raise _Damaged("sync.applied must be an object of id: Unix time")
+    return Ledger(raw["checkout"], raw.get("cursor"), since, dict(applied))
+
+
+def _tiers(held: Any, where: str, tiers: list[str]) -> None:
+    if not isinstance(held, list) or not held or not all(isinstance(t, str) for t in held):
+        raise _Damaged(f'{where}.tiers must be a list of tier names, such as ["members"]')
+    for tier in held:
+        if tier not in tiers:
+            raise _Damaged(f"{where}.tiers names {tier!r}, which has no key under tiers")
+
+
+def _grant(raw: Any, where: str, shape: type, tiers: list[str]) -> None:
+    """The tiers and end date of a purchase or of what was given by hand."""
+    _fields(raw, where, shape)
+    _tiers(raw["tiers"], where, tiers)
+    expires = raw.get("expires")
+    if expires is not None and not (isinstance(expires, str) and _is_date(expires)):
+        raise _Damaged(f"{where}.expires must be YYYY-MM-DD or null")
+
+
+def _purchases(raw: Any, where: str, tiers: list[str]) -> list[Purchase]:
+    if not isinstance(raw, list):
+        raise _Damaged(f"{where}.purchases must be a list")
+    found = []
+    for number, item in enumerate(raw):
+        at = f"{where}.purchases[{number}]"
+        _grant(item, at, Purchase, tiers)
+        if not _text(item["id"]):
+            raise _Damaged(f"{at}.id must be the checkout's id of the purchase")
+        for name in ("payment", "subscription", "customer"):
+            if item.get(name) is not None and not _text(item[name]):
+                raise _Damaged(f"{at}.{name} must be an id or null")
+        found.append(Purchase(**item))
+    return found
 
 
 def _member(email: str, raw: Any, tiers: list[str]) -> Member:
@@ -279,12 +332,7 @@ def _member(email: str, raw: Any, tiers: list[str]) -> Member:
         raise _Damaged(f"{where}.email must be {email!r}, the email it is filed under")
     if not isinstance(raw["name"], str):
         raise _Damaged(f"{where}.name must be text")
-    held = raw["tiers"]
-    if not isinstance(held, list) or not held or not all(isinstance(t, str) for t in held):
-        raise _Damaged(f'{where}.tiers must be a list of tier names, such as ["members"]')
-    for tier in held:
-        if tier not in tiers:
-            raise _Damaged(f"{where}.tiers names {tier!r}, which has no key under tiers")
+    _tiers(raw["tiers"], where, tiers)
     expires = raw["expires"]
     if expires is not None and not (isinstance(expires, str) and _is_date(expires)):
         raise _Damaged(f"{where}.expires must be YYYY-MM-DD or null")
@@ -302,7 +350,12 @@ def _member(email: str, raw: Any, tiers: list[str]) -> Member:
         if not (isinstance(link["expires"], str) and _is_date(link["expires"])):
             raise _Damaged(f"{where}.link.expires must be YYYY-MM-DD")
         link = LoginLink(**link)
-    return Member(**{**raw, "link": link})
+    purchases = _purchases(raw.get("purchases", []), where, tiers)
+    by_hand = raw.get("by_hand")
+    if by_hand is not None:
+        _grant(by_hand, f"{where}.by_hand", ByHand, tiers)
+        by_hand = ByHand(**by_hand)
+    return Member(**{**raw, "link": link, "purchases": purchases, "by_hand": by_hand})
 
 
 def _fields(value: Any, where: str, shape: type, extra: frozenset[str] = frozenset()) -> None:
@@ -324,6 +377,14 @@ def _fields(value: Any, where: str, shape: type, extra: frozenset[str] = frozens
     missing = [name for name in required if name not in value]
     if missing:
         raise _Damaged(f"{where} lacks the field {missing[0]!r}")
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _is_date(value: str) -> bool:

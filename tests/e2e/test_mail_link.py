@@ -45,18 +45,23 @@ def test_the_login_link_of_a_received_welcome_email_signs_in(
         assert body is not None
         links = re.findall(r"https?://\S+#login=[A-Za-z0-9_-]+", body.get_content())
         assert links and links[0].startswith(server.url), body.get_content()
-        built = run_memberkit("build", cwd=project)
-        assert built.returncode == 0, built.stderr
-        server.serve(project / "site")
-
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        tab = context.new_page()
-        watch = PageWatch(tab, server.url.rstrip("/"))
-        tab.goto(links[0])  # as the member clicks it in their mail program
-        expect(tab.locator(".mk1-account")).to_contain_text("Nia Newcomer")
-        tab.goto(server.url + "guides/task-briefs/")
-        expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
-        assert not watch.errors, watch.errors
-        context.close()
+        signs_in(browser, server, project, links[0], "Nia Newcomer")
     finally:
         server.stop()
+
+
+def signs_in(browser: Any, server: Nginx, project: Path, link: str, name: str) -> None:
+    """Build the project, serve it, and open `link` as the member clicks it in their
+    mail program: they are signed in as `name` and read a members' part."""
+    built = run_memberkit("build", cwd=project)
+    assert built.returncode == 0, built.stderr
+    server.serve(project / "site")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    watch = PageWatch(tab, server.url.rstrip("/"))
+    tab.goto(link)
+    expect(tab.locator(".mk1-account")).to_contain_text(name)
+    tab.goto(server.url + "guides/task-briefs/")
+    expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
+    assert not watch.errors, watch.errors
+    context.close()
