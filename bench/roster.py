@@ -271,7 +271,7 @@ def keystore_table(figures: list[KeystoreFigures]) -> str:
     """The README's keystore table: a row for each roster size."""
     lines = [
         "| members | shards | a visitor's page fetches | a sign-in fetches | written in "
-        "| signing in, against a bare PBKDF2 | of which the shard's fetch |",
+        "| signing in, against a bare PBKDF2 | the shard's fetch, while PBKDF2 runs |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for figure in figures:

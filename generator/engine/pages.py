@@ -40,8 +40,13 @@ from generator.publish.browsercode import BrowserCode
 
 #: A page's content as Material writes it: what is around it is the theme's.
 _ARTICLE = re.compile(r"<article\b.*?</article>", re.DOTALL)
-#: A link's address, quoted or not (a minifier drops the quotes).
-_HREF = re.compile(r"""\bhref=(?:"([^"#]+)"|'([^'#]+)'|([^\s>"'#]+)(?=[\s>]))""")
+#: A link's address to another site (or mailto:), quoted or not (a minifier drops the
+#: quotes): the only addresses the leak check tells apart. The navigation's links to
+#: the site's own pages, hundreds on every page of a large site, are not read.
+_ABSOLUTE = r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|mailto:)"
+_HREF = re.compile(
+    rf"""href=(?:"({_ABSOLUTE}[^"#]+)"|'({_ABSOLUTE}[^'#]+)'|({_ABSOLUTE}[^\s>"'#]+)(?=[\s>]))"""
+)
 #: Material's bundle, as the theme writes it (a minifier may drop the quotes).
 _BUNDLE = re.compile(
     r"""<script\b[^>]*\bsrc=["']?[^"'\s>]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js"""

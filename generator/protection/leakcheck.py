@@ -51,7 +51,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z0-9]+)*")
 _TAGS = re.compile(r"<[^>]+>")
 #: Attributes that carry text or an address of their own: a link's target and title,
 #: an abbreviation's expansion, an image's source and description.
-_ATTRIBUTES = re.compile(r'\b(href|src|title|alt)="([^"]+)"')
+# No `\b` in front: it would cost a try at every character of a page (four times as slow).
+_ATTRIBUTES = re.compile(r'(href|src|title|alt)="([^"]+)"')
 #: A link to a heading (a table of contents, "see below"): its text is a heading's.
 _FRAGMENT_LINK = re.compile(r'<a\b[^>]*\bhref="[^"]*#[^"]*"[^>]*>(.*?)</a>', re.DOTALL)
 _ADDRESS = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s<>()\[\]\"'`]+|(?<=\]\()[^\s()]+(?=\))")
