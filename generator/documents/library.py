@@ -363,9 +363,10 @@ def _input(slug: str, field: Field) -> str:
     ident = html.escape(f"mk-{slug}-{field.name}")
     label = f'<label for="{ident}">{html.escape(field.label)}</label>'
     common = f'id="{ident}" name="{html.escape(field.name)}"'
-    example = html.escape(field.example)
+    # The example reads as a hint, not as a value already typed: "e.g. 6.5", in italics.
+    hint = f' placeholder="e.g. {html.escape(field.example)}"' if field.example else ""
     if field.type == "paragraph":
-        control = f'<textarea {common} rows="3" placeholder="{example}"></textarea>'
+        control = f'<textarea {common} rows="3"{hint}></textarea>'
     elif field.type == "choice":
         options = "".join(
             f'<option value="{html.escape(c)}">{html.escape(c)}</option>' for c in field.choices
@@ -374,7 +375,7 @@ def _input(slug: str, field: Field) -> str:
     else:
         kind = {"date": "date", "number": "number", "email": "email"}.get(field.type, "text")
         step = ' step="any"' if kind == "number" else ""
-        control = f'<input {common} type="{kind}"{step} placeholder="{example}">'
+        control = f'<input {common} type="{kind}"{step}{hint}>'
     return f'<div class="mk-doc__field">{label}{control}</div>'
 
 

@@ -586,3 +586,15 @@ def test_unreadable_spreadsheet_spec(tmp_path: Path, change: tuple[str, str], me
     with pytest.raises(MemberkitError) as caught:
         load_one(tmp_path, SHEET.replace(*change))
     assert message in str(caught.value) and "templates/note.md" in str(caught.value)
+
+
+def test_a_fields_example_is_a_hint_not_a_value(library: DocumentLibrary) -> None:
+    widget = library.widget("daily-status-report", "../../")
+    assert 'placeholder="e.g. 6.5"' in widget  # "Hours worked today"
+    assert 'placeholder="e.g. Maria Santos"' in widget
+    # Every example of every template reads as one; no field holds one as its value.
+    for slug in library.by_slug:
+        shown = library.widget(slug, "../../")
+        hints = re.findall(r'placeholder="([^"]*)"', shown)
+        assert hints and all(h.startswith("e.g. ") for h in hints), slug
+        assert not re.search(r"<input[^>]*\bvalue=", shown), slug

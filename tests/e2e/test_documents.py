@@ -82,6 +82,15 @@ def test_fill_copy_and_download_a_template(
     expect(preview).to_contain_text("[Your name]")
     # Reached by instant navigation (a full load would have lost the mark), and it works.
     assert tab.evaluate("window.mkSamePage === true")
+    # An example reads as a hint: "e.g. …", in italics, lighter than a typed value.
+    hours = tab.get_by_label("Hours worked today", exact=True)
+    expect(hours).to_have_attribute("placeholder", "e.g. 6.5")
+    hint = hours.evaluate(
+        "input => { const s = getComputedStyle(input, '::placeholder');"
+        " return [s.fontStyle, s.color, getComputedStyle(input).color]; }"
+    )
+    assert hint[0] == "italic" and hint[1] != hint[2], hint
+    screenshot(tab, "template-empty")
 
     fill_daily_report(tab, served_site)
     expect(preview).to_contain_text(NAME)
