@@ -344,3 +344,30 @@ def test_libreoffice_opens_the_filled_files(
             pages = ["-f", "1", "-l", "1", "-singlefile"]
             command = ["pdftoppm", "-png", "-r", "60", *pages, str(pdf), str(picture)]
             subprocess.run(command, check=True, timeout=60)
+
+
+def test_back_to_top_waits_while_a_form_is_filled_in_on_a_phone(
+    member_page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    """Material's "Back to top" shows as the page scrolls up: over a template's form on a
+    phone it would cover the labels being read. It waits while a field has the focus."""
+    tab, _ = member_page
+    tab.set_viewport_size({"width": 390, "height": 844})
+    tab.goto(served_site + "templates/daily-status-report/")
+    top = tab.locator(".md-top")
+
+    def scroll_up_from(field: str) -> None:
+        tab.get_by_label(field, exact=True).scroll_into_view_if_needed()
+        tab.mouse.wheel(0, 600)
+        tab.wait_for_timeout(300)
+        tab.mouse.wheel(0, -250)  # scrolling up: Material shows the button
+
+    tab.get_by_label("What you finished today").focus()
+    scroll_up_from("What you finished today")
+    tab.wait_for_timeout(500)
+    expect(top).to_be_hidden()
+    screenshot(tab, "template-phone-filling")
+    # Out of the form, the button comes back as Material shows it.
+    tab.evaluate("document.activeElement.blur()")
+    scroll_up_from("What you finished today")
+    expect(top).to_be_visible()
