@@ -226,7 +226,7 @@ class Pages:
         head += (
             f'<meta name="mk1-keystore" content="{root}{envelopes.KEYSTORE_PATH}">'
             f"<script>{self.code.mark}</script>"
-            f'<script type="module" src="{root}{ASSETS_URL}/{self.code.main}"></script>'
+            f'<script type="module" async src="{root}{ASSETS_URL}/{self.code.main}"></script>'
         )
         if self.preview is not None:
             head += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'

@@ -9,6 +9,9 @@ text.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from playwright.sync_api import Page, expect
 
 from ..conftest import MEMBER
@@ -75,3 +78,46 @@ def test_a_templates_form_works_after_signing_in_on_it(
     name.fill("Rosa Lima")
     expect(tab.locator(".mk-doc__preview")).to_contain_text("Rosa Lima")
     assert tab.evaluate("window.mkSamePage === true"), "the page was loaded again"
+
+
+# When the members' text first stands in the page, and when the theme's bundle arrived.
+SHOWN_BEFORE_THEME = """(() => {
+  const observer = new MutationObserver(() => {
+    if (!document.getElementById("estimating-time")) return;
+    observer.disconnect();
+    window.mkShown = { at: performance.now(), theme: Boolean(window.document$) };
+  });
+  observer.observe(document, { childList: true, subtree: true });
+})();"""
+
+
+def test_a_members_page_opens_while_the_theme_still_loads(
+    member_page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    """On a load, the member's text does not wait for the rest of the page: with the
+    theme's script slow to arrive, the text is there before it, and the theme then
+    mounts the page with it as it mounts any page."""
+    tab, _ = member_page
+    tab.add_init_script(SHOWN_BEFORE_THEME)
+
+    def late(route: Any) -> None:
+        time.sleep(1.0)
+        route.continue_()
+
+    tab.route("**/assets/javascripts/bundle.*.min.js", late)
+    tab.goto(served_site + "guides/task-briefs/")
+    expect(tab.get_by_role("heading", name=PROTECTED)).to_be_visible()
+    shown = tab.evaluate("window.mkShown")
+    bundle = tab.evaluate(
+        "performance.getEntriesByType('resource').find(e => /bundle\\.[^/]*\\.min\\.js$/"
+        ".test(e.name)).responseEnd"
+    )
+    assert not shown["theme"], "the members' text waited for the theme's script"
+    assert shown["at"] < bundle, (shown, bundle)
+    # Mounted by the theme all the same: its copy buttons, the contents with the text.
+    blocks = tab.locator(".mk1-opened pre > code").count()
+    assert blocks > 0
+    expect(tab.locator(".mk1-opened .md-code__button")).to_have_count(blocks)
+    toc = tab.locator('.md-sidebar--secondary [data-md-component="toc"]')
+    expect(toc).to_contain_text(PROTECTED)
+    expect(tab.locator(".mk1-account")).to_contain_text(MEMBER.name)

@@ -88,7 +88,9 @@ def test_every_page_loads_the_joined_code_that_the_site_holds(bundled_site: Path
     for page in (bundled_site / "index.html", bundled_site / "guides/task-briefs/index.html"):
         html = page.read_text()
         head, body = html.split("</head>", 1)
-        main = re.findall(r'<script type="module" src="(?:\.\./)*(assets/memberkit/[^"]+)"', head)
+        main = re.findall(
+            r'<script type="module" async src="(?:\.\./)*(assets/memberkit/[^"]+)"', head
+        )
         assert len(main) == 1 and re.fullmatch(r"assets/memberkit/main\.[0-9a-f]{10}\.js", main[0])
         assert f"<script>{mark}</script>" in head  # nothing to fetch before the first paint
         # The classic script right before the theme's bundle, in the body: not blocking.

@@ -1,7 +1,8 @@
 /* memberkit: a classic script, run right before Material's bundle (at the end of the
  * page: the page is painted meanwhile; mark.js, inline in <head>, marks it first).
  *
- * The browser modules (main.js and what it imports) run once the page is parsed,
+ * The browser modules (main.js and what it imports, loaded `async`) open the members'
+ * text they can as soon as they run, and answer what follows once the page is parsed,
  * after Material's bundle has started. Two things must be in place before that:
  *
  * - Material asks for search/search_index.json, and on instant navigation for the

@@ -1,8 +1,9 @@
 /* memberkit: the browser side of a members-only site. Native modules, no dependencies.
  *
  * Members-only pages, sign-in, downloads and search (MK1: PROTOCOL.md); document
- * templates. boot.js, a classic script in <head>, holds Material's requests and the
- * page's load event until this module answers them (see there).
+ * templates. Loaded `async`: it may start while the page is still parsed. boot.js, a
+ * classic script before Material's bundle, holds Material's requests and the page's
+ * load event until this module answers them (see there).
  */
 
 import { showAudience } from "./audience.js";
@@ -11,15 +12,13 @@ import { onDownloadClick } from "./downloads.js";
 import { saveBlob } from "./files.js";
 import * as mk1 from "./mk1.js";
 import { landOnAnchor, nameMaterialControls, nameNavigation } from "./material.js";
-import { openPage, openSignedIn, openedPage, showClosed } from "./pages.js";
+import { openEarly, openPage, openSignedIn, openedPage, showClosed } from "./pages.js";
 import { isSearchIndex, renewSearch, searchIndex } from "./search.js";
 import { loadSession, signIn, signOut } from "./session.js";
 import {
   focusSignIn, loginFromLink, showAccount, signInPage, whenSignedIn,
 } from "./signin.js";
-import { boot } from "./site.js";
-
-boot.answer((url) => (isSearchIndex(url) ? searchIndex(url) : openedPage(url)));
+import { boot, parsed } from "./site.js";
 
 /**
  * Signed in with a form on the page: no second load. The members' parts are opened
@@ -67,6 +66,12 @@ window.memberkit = Object.assign(window.memberkit || {}, {
 });
 
 async function start() {
+  // Loaded while the page is still parsed: the member's text first (with the session
+  // read from IndexedDB meanwhile), then the rest once the page is there. A login
+  // link signs in first: opening with an earlier session would only race it.
+  const early = location.hash.startsWith("#login=") ? 0 : openEarly();
+  await parsed;
+  boot().answer((url) => (isSearchIndex(url) ? searchIndex(url) : openedPage(url)));
   nameMaterialControls();
   loadSession().then(showAudience);
   let leaving = false;
@@ -74,9 +79,9 @@ async function start() {
     // Signed in from a link: this page opens signed in, or the sign-in page moves on
     // (showing anything here first would only race that load).
     leaving = await loginFromLink();
-    if (!leaving) await openPage();
+    if (!leaving) await openPage(await early);
   } finally {
-    boot.release();
+    boot().release();
   }
   if (leaving) return;
   if (window.document$ && typeof window.document$.subscribe === "function") {

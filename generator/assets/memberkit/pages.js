@@ -1,8 +1,9 @@
 /* Opening members' parts of pages, so that Material mounts them like any content.
  *
- * - On a page load, the part is opened in place before Material sees the document
- *   (boot.js holds DOMContentLoaded until `openPage` is done); the scripts it holds
- *   are run as the parser would have run them.
+ * - On a page load, the part is opened in place before Material sees the document:
+ *   while the page is still parsed if the modules are there first (`openEarly`), else
+ *   once it is (boot.js holds DOMContentLoaded until `openPage` is done); the scripts
+ *   it holds are run as the parser would have run them.
  * - On instant navigation, Material fetches the next page with XMLHttpRequest:
  *   `openedPage` answers with that page already opened, and Material injects it,
  *   runs its scripts and mounts its components itself.
@@ -99,9 +100,24 @@ async function runScripts(part) {
   }
 }
 
-/** Open the page's sealed parts in place and run their scripts. */
+/** Open the page's sealed parts in place and run their scripts; how many opened. */
 async function openInPlace(session) {
-  for (const part of await openParts(document, pagePath(), session)) await runScripts(part);
+  const opened = await openParts(document, pagePath(), session);
+  for (const part of opened) await runScripts(part);
+  return opened.length;
+}
+
+/**
+ * The page still being parsed (the modules load while the theme's bundle does): open
+ * the members' parts the parser has passed, so that the member's text is there when
+ * the rest of the page arrives, and the theme first sees the page with it. Their
+ * scripts run where the parser has got to, as the parser would have run them.
+ * How many parts opened; `openPage` does the rest once the page is parsed.
+ */
+export async function openEarly() {
+  if (!document.querySelector(SEALED)) return 0;
+  const session = await loadSession().catch(() => null);
+  return session ? openInPlace(session).catch(() => 0) : 0;
 }
 
 /**
@@ -126,14 +142,15 @@ async function reloadedFresh() {
   return true;
 }
 
-/** The page as loaded: open its members' parts before Material mounts it. */
-export async function openPage() {
-  if (!document.querySelector(SEALED)) return;
-  const session = await loadSession();
-  if (!session) return;
-  await openInPlace(session);
+/**
+ * The page as loaded, parsed to its end: open its members' parts before Material
+ * mounts it (those `openEarly` opened, `early` of them, are in place already).
+ */
+export async function openPage(early = 0) {
+  const session = document.querySelector(SEALED) ? await loadSession() : null;
+  const opened = early + (session ? await openInPlace(session) : 0);
   if (await reloadedFresh()) return;
-  if (location.hash) {
+  if (opened && location.hash) {
     const target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
     if (target) target.scrollIntoView();
   }

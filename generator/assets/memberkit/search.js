@@ -50,14 +50,14 @@ export function searchIndex(url) {
  * gets the index with the member's entries, as Material itself sets it up.
  */
 export async function renewSearch() {
-  if (!boot.searchWorkers.length) return;
+  if (!boot().searchWorkers.length) return;
   const config = materialConfig();
   merged = null;
   const url = new URL("search/search_index.json", siteRoot());
   const index = await mergedIndex(url.href);
   const suggest = (config.features || []).includes("search.suggest");
   const data = { config: index.config, docs: index.docs, options: { suggest } };
-  for (const worker of boot.searchWorkers) worker.postMessage({ type: SETUP, data });
+  for (const worker of boot().searchWorkers) worker.postMessage({ type: SETUP, data });
 }
 
 export const isSearchIndex = (url) => /(^|\/)search\/search_index\.json$/.test(url.pathname);

@@ -22,8 +22,20 @@ export function keystoreURL() {
   return meta ? new URL(meta.content, location.href) : null;
 }
 
-/** boot.js, loaded before Material: it holds requests and the load event for us. */
-export const boot = window.mk1boot || { answer() {}, release() {}, searchWorkers: [] };
+const NO_BOOT = { answer() {}, release() {}, searchWorkers: [] };
+
+/**
+ * boot.js, loaded before Material: it holds requests and the load event for us. It
+ * runs where the page ends, so it is there once the page is parsed (`parsed`), not
+ * necessarily when our modules start.
+ */
+export const boot = () => window.mk1boot || NO_BOOT;
+
+/** The page parsed to its end (as DOMContentLoaded, which boot.js may hold back). */
+export const parsed = new Promise((resolve) => {
+  if (document.readyState !== "loading") resolve();
+  else document.addEventListener("readystatechange", resolve, { once: true });
+});
 
 /** Material's settings for the page (its features, the search's), or nothing. */
 export function materialConfig() {
