@@ -98,6 +98,7 @@ class Runner:
             [str(tools), str(Path(sys.executable).parent), os.environ["PATH"]]
         )
         self.count = 0
+        self.artifact: Path | None = None  # the site the upload set aside
         #: What happens elsewhere right before a step of this name (once).
         self.before: dict[str, Callable[[], Any]] = {}
 
@@ -235,12 +236,14 @@ class Runner:
         if action == "actions/setup-python":
             return True, "played: the tests' Python"
         if action == "actions/upload-pages-artifact":
-            shutil.copytree(workspace / given["path"], temp.parent / "artifact")
+            self.artifact = temp.parent / "artifact"
+            shutil.copytree(workspace / given["path"], self.artifact)
             return True, "played: artifact copied aside"
         if action == "actions/deploy-pages":
-            built = self.folder / f"run{self.count}-build" / "artifact"
+            assert self.artifact is not None, "deploy-pages before upload-pages-artifact"
             shutil.rmtree(self.live, ignore_errors=True)
-            shutil.copytree(built, self.live)
+            shutil.copytree(self.artifact, self.live)
+            self.artifact = None
             recorded = json.loads(self.deployments.read_text())
             recorded.append({"sha": context["github"]["sha"], "state": "success"})
             self.deployments.write_text(json.dumps(recorded))
