@@ -9,7 +9,7 @@ from generator.content import join
 from generator.publish import seo
 
 
-class _Price(c.BaseConfigOption[str | None]):
+class _Price(base.BaseConfigOption[str | None]):
     """A price as visitors read it (`"$19 a month"`); errors say how to write one."""
 
     def run_validation(self, value: object) -> str | None:
@@ -17,7 +17,7 @@ class _Price(c.BaseConfigOption[str | None]):
             return None
         problem = join.price_problem(value)
         if problem:
-            raise c.ValidationError(problem)
+            raise base.ValidationError(problem)
         assert isinstance(value, str)
         return value.strip()
 

@@ -163,23 +163,32 @@ def test_every_way_to_join_is_readable_in_both_schemes(
     screenshot(tab, f"sign-in-join-{scheme}")
 
 
+#: WCAG's relative luminance of a computed colour, and the contrast of two colours.
+LUMINANCE = """
+    const lum = (c) => c.match(/[\\d.]+/g).slice(0, 3).map((v) => v / 255)
+        .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const ratio = (x, y) => {
+        const [a, b] = [lum(x), lum(y)];
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    };
+    const behind = (e) => {
+        let back = e;
+        while (back && getComputedStyle(back).backgroundColor.endsWith(", 0)")) {
+            back = back.parentElement;
+        }
+        return getComputedStyle(back || document.body).backgroundColor;
+    };
+"""
+
+
 def surface_contrast(element: Any) -> float:
     """WCAG contrast of an element's own background colour on what is behind it."""
     return float(
         element.evaluate(
-            """e => {
-                const lum = (c) => c.match(/[\\d.]+/g).slice(0, 3).map((v) => v / 255)
-                    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
-                    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
-                const opaque = (c) => !c.endsWith(", 0)") && c !== "transparent";
-                let back = e.parentElement;
-                while (back && !opaque(getComputedStyle(back).backgroundColor)) {
-                    back = back.parentElement;
-                }
-                const [a, b] = [lum(getComputedStyle(e).backgroundColor),
-                    lum(getComputedStyle(back || document.body).backgroundColor)];
-                return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-            }"""
+            "e => {"
+            + LUMINANCE
+            + "return ratio(getComputedStyle(e).backgroundColor, behind(e.parentElement)); }"
         )
     )
 
@@ -188,19 +197,7 @@ def contrast(element: Any) -> float:
     """WCAG contrast of an element's text on its own (opaque) background colour."""
     return float(
         element.evaluate(
-            """e => {
-                const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
-                const lum = (c) => rgb(c).map((v) => v / 255)
-                    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
-                    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
-                let back = e;
-                while (back && getComputedStyle(back).backgroundColor.endsWith(", 0)")) {
-                    back = back.parentElement;
-                }
-                const [a, b] = [lum(getComputedStyle(e).color),
-                    lum(getComputedStyle(back || document.body).backgroundColor)];
-                return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-            }"""
+            "e => {" + LUMINANCE + "return ratio(getComputedStyle(e).color, behind(e)); }"
         )
     )
 

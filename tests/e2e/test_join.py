@@ -104,7 +104,9 @@ def test_the_join_pages_offer_is_in_the_brands_colours_and_no_smaller_than_the_t
     expect(title).to_have_text(f"{PRICE}, cancel at any time")
     size = "e => parseFloat(getComputedStyle(e).fontSize)"
     text = tab.locator("article > p").first.evaluate(size)
-    assert title.evaluate(size) > text and offer.locator("p:not([class])").first.evaluate(size) == text
+    assert (
+        title.evaluate(size) > text and offer.locator("p:not([class])").first.evaluate(size) == text
+    )
     primary = tab.evaluate(
         """() => { const probe = document.createElement("i");
             probe.style.color = "var(--md-primary-fg-color)"; document.body.append(probe);
