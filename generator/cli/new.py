@@ -55,7 +55,6 @@ def new(folder: Path, example: bool) -> None:
     ):
         click.echo(f"  {command}\n      {what}")
     click.echo(
-        "\nBefore you publish, set site_url, site_name and checkout_url in mkdocs.yml, and "
-        "your price in join_text and docs/join.md: once site_url is your address, the "
-        "build warns about each placeholder left."
+        "\nBefore you publish, set site_url, site_name, price and checkout_url in mkdocs.yml: "
+        "once site_url is your address, the build warns about each placeholder left."
     )

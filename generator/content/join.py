@@ -4,7 +4,8 @@ Join links lead to the join page, where the price and what members get are shown
 the join page's own join button leads to the checkout. Where a visitor meets a sealed
 part, and on the sign-in page, a small public box says what joining costs, offers the
 join button and says where to ask for a new password. It is plain HTML in the page,
-there without JavaScript and readable by crawlers. No MkDocs import.
+there without JavaScript and readable by crawlers. The price is one setting: the box
+shows it, and `memberkit:price` in a page stands for it. No MkDocs import.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ BOX_MARK = "<div data-mk1-join></div>"
 #: The class of the join box (as minifiers leave it: a single word).
 BOX_CLASS = "mk1-join"
 BUTTON = "Join now"
+#: Write `memberkit:price` anywhere in a page or snippet (a heading, a button's text):
+#: the `price` setting takes its place.
+PRICE_MARK = "memberkit:price"
+#: A price is a short line: the join box and a button show it whole.
+PRICE_LENGTH = 60
+_PRICE_EXAMPLE = 'price: "$19 a month"'
 
 _PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
 _PLACEHOLDER_SUFFIXES = (".example", ".test", ".invalid", ".localhost")
@@ -98,16 +105,59 @@ def text_placeholder_problems(
     ]
 
 
+def price_problem(value: object) -> str | None:
+    """Why `value` cannot be the `price` setting, in words the owner can act on."""
+    where = "mkdocs.yml: plugins.memberkit.price"
+    if isinstance(value, bool) or not isinstance(value, str):
+        kind = "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
+        return (
+            f"{where} is {value!r}, {kind}: write the price as visitors read it, in quotes, "
+            f"e.g. {_PRICE_EXAMPLE}"
+        )
+    if not value.strip():
+        return f"{where} is empty: write your price, e.g. {_PRICE_EXAMPLE}, or leave it out"
+    if "\n" in value.strip() or len(value.strip()) > PRICE_LENGTH:
+        return (
+            f"{where} must be one short line (at most {PRICE_LENGTH} characters), "
+            f"e.g. {_PRICE_EXAMPLE}: what members get goes into join_text"
+        )
+    return None
+
+
+def price_mark_problems(where: str, text: str, price: str | None) -> list[tuple[str, str]]:
+    """A warning when `text` (the page `where`) shows the price and none is set."""
+    if price is not None or PRICE_MARK not in text:
+        return []
+    return [
+        (
+            "warning",
+            f"{where} shows {PRICE_MARK}, but mkdocs.yml sets no price: add it under "
+            f"plugins.memberkit, e.g. {_PRICE_EXAMPLE}",
+        )
+    ]
+
+
+def fill_price(html_text: str, price: str | None) -> str:
+    """`memberkit:price` in HTML replaced with the price (left as it is without one)."""
+    if price is None or PRICE_MARK not in html_text:
+        return html_text
+    return html_text.replace(PRICE_MARK, html.escape(price))
+
+
 def _level(site_url: str | None) -> Literal["warning", "info"]:
     return "warning" if is_published(site_url) else "info"
 
 
-def join_box(text: str, join_href: str, help_href: str) -> str:
-    """The public box beside a sealed part and on the sign-in page."""
+def join_box(text: str, join_href: str, help_href: str, price: str | None = None) -> str:
+    """The public box beside a sealed part and on the sign-in page: the price (when
+    there is one) first, then what members get, the join button and where to ask for
+    a new password."""
+    shown = f'<p class="mk1-join__price">{html.escape(price)}</p>' if price else ""
     return (
         # Not in the site search: it would answer every search for "join" or "password".
         '<aside class="mk1-join" aria-label="Membership" data-search-exclude>'
-        f'<p class="mk1-join__text">{html.escape(text)}</p>'
+        + shown
+        + f'<p class="mk1-join__text">{fill_price(html.escape(text), price)}</p>'
         f'<p class="mk1-join__action"><a class="md-button md-button--primary" '
         f'href="{html.escape(join_href)}">{BUTTON}</a></p>'
         f'<p class="mk1-join__help">Forgot your password? <a href="{html.escape(help_href)}">'

@@ -9,6 +9,19 @@ from generator.content import join
 from generator.publish import seo
 
 
+class _Price(base.BaseConfigOption[str | None]):
+    """A price as visitors read it (`"$19 a month"`); errors say how to write one."""
+
+    def run_validation(self, value: object) -> str | None:
+        if value is None:
+            return None
+        problem = join.price_problem(value)
+        if problem:
+            raise base.ValidationError(problem)
+        assert isinstance(value, str)
+        return value.strip()
+
+
 class MemberkitConfig(base.Config):
     enabled = c.Type(bool, default=True)
     """Turn the plugin off to build the plain, unprotected site."""
@@ -27,9 +40,15 @@ class MemberkitConfig(base.Config):
     """Your checkout link (Stripe, Gumroad, Lemon Squeezy...): where the join page's
     button goes. The build warns while it is the placeholder and `site_url` is real."""
 
+    price = _Price()
+    """What membership costs, as visitors read it, e.g. `"$19 a month"`: shown large in
+    the join box, and wherever a page or snippet says `memberkit:price`. Unset: no price
+    is shown."""
+
     join_text = c.Type(str, default=join.DEFAULT_JOIN_TEXT)
     """The line above the join button where a visitor meets members' content and on the
-    sign-in page, e.g. "Join for $19/month: every guide and template." Plain text."""
+    sign-in page, under the price: what members get, e.g. "Every guide and template."
+    Plain text."""
 
     help_contact = c.Type(str, default="")
     """Where "Forgot your password?" points: `mailto:you@example.com`, a URL or a page of

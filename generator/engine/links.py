@@ -21,7 +21,9 @@ class Links:
         self.settings = settings
 
     def fill(self, html_text: str, page: Page, files: Files) -> str:
-        """Replace `memberkit:join`, `memberkit:checkout` and the join box's mark."""
+        """Replace `memberkit:join`, `memberkit:checkout`, `memberkit:price` and the join
+        box's mark."""
+        html_text = join.fill_price(html_text, self.settings.price)
         if join.JOIN_LINK in html_text:
             url = html.escape(self.join_url(page, files))
             html_text = html_text.replace(join.JOIN_LINK, f'href="{url}"')
@@ -49,7 +51,9 @@ class Links:
             if contact
             else self.link(self.settings.join_url, "join_url", page, files)
         )
-        return join.join_box(self.settings.join_text, self.join_url(page, files), help_url)
+        return join.join_box(
+            self.settings.join_text, self.join_url(page, files), help_url, self.settings.price
+        )
 
     def link(self, target: str, setting: str, page: Page, files: Files) -> str:
         """A setting's address as a link from `page`: a URL as it is, a page of docs/

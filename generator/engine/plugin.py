@@ -145,6 +145,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             ("mkdocs.yml: site_name", config.site_name),
             ("mkdocs.yml: copyright", config.copyright or ""),
             ("mkdocs.yml: plugins.memberkit.join_text", self.config.join_text),
+            ("mkdocs.yml: plugins.memberkit.price", self.config.price or ""),
         ):
             _note(join.text_placeholder_problems(where, text, site_url))
 
@@ -201,6 +202,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             return None
         where = _display_path(page, config)
         _note(join.text_placeholder_problems(where, html_text, config.site_url))
+        _note(join.price_mark_problems(where, html_text, self.config.price))
         return self.pages.content(html_text, page, config, files)
 
     on_page_content = CombinedEvent(_mask_page, _seal_page)

@@ -12,7 +12,8 @@ from generator.content import join
 from ..conftest import run_memberkit
 from ..publish.test_found import set_plugin_option
 
-JOIN_TEXT = "Join for $19 a month: all six guides in full and twelve ready-made documents."
+JOIN_TEXT = "All six guides in full and twelve ready-made documents. Cancel at any time."
+PRICE = "$19 a month"
 
 
 def join_box(page: Path) -> str:
@@ -38,6 +39,46 @@ def test_join_box_is_escaped_plain_html() -> None:
     assert "Join for &lt;b&gt;$19&lt;/b&gt; &amp; &quot;more&quot;" in box
     assert hrefs(box) == ["../join/?a=1&amp;b=2", "mailto:x@y.example"]
     assert ">Join now</a>" in box and "Forgot your password?" in box
+
+
+def test_the_join_box_shows_the_price_first_and_only_when_there_is_one() -> None:
+    box = join.join_box("Every guide. memberkit:price, no more.", "j", "h", "€9 <a> week")
+    assert box.index('<p class="mk1-join__price">€9 &lt;a&gt; week</p>') < box.index("Every guide")
+    assert "Every guide. €9 &lt;a&gt; week, no more." in box
+    assert "mk1-join__price" not in join.join_box("Every guide.", "j", "h")
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (19, "is 19, a number: write the price as visitors read it, in quotes"),
+        (["$19"], "is ['$19'], a list: write the price"),
+        ("  ", "is empty: write your price"),
+        ("$19 a month\nor $190 a year", "must be one short line"),
+        ("$" + "9" * 60, "must be one short line (at most 60 characters)"),
+    ],
+)
+def test_a_price_that_is_no_short_line_of_text_is_refused(value: object, said: str) -> None:
+    problem = join.price_problem(value) or ""
+    assert problem.startswith("mkdocs.yml: plugins.memberkit.price ") and said in problem
+    assert 'e.g. price: "$19 a month"' in problem
+
+
+def test_pages_show_the_price_where_they_say_so() -> None:
+    html = '<p title="memberkit:price">Join for memberkit:price</p>'
+    assert join.fill_price(html, '"$5"') == '<p title="&quot;$5&quot;">Join for &quot;$5&quot;</p>'
+    assert join.fill_price(html, None) == html
+    assert join.price_problem("$19 a month") is None
+    # Said without a price set: a warning that names the page and the setting.
+    assert join.price_mark_problems("docs/join.md", html, None) == [
+        (
+            "warning",
+            "docs/join.md shows memberkit:price, but mkdocs.yml sets no price: add it under "
+            'plugins.memberkit, e.g. price: "$19 a month"',
+        )
+    ]
+    assert join.price_mark_problems("docs/join.md", html, "$5") == []
+    assert join.price_mark_problems("docs/join.md", "<p>Join</p>", None) == []
 
 
 @pytest.mark.parametrize(
@@ -97,7 +138,7 @@ def test_members_parts_come_with_a_public_join_box(bundled_site: Path) -> None:
     box = join_box(page)
     # Right after the sealed part, outside it: the browser replaces only the sealed part.
     assert re.search(r"</noscript></div>\s*<aside class=\"mk1-join\"", text)
-    assert JOIN_TEXT in box
+    assert JOIN_TEXT in box and f'<p class="mk1-join__price">{PRICE}</p>' in box
     assert hrefs(box) == ["../../join/", "../../join/#forgot-your-password"]
     template = join_box(bundled_site / "templates/weekly-report/index.html")
     assert hrefs(template) == ["../../join/", "../../join/#forgot-your-password"]
@@ -117,6 +158,13 @@ def test_the_join_page_sells_and_its_button_goes_to_the_checkout(bundled_site: P
     page = (bundled_site / "join/index.html").read_text(encoding="utf-8")
     article = page[page.index("<article") : page.index("</article>")]
     assert "$19 a month" in article and "What members get" in article
+    # The price in the offer's title and on its button, from the one setting.
+    assert f'<p class="admonition-title">{PRICE}, cancel at any time</p>' in article
+    assert f">Join for {PRICE}</a>" in article
+    home = (bundled_site / "index.html").read_text(encoding="utf-8")
+    assert f'class="mk-hero__offer mk1-for-visitors"><strong>{PRICE}</strong>' in home
+    for page in bundled_site.rglob("*.html"):
+        assert join.PRICE_MARK not in page.read_text(encoding="utf-8"), page
     assert 'id="forgot-your-password"' in article
     buttons = re.findall(r'<a class="md-button md-button--primary" href="([^"]*)"', article)
     assert buttons and set(buttons) == {join.CHECKOUT_PLACEHOLDER}
@@ -180,3 +228,43 @@ def test_a_help_contact_that_is_no_page_is_an_error(project: Path) -> None:
     assert "plugins.memberkit.help_contact is 'contact.md', which is neither a URL" in (
         result.stderr
     )
+
+
+def test_without_a_price_none_is_shown_and_a_page_asking_for_one_says_where(
+    project: Path,
+) -> None:
+    config = project / "mkdocs.yml"
+    config.write_text(re.sub(r"(?m)^      price: .*\n", "", config.read_text()))
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 1
+    assert (
+        "warning: memberkit: docs/join.md shows memberkit:price, but mkdocs.yml sets no price: "
+        'add it under plugins.memberkit, e.g. price: "$19 a month"'
+    ) in result.stderr
+    for page in ("docs/index.md", "docs/join.md", "snippets/join-cta.md"):
+        path = project / page
+        path.write_text(path.read_text(encoding="utf-8").replace(join.PRICE_MARK, "$7"))
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    box = join_box(project / "site/guides/task-briefs/index.html")
+    assert "mk1-join__price" not in box and JOIN_TEXT in box
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("price: 19", "is 19, a number: write the price as visitors read it, in quotes"),
+        ('price: ""', "is empty"),
+    ],
+)
+def test_a_malformed_price_stops_the_build_naming_the_setting(
+    project: Path, setting: str, said: str
+) -> None:
+    config = project / "mkdocs.yml"
+    text, found = re.subn(r"(?m)^      price: .*$", f"      {setting}", config.read_text())
+    assert found == 1
+    config.write_text(text)
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 1
+    assert f"mkdocs.yml: plugins.memberkit.price {said}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -135,23 +135,69 @@ def test_dark_scheme_keeps_buttons_and_filled_blanks_readable(
         assert contrast(element) >= 4.5, element
 
 
+def test_every_way_to_join_is_readable_in_both_schemes(
+    schemed_page: tuple[Page, PageWatch], served_site: str, scheme: str
+) -> None:
+    """The join buttons and links a visitor meets: their text on their own colour, and a
+    button's colour on the page's, where the dark scheme's navy button on its near-black
+    page was hard to find."""
+    tab, _ = schemed_page
+    for url, name, on_the_page in (
+        ("", "Join the membership", False),  # the hero's, on its own navy
+        ("", "Join the membership", True),  # the offer at the foot
+        ("join/", "Join for $19 a month", True),
+        ("guides/task-briefs/", "Join now", True),
+        ("guides/task-briefs/", "Ask for a new one", False),
+        ("login/", "Join now", True),
+    ):
+        tab.goto(served_site + url)
+        expect(tab.locator(".mk1-account")).to_be_visible()  # our modules have run
+        tab.evaluate(AT_REST)
+        ways = tab.get_by_role("link", name=name, exact=True)
+        link = ways.last if on_the_page else ways.first
+        link.scroll_into_view_if_needed()
+        where = f"{scheme}, /{url}: {name}"
+        assert contrast(link) >= 4.5, where
+        if on_the_page:
+            assert surface_contrast(link) >= 3, where
+    screenshot(tab, f"sign-in-join-{scheme}")
+
+
+#: WCAG's relative luminance of a computed colour, and the contrast of two colours.
+LUMINANCE = """
+    const lum = (c) => c.match(/[\\d.]+/g).slice(0, 3).map((v) => v / 255)
+        .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const ratio = (x, y) => {
+        const [a, b] = [lum(x), lum(y)];
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    };
+    const behind = (e) => {
+        let back = e;
+        while (back && getComputedStyle(back).backgroundColor.endsWith(", 0)")) {
+            back = back.parentElement;
+        }
+        return getComputedStyle(back || document.body).backgroundColor;
+    };
+"""
+
+
+def surface_contrast(element: Any) -> float:
+    """WCAG contrast of an element's own background colour on what is behind it."""
+    return float(
+        element.evaluate(
+            "e => {"
+            + LUMINANCE
+            + "return ratio(getComputedStyle(e).backgroundColor, behind(e.parentElement)); }"
+        )
+    )
+
+
 def contrast(element: Any) -> float:
     """WCAG contrast of an element's text on its own (opaque) background colour."""
     return float(
         element.evaluate(
-            """e => {
-                const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
-                const lum = (c) => rgb(c).map((v) => v / 255)
-                    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
-                    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
-                let back = e;
-                while (back && getComputedStyle(back).backgroundColor.endsWith(", 0)")) {
-                    back = back.parentElement;
-                }
-                const [a, b] = [lum(getComputedStyle(e).color),
-                    lum(getComputedStyle(back || document.body).backgroundColor)];
-                return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-            }"""
+            "e => {" + LUMINANCE + "return ratio(getComputedStyle(e).color, behind(e)); }"
         )
     )
 
@@ -284,6 +330,37 @@ def test_header_on_a_phone_keeps_the_title_and_folds_the_account(
     context.close()
 
 
+@pytest.mark.parametrize("name", ["", "The Freelance Bookkeeping Handbook"])
+def test_a_phone_shows_the_site_name_whole(browser: Browser, served_site: str, name: str) -> None:
+    """Material cut the name off ("Outsource Wi…") beside a visitor's "Sign in" and the
+    search: it wraps instead, the bundled one and a long one alike."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2)
+    tab = context.new_page()
+    tab.goto(served_site)
+    account = tab.locator(".mk1-account")
+    expect(account).to_be_visible()
+    shown = tab.locator(".md-header__topic").first.locator(".md-ellipsis")
+    if name:
+        shown.evaluate("(e, name) => { e.textContent = name; }", name)
+    expect(shown).to_have_text(name or "Outsource Without Regret")
+    tab.evaluate(AT_REST)
+    screenshot(tab, "header-phone" + ("-long-name" if name else ""))
+    assert shown.evaluate(
+        "e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight"
+    ), "the site's name is cut off"
+    # In the header, clear of the sign-in link and the search button, which stay usable.
+    box, header = shown.bounding_box(), tab.locator(".md-header").bounding_box()
+    search = tab.locator(".md-header__inner > label[for=__search]")
+    assert box is not None and header is not None
+    assert header["y"] <= box["y"] and box["y"] + box["height"] <= header["y"] + header["height"]
+    assert box["x"] + box["width"] <= account.bounding_box()["x"]  # type: ignore[index]
+    expect(account.get_by_role("link", name="Sign in")).to_be_visible()
+    expect(search).to_be_visible()
+    search.click()
+    expect(tab.get_by_role("textbox", name="Search")).to_be_focused()
+    context.close()
+
+
 def sign_in_hidden_name(tab: Page, site: str) -> None:
     """Sign in where the header shows no name (a phone): wait for the account button."""
     tab.goto(site + "login/")
@@ -310,7 +387,7 @@ def test_members_and_visitors_each_get_their_own_calls_to_action(
     hero = member.locator(".mk-hero")
     expect(hero.get_by_role("link", name="Open the guides")).to_be_visible()
     expect(hero.get_by_role("link", name="Join the membership")).to_be_hidden()
-    expect(member.get_by_text("Get the full guides and every reporting document")).to_be_hidden()
+    expect(member.get_by_text("Every guide and reporting document for $19 a month")).to_be_hidden()
     member.goto(served_site + "login/")
     expect(member.get_by_text(f"You are signed in as {MEMBER.name}.")).to_be_visible()
     expect(member.locator(".mk1-join")).to_be_hidden()

@@ -6,15 +6,18 @@ import re
 import time
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, Route, expect
 
 from generator.content.join import CHECKOUT_PLACEHOLDER
 
 from ..conftest import MEMBER
-from .conftest import PageWatch, screenshot
+from .conftest import PageWatch, screenshot, watched_tab
 
-JOIN_TEXT = "Join for $19 a month: all six guides in full and twelve ready-made documents."
+JOIN_TEXT = "All six guides in full and twelve ready-made documents. Cancel at any time."
+PRICE = "$19 a month"
 GUIDE = "guides/task-briefs/"
+SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 def test_the_locked_part_offers_sign_in_join_and_a_new_password(
@@ -26,10 +29,12 @@ def test_the_locked_part_offers_sign_in_join_and_a_new_password(
     box = tab.get_by_role("complementary", name="Membership")
     expect(box).to_be_visible()
     expect(box).to_contain_text(JOIN_TEXT)
-    # Below the sign-in form, not inside the part the browser replaces.
+    expect(box.locator(".mk1-join__price")).to_have_text(PRICE)
+    # Beside the sign-in form on a wide screen, not inside the part the browser replaces.
     form = tab.locator("form.mk1-signin").bounding_box()
-    below = box.bounding_box()
-    assert form is not None and below is not None and below["y"] >= form["y"] + form["height"]
+    beside = box.bounding_box()
+    assert form is not None and beside is not None
+    assert beside["x"] >= form["x"] + form["width"] and beside["y"] == form["y"]
     box.scroll_into_view_if_needed()
     screenshot(tab, "join-box")
     # The link followed right after a scroll, and the join page arriving later than
@@ -47,6 +52,69 @@ def test_the_locked_part_offers_sign_in_join_and_a_new_password(
     # The join page's own button goes to the checkout, not to the join page again.
     price = tab.get_by_role("link", name="Join for $19 a month")
     expect(price).to_have_attribute("href", CHECKOUT_PLACEHOLDER)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_a_visitor_sees_the_price_within_a_screen_of_the_locked_part(
+    browser: Any, served_site: str, screen: str, scheme: str
+) -> None:
+    """Where the page stops for visitors: the sign-in form for members, and for visitors
+    the price, what members get and the join button, all in the one screen."""
+    with watched_tab(browser, served_site, color_scheme=scheme) as (tab, _):
+        tab.set_viewport_size(SCREENS[screen])
+        tab.goto(served_site + GUIDE)
+        sign_in = tab.locator("form.mk1-signin").get_by_role("button", name="Sign in")
+        expect(sign_in).to_be_visible()
+        # The members' part just under the header, as reached by scrolling to it.
+        tab.locator(".mk1-locked").evaluate(
+            "e => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 64)"
+        )
+        box = tab.get_by_role("complementary", name="Membership")
+        for seen in (
+            sign_in,
+            box.get_by_text(PRICE, exact=True),
+            box.get_by_text(JOIN_TEXT),
+            box.get_by_role("link", name="Join now"),
+        ):
+            expect(seen).to_be_in_viewport(ratio=1)
+        screenshot(tab, f"locked-part-{screen}-{scheme}")
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_the_home_page_shows_the_price_and_what_members_get_on_its_first_screen(
+    browser: Any, served_site: str, screen: str
+) -> None:
+    with watched_tab(browser, served_site) as (tab, _):
+        tab.set_viewport_size(SCREENS[screen])
+        tab.goto(served_site)
+        offer = tab.locator(".mk-hero__offer")
+        expect(offer).to_contain_text(f"{PRICE}, cancel at any time: six in-depth guides")
+        expect(offer).to_be_in_viewport(ratio=1)
+        screenshot(tab, f"home-offer-{screen}")
+
+
+def test_the_join_pages_offer_is_in_the_brands_colours_and_no_smaller_than_the_text(
+    page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    tab, _ = page
+    tab.goto(served_site + "join/")
+    offer = tab.locator(".admonition.offer").first
+    title = offer.locator(".admonition-title")
+    expect(title).to_have_text(f"{PRICE}, cancel at any time")
+    size = "e => parseFloat(getComputedStyle(e).fontSize)"
+    text = tab.locator("article > p").first.evaluate(size)
+    assert (
+        title.evaluate(size) > text and offer.locator("p:not([class])").first.evaluate(size) == text
+    )
+    primary = tab.evaluate(
+        """() => { const probe = document.createElement("i");
+            probe.style.color = "var(--md-primary-fg-color)"; document.body.append(probe);
+            const color = getComputedStyle(probe).color; probe.remove(); return color; }"""
+    )
+    assert title.evaluate("e => getComputedStyle(e).backgroundColor") == primary
+    expect(offer.get_by_role("link", name=f"Join for {PRICE}")).to_be_visible()
+    screenshot(tab, "join-offer")
 
 
 def slow_answer(route: Route) -> None:

@@ -49,7 +49,7 @@ def test_a_visitor_meets_the_teaser_and_a_member_reads_the_starters_guide(
     with watched_tab(browser, starter_site) as (tab, _):
         tab.goto(starter_site + GUIDE)
         expect(tab.get_by_text("before the first task starts")).to_be_visible()
-        expect(tab.locator(".mk1-join")).to_contain_text("Join for [Price] a month")
+        expect(tab.locator(".mk1-join__price")).to_have_text("[Price] a month")
         assert MEMBERS_HEADING not in tab.content()
 
         sign_in(tab, starter_site)

@@ -112,7 +112,10 @@ def test_the_starter_builds_strict_opens_for_members_and_passes_the_leak_check(
     assert "The password you cannot avoid sharing" in opened
     for template in ("access-request", "access-register"):
         assert (site / "templates" / template / "index.html").is_file()
+    # The price is one setting: the join page, the home page and the join box show it.
     assert "Join for [Price] a month" in (site / "join/index.html").read_text(encoding="utf-8")
+    assert "<strong>[Price] a month</strong>" in (site / "index.html").read_text(encoding="utf-8")
+    assert '<p class="mk1-join__price">[Price] a month</p>' in guide
 
 
 def test_the_starters_placeholders_stop_a_build_for_a_real_address_until_set(
@@ -134,8 +137,7 @@ def test_the_starters_placeholders_stop_a_build_for_a_real_address_until_set(
         "mkdocs.yml: plugins.memberkit.checkout_url",
         "mkdocs.yml: site_name",
         "mkdocs.yml: copyright",
-        "mkdocs.yml: plugins.memberkit.join_text",
-        "docs/join.md",
+        "mkdocs.yml: plugins.memberkit.price",
     ], result.stderr
     for path in (config, project / "docs/join.md"):
         path.write_text(
