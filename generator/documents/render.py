@@ -23,6 +23,8 @@ from itertools import pairwise
 from generator.documents.blocks import Block, Heading, Inline, ListBlock, Paragraph, Table, parse
 from generator.documents.model import BLANK, DocumentTemplate
 
+#: A blank filled in at build time (a sample's example): not one the page fills.
+FILLED = "mk-sample__value"
 #: A blank in a skeleton: `{{name}}` or `{{name:line}}`.
 SKELETON_BLANK = re.compile(r"\{\{([a-z][a-z0-9_]*)(?::(line))?\}\}")
 UNDERLINES = {"{{=}}": "=", "{{-}}": "-"}
@@ -160,12 +162,8 @@ def _html_runs(
         if run.blank and values is not None:
             lines = value_lines(values.get(run.blank, ""))
             label = html.escape(labels.get(run.blank, run.blank))
-            piece = (
-                f'<span class="mk-blank mk-blank--filled">{"<br>".join(map(html.escape, lines))}'
-                "</span>"
-                if lines
-                else f'<span class="mk-blank">[{label}]</span>'
-            )
+            shown = "<br>".join(map(html.escape, lines)) if lines else f"[{label}]"
+            piece = f'<span class="{FILLED}">{shown}</span>'
         elif run.blank:
             label = html.escape(labels.get(run.blank, run.blank))
             piece = f'<span class="mk-blank" data-field="{html.escape(run.blank)}">[{label}]</span>'
@@ -185,8 +183,9 @@ def html_preview(
     template: DocumentTemplate, values: Mapping[str, str] | None = None, *, below: int = 1
 ) -> str:
     """The document as HTML with every blank a `span.mk-blank[data-field]`; with
-    `values`, filled in with them instead. Its headings sit `below` levels down from
-    the document's own (the page's title is the h1)."""
+    `values`, filled in with them instead (each a `span.mk-sample__value`). Its
+    headings sit `below` levels down from the document's own (the page's title is
+    the h1)."""
     labels = template.labels
     out: list[str] = []
 

@@ -13,7 +13,7 @@ import html
 from typing import Any
 
 from generator.documents.model import DocumentTemplate, Sheet
-from generator.documents.render import html_preview
+from generator.documents.render import FILLED, html_preview
 
 #: Where a template page's sample goes, above the members' part (its teaser).
 SAMPLE_MARK = '<div data-mk-sample="{slug}"></div>'
@@ -53,7 +53,8 @@ use this template</a> <a class="md-button" href="{SIGN_IN_HREF}">Members: sign i
 def _sheet_sample(template: DocumentTemplate, sheet: Sheet) -> str:
     """The spreadsheet as its file lays it out, with the example answers and rows."""
     fields = "".join(
-        f"<li><strong>{html.escape(f.label)}:</strong> {html.escape(f.example)}</li>"
+        f"<li><strong>{html.escape(f.label)}:</strong> "
+        f'<span class="{FILLED}">{html.escape(f.example)}</span></li>'
         for f in template.fields
     )
     head = "".join(f'<th scope="col">{html.escape(c.header)}</th>' for c in sheet.columns)

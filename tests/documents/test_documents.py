@@ -749,11 +749,12 @@ def test_a_sample_is_the_document_filled_with_its_examples(library: DocumentLibr
     assert re.search(r"<h2 [^>]*>Sample</h2>", sample)
     assert 'href="memberkit:join"' in sample and 'href="#mk1-members"' in sample
     for field in daily.fields:
-        assert f'<span class="mk-blank mk-blank--filled">{html.escape(field.example)}</span>' in (
-            sample
-        ), field.name
+        assert f'<span class="mk-sample__value">{html.escape(field.example)}</span>' in (sample), (
+            field.name
+        )
         assert html.escape(field.hint) not in sample or not field.hint
-    assert "data-field=" not in sample and "[Your name]" not in sample  # no blank left
+    # No blank left, none the page's form would fill.
+    assert "data-field=" not in sample and "mk-blank" not in sample and "[Your name]" not in sample
     assert "<form" not in sample and "download" not in sample.lower().replace("download it", "")
     # Read only, the document's own headings below the sample's.
     assert "<h3>Daily status report: " in sample and "<h4>Done today</h4>" in sample
@@ -775,5 +776,5 @@ def test_a_spreadsheets_sample_is_its_sheet_with_the_example_rows(
     totals = sheet.computed_totals()
     row = table[table.index('class="mk-sample__total"') :]
     assert f"<strong>{totals['amount']:,.2f}</strong>" in row and "Total" in row
-    assert "<strong>Hourly rate in USD:</strong> 9" in sample
+    assert '<strong>Hourly rate in USD:</strong> <span class="mk-sample__value">9<' in sample
     assert "How to use" in sample and "24-hour format" in sample
