@@ -778,3 +778,15 @@ def test_a_spreadsheets_sample_is_its_sheet_with_the_example_rows(
     assert f"<strong>{totals['amount']:,.2f}</strong>" in row and "Total" in row
     assert '<strong>Hourly rate in USD:</strong> <span class="mk-sample__value">9<' in sample
     assert "How to use" in sample and "24-hour format" in sample
+
+
+def test_an_italic_line_under_a_blank_stays_text_of_the_document(tmp_path: Path) -> None:
+    """Only `hint:` makes a hint: an italic line of the body may be the document's own
+    (a sign-off, a note to the reader), and is never taken out of it."""
+    text = GOOD.replace("Text.", "{{ who }}\n\n*Sent from my phone.*\n\nMore text.")
+    assert load_one(tmp_path, text) == []
+    [template], _ = load_library(tmp_path / "templates", tiers=["members"])
+    assert template.fields[0].hint == ""
+    assert "<p><em>Sent from my phone.</em></p>" in html_preview(template)
+    assert "*Sent from my phone.*" in fill(markdown_skeleton(template), template.labels)
+    assert "Sent from my phone." in text_skeleton(template)
