@@ -58,6 +58,8 @@ def test_a_spreadsheets_sample_on_a_phone(browser: Browser, served_site: str) ->
         screenshot(tab, "sample-visitor-phone", full_page=True)
         tab.goto(served_site + "templates/")
         expect(tab.get_by_role("link", name="See a sample")).to_have_count(2)
+        tab.get_by_role("link", name="See a sample").first.scroll_into_view_if_needed()
+        screenshot(tab, "library-visitor-phone")
 
 
 @pytest.mark.parametrize("scheme", sorted(SCHEMES))
