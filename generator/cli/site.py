@@ -204,7 +204,12 @@ def report(config_file: str | None) -> None:
                 )
             folder = path.parent / settings.templates_dir
             templates, _ = (
-                load_library(folder, tiers=tiers, default_access=settings.templates_access)
+                load_library(
+                    folder,
+                    tiers=tiers,
+                    default_access=settings.templates_access,
+                    default_sample=settings.templates_sample,
+                )
                 if folder.is_dir()
                 else ([], [])
             )

@@ -24,6 +24,7 @@ from generator.content.access import PUBLIC, TEASER_DIVIDER
 from generator.documents.downloads import Download, make_bundle, reproducible_zip
 from generator.documents.model import DocumentTemplate, Field, category_order, load_library
 from generator.documents.render import fill, html_preview, markdown_skeleton, text_skeleton
+from generator.documents.sample import SAMPLE_MARK, sample_html
 
 PAGES = "templates"  # where the generated pages live on the site
 DOWNLOADS = "downloads"
@@ -78,15 +79,20 @@ class DocumentLibrary:
         default_access: str = "members",
         cache: Path | None = None,
         signing_key: bytes | None = None,
+        default_sample: bool = False,
     ) -> tuple[DocumentLibrary, list[str]]:
         """The checked templates of `folder`. With a cache folder and a signing key (the
         private state's), the checked library is kept there and reused."""
         if not folder.is_dir():
             return cls([], tiers, cache), []
         if cache is None or signing_key is None:
-            templates, warnings = load_library(folder, tiers=tiers, default_access=default_access)
+            templates, warnings = load_library(
+                folder, tiers=tiers, default_access=default_access, default_sample=default_sample
+            )
         else:
-            templates, warnings = _load_cached(folder, tiers, default_access, cache, signing_key)
+            templates, warnings = _load_cached(
+                folder, tiers, (default_access, default_sample), cache, signing_key
+            )
         return cls(templates, tiers, cache), warnings
 
     def __bool__(self) -> bool:
@@ -138,11 +144,18 @@ class DocumentLibrary:
                     f"    {badges}",
                     "",
                 ]
+                if template.shows_sample:
+                    link = (
+                        f"[See a sample]({template.slug}.md){{ .mk-sample-link .mk1-for-visitors }}"
+                    )
+                    lines += [f"    {link}", ""]
             lines.append("</div>")
         return "\n".join(lines) + "\n"
 
     def page_markdown(self, template: DocumentTemplate) -> str:
-        formats = " · ".join(FORMAT_LABELS[f] for f in template.formats)
+        formats = _formats(template)
+        # Above the divider: public, as the teaser is.
+        sample = [SAMPLE_MARK.format(slug=template.slug), ""] if template.shows_sample else []
         return "\n".join(
             [
                 "---",
@@ -160,6 +173,7 @@ class DocumentLibrary:
                 "",
                 f"**Formats:** {formats}",
                 "",
+                *sample,
                 TEASER_DIVIDER,
                 "",
                 "## Fill in, copy and download",
@@ -186,6 +200,11 @@ class DocumentLibrary:
         return entries
 
     # -- the widget ----------------------------------------------------------
+
+    def sample(self, slug: str) -> str:
+        """The sample a template page shows visitors (its owner chose to show one)."""
+        template = self.by_slug[slug]
+        return sample_html(template, _formats(template))
 
     def widget(self, slug: str, site_root: str, *, sealed: bool = False) -> str:
         """The form, preview, copy buttons and downloads of one template page.
@@ -278,14 +297,19 @@ class DocumentLibrary:
 
 
 def _load_cached(
-    folder: Path, tiers: Sequence[str], default_access: str, cache: Path, signing_key: bytes
+    folder: Path,
+    tiers: Sequence[str],
+    defaults: tuple[str, bool],
+    cache: Path,
+    signing_key: bytes,
 ) -> tuple[list[DocumentTemplate], list[str]]:
     """The checked library as the last build left it, while no template, setting,
     library or line of memberkit has changed: reading the templates' YAML is most of a
     small build's own time. Only a library that passed its checks is kept, so a broken
     template is reported at every build. It is a pickle, signed with the private
     state's key: one that is not this site's own is never loaded."""
-    key = hashlib.sha256(f"{_RENDERER}|{folder.resolve()}|{list(tiers)}|{default_access}".encode())
+    default_access, default_sample = defaults  # the settings templates follow
+    key = hashlib.sha256(f"{_RENDERER}|{folder.resolve()}|{list(tiers)}|{defaults}".encode())
     for source in sorted(folder.glob("*.md")):
         key.update(f"\0{source.name}\0{source.stat().st_size}\0".encode())
         key.update(source.read_bytes())
@@ -296,7 +320,9 @@ def _load_cached(
         if hmac.compare_digest(tag, hmac.new(signing_key, body, hashlib.sha256).digest()):
             templates, warnings = pickle.loads(body)
             return templates, warnings
-    loaded = load_library(folder, tiers=tiers, default_access=default_access)
+    loaded = load_library(
+        folder, tiers=tiers, default_access=default_access, default_sample=default_sample
+    )
     cache.mkdir(parents=True, exist_ok=True)
     for stale in cache.glob("library-*.pickle"):
         stale.unlink(missing_ok=True)
@@ -359,10 +385,19 @@ def _button(kind: str, label: str, *, primary: bool = False) -> str:
     return f'<button type="button" class="{css}" data-mk-copy="{kind}">{label}</button>'
 
 
+def _formats(template: DocumentTemplate) -> str:
+    return " · ".join(FORMAT_LABELS[f] for f in template.formats)
+
+
 def _input(slug: str, field: Field) -> str:
     ident = html.escape(f"mk-{slug}-{field.name}")
     label = f'<label for="{ident}">{html.escape(field.label)}</label>'
     common = f'id="{ident}" name="{html.escape(field.name)}"'
+    # How to answer: under the input, read with it (never part of the document).
+    note = ""
+    if field.hint:
+        common += f' aria-describedby="{ident}-hint"'
+        note = f'<p class="mk-doc__hint" id="{ident}-hint">{html.escape(field.hint)}</p>'
     # The example reads as a hint, not as a value already typed: "e.g. 6.5", in italics.
     hint = f' placeholder="e.g. {html.escape(field.example)}"' if field.example else ""
     if field.type == "paragraph":
@@ -376,7 +411,7 @@ def _input(slug: str, field: Field) -> str:
         kind = {"date": "date", "number": "number", "email": "email"}.get(field.type, "text")
         step = ' step="any"' if kind == "number" else ""
         control = f'<input {common} type="{kind}"{step}{hint}>'
-    return f'<div class="mk-doc__field">{label}{control}</div>'
+    return f'<div class="mk-doc__field">{label}{control}{note}</div>'
 
 
 def _md_text(text: str) -> str:

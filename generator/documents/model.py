@@ -44,7 +44,8 @@ CATEGORIES_ORDER = (
 DOCUMENT_FORMATS = ("docx", "md", "txt")
 SHEET_FORMATS = ("xlsx", "csv")
 REQUIRED = ("title", "summary", "category", "when_to_use", "fields")
-KNOWN_KEYS = {*REQUIRED, "access", "formats", "kind", "sheet", "slug"}
+KNOWN_KEYS = {*REQUIRED, "access", "formats", "kind", "sample", "sheet", "slug"}
+FIELD_KEYS = ("name", "label", "example", "hint", "type", "choices")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class Field:
     example: str
     type: str = "text"
     choices: tuple[str, ...] = ()
+    #: How to answer, shown under the input: for the form, never in the document.
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,10 +111,18 @@ class DocumentTemplate:
     formats: tuple[str, ...]
     sheet: Sheet | None = None
     labels: dict[str, str] = field(default_factory=dict, compare=False)
+    #: The owner shows visitors the document filled in with its examples.
+    sample: bool = False
 
     @property
     def is_spreadsheet(self) -> bool:
         return self.sheet is not None
+
+    @property
+    def shows_sample(self) -> bool:
+        """A sample on the page for visitors: of a members' template (a public one
+        shows visitors its whole form already)."""
+        return self.sample and self.access != PUBLIC
 
 
 # -- Formulas -----------------------------------------------------------------
@@ -227,13 +238,14 @@ def _load_fields(raw: Any, where: str) -> tuple[Field, ...]:
         for key in ("label", "example"):
             if key not in item or item[key] is None or str(item[key]).strip() == "":
                 raise MemberkitError(f"{at} is missing {key!r}", path=where)
-        unknown = set(item) - {"name", "label", "example", "type", "choices"}
+        unknown = set(item) - set(FIELD_KEYS)
         if unknown:
             raise MemberkitError(
                 f"{at} has unknown key(s) {', '.join(sorted(unknown))}; "
-                "use name, label, example, type, choices",
+                f"use {', '.join(FIELD_KEYS)}",
                 path=where,
             )
+        hint = _hint(item, at, where)
         kind = item.get("type", "text")
         if kind not in FIELD_TYPES:
             raise MemberkitError(
@@ -274,8 +286,29 @@ def _load_fields(raw: Any, where: str) -> tuple[Field, ...]:
                 "label (members tell the inputs apart by it, and so do the Excel downloads)",
                 path=where,
             )
-        fields.append(Field(name, label, example, kind, choices))
+        fields.append(Field(name, label, example, kind, choices, hint))
     return tuple(fields)
+
+
+def _hint(item: Mapping[str, Any], at: str, where: str) -> str:
+    """A field's writing hint: one line of plain text, or none."""
+    if "hint" not in item:
+        return ""
+    raw = item["hint"]
+    if not isinstance(raw, str) or not raw.strip():
+        raise MemberkitError(
+            f"{at}: 'hint' must be text, such as: hint: List finished work only.; "
+            "remove the key for no hint",
+            path=where,
+        )
+    hint = " ".join(raw.split())
+    if found := BLANK.search(hint):
+        raise MemberkitError(
+            f"{at}: 'hint' holds the blank {found.group(0)}, but a hint is shown under the "
+            'input as it is, never filled in; write it without a blank ("your client")',
+            path=where,
+        )
+    return hint
 
 
 def _check_cell_names(fields: Sequence[Field], where: str) -> None:
@@ -373,7 +406,12 @@ def _check_blanks(body: str, body_line: int, fields: Sequence[Field], where: str
 
 
 def load_template(
-    path: Path, *, root: Path, tiers: Sequence[str], default_access: str = "members"
+    path: Path,
+    *,
+    root: Path,
+    tiers: Sequence[str],
+    default_access: str = "members",
+    default_sample: bool = False,
 ) -> tuple[DocumentTemplate, list[str]]:
     """Read and check one template file; returns it with warnings (unused fields)."""
     where = path.relative_to(root.parent).as_posix() if root.parent in path.parents else str(path)
@@ -409,6 +447,13 @@ def load_template(
     if access != PUBLIC and access not in tiers:
         raise MemberkitError(
             f"front matter 'access' is {access!r}; expected one of: {', '.join([PUBLIC, *tiers])}",
+            path=where,
+        )
+    sample = meta.get("sample", default_sample)
+    if not isinstance(sample, bool):
+        raise MemberkitError(
+            f"front matter 'sample' is {sample!r}; use true (visitors see the document "
+            "filled in with its examples) or false",
             path=where,
         )
     kind = meta.get("kind", "document")
@@ -452,12 +497,17 @@ def load_template(
         formats=tuple(f for f in allowed if f in formats),
         sheet=sheet,
         labels={f.name: f.label for f in fields},
+        sample=sample,
     )
     return template, warnings
 
 
 def load_library(
-    folder: Path, *, tiers: Sequence[str], default_access: str = "members"
+    folder: Path,
+    *,
+    tiers: Sequence[str],
+    default_access: str = "members",
+    default_sample: bool = False,
 ) -> tuple[list[DocumentTemplate], list[str]]:
     """Every `*.md` in the templates folder, checked; duplicate slugs are an error."""
     templates: list[DocumentTemplate] = []
@@ -465,7 +515,11 @@ def load_library(
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.md")):
         template, found = load_template(
-            path, root=folder, tiers=tiers, default_access=default_access
+            path,
+            root=folder,
+            tiers=tiers,
+            default_access=default_access,
+            default_sample=default_sample,
         )
         if template.slug in seen:
             raise MemberkitError(

@@ -23,6 +23,8 @@ from itertools import pairwise
 from generator.documents.blocks import Block, Heading, Inline, ListBlock, Paragraph, Table, parse
 from generator.documents.model import BLANK, DocumentTemplate
 
+#: A blank filled in at build time (a sample's example): not one the page fills.
+FILLED = "mk-sample__value"
 #: A blank in a skeleton: `{{name}}` or `{{name:line}}`.
 SKELETON_BLANK = re.compile(r"\{\{([a-z][a-z0-9_]*)(?::(line))?\}\}")
 UNDERLINES = {"{{=}}": "=", "{{-}}": "-"}
@@ -152,10 +154,17 @@ def text_skeleton(template: DocumentTemplate) -> str:
 # -- HTML -----------------------------------------------------------------------
 
 
-def _html_runs(runs: Inline, labels: Mapping[str, str]) -> str:
+def _html_runs(
+    runs: Inline, labels: Mapping[str, str], values: Mapping[str, str] | None = None
+) -> str:
     parts: list[str] = []
     for run in runs:
-        if run.blank:
+        if run.blank and values is not None:
+            lines = value_lines(values.get(run.blank, ""))
+            label = html.escape(labels.get(run.blank, run.blank))
+            shown = "<br>".join(map(html.escape, lines)) if lines else f"[{label}]"
+            piece = f'<span class="{FILLED}">{shown}</span>'
+        elif run.blank:
             label = html.escape(labels.get(run.blank, run.blank))
             piece = f'<span class="mk-blank" data-field="{html.escape(run.blank)}">[{label}]</span>'
         elif run.text == "\n":
@@ -170,32 +179,39 @@ def _html_runs(runs: Inline, labels: Mapping[str, str]) -> str:
     return "".join(parts).strip()
 
 
-def html_preview(template: DocumentTemplate) -> str:
-    """The document as HTML with every blank a `span.mk-blank[data-field]`."""
+def html_preview(
+    template: DocumentTemplate, values: Mapping[str, str] | None = None, *, below: int = 1
+) -> str:
+    """The document as HTML with every blank a `span.mk-blank[data-field]`; with
+    `values`, filled in with them instead (each a `span.mk-sample__value`). Its
+    headings sit `below` levels down from the document's own (the page's title is
+    the h1)."""
     labels = template.labels
     out: list[str] = []
+
+    def runs(inline: Inline) -> str:
+        return _html_runs(inline, labels, values)
+
     for block in parse(template.body):
         if isinstance(block, Heading):
-            # One level down: the page's own title is the h1.
-            level = block.level + 1
-            out.append(f"<h{level}>{_html_runs(block.runs, labels)}</h{level}>")
+            level = min(6, block.level + below)
+            out.append(f"<h{level}>{runs(block.runs)}</h{level}>")
         elif isinstance(block, Paragraph):
-            out.append(f"<p>{_html_runs(block.runs, labels)}</p>")
+            out.append(f"<p>{runs(block.runs)}</p>")
         elif isinstance(block, ListBlock):
             tag = "ol" if block.ordered else "ul"
             items = []
-            for marker, runs in block.items:
+            for marker, inline in block.items:
                 box = ""
                 if marker in ("[ ]", "[x]"):
                     box = "&#9746; " if marker == "[x]" else "&#9744; "
-                items.append(f"<li>{box}{_html_runs(runs, labels)}</li>")
+                items.append(f"<li>{box}{runs(inline)}</li>")
             css = ' class="mk-checklist"' if any(m.startswith("[") for m, _ in block.items) else ""
             out.append(f"<{tag}{css}>{''.join(items)}</{tag}>")
         elif isinstance(block, Table):
-            head = "".join(f"<th>{_html_runs(c, labels)}</th>" for c in block.header)
+            head = "".join(f"<th>{runs(c)}</th>" for c in block.header)
             rows = "".join(
-                "<tr>" + "".join(f"<td>{_html_runs(c, labels)}</td>" for c in row) + "</tr>"
-                for row in block.rows
+                "<tr>" + "".join(f"<td>{runs(c)}</td>" for c in row) + "</tr>" for row in block.rows
             )
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     return "\n".join(out)

@@ -88,6 +88,11 @@ class MemberkitConfig(base.Config):
     templates_access = c.Type(str, default="members")
     """The tier of a template whose front matter does not say."""
 
+    templates_sample = c.Type(bool, default=False)
+    """Show visitors a sample of every members' template (the document filled in with
+    its examples) on its page; a template's front matter `sample: true|false` wins.
+    A sample makes that template's text public."""
+
     cache = c.Type(bool, default=True)
     """Reuse the download files in `.cache/memberkit/` while their template is unchanged."""
 

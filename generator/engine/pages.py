@@ -30,6 +30,7 @@ from mkdocs.utils import get_relative_url
 
 from generator.content import schedule
 from generator.documents.library import PAGES, WIDGET_MARK, DocumentLibrary
+from generator.documents.sample import SAMPLE_MARK
 from generator.engine import blog
 from generator.engine.discovery import Discovery
 from generator.engine.links import Links
@@ -128,7 +129,7 @@ class Pages:
             html_text = html_text.replace(
                 WIDGET_MARK.format(slug=slug),
                 self.library.widget(slug, site_root(page.url), sealed=True),
-            )
+            ).replace(SAMPLE_MARK.format(slug=slug), self.library.sample(slug))
         html_text = self.links.fill(html_text, page, files)
         self.policy.add_content(html_text)
         # The title (in the navigation of every page), the description (in the page's

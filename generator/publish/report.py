@@ -65,15 +65,17 @@ def render(
         "# What each audience gets: memberkit report (pages, templates, tiers, schedule).",
         "# Visitors see: full = the whole page; teaser = above <!-- more -->;",
         "# title-only = the title and description. 'available' = not published before.",
+        "# A template marked 'sample' shows visitors its document filled in with its examples.",
         "",
         "[pages] path  who reads all of it  what visitors see  release date",
         *map(str, pages),
         "",
-        "[templates] path  who may use it  downloads",
+        "[templates] path  who may use it  downloads  sample",
     ]
     for template in sorted(templates, key=lambda t: t.source):
         files = " ".join(download_path(template, fmt) for fmt in template.formats)
-        lines.append(f"{template.source}  {template.access}  {files}")
+        sample = "  sample" if template.shows_sample else ""
+        lines.append(f"{template.source}  {template.access}  {files}{sample}")
     lines += ["", "[tiers] what members of each tier open besides the public pages"]
     for tier in tiers:
         own_pages = [p for p in pages if p.tier == tier]

@@ -200,6 +200,11 @@ def test_report_lists_what_each_tier_gets_without_keys_or_a_build(tmp_path: Path
         "templates/weekly-report.md  members  downloads/weekly-report.docx "
         "downloads/weekly-report.md downloads/weekly-report.txt"
     ) in lines
+    # A template whose page shows visitors a sample says so.
+    assert (
+        "templates/timesheet.md  members  downloads/timesheet.docx downloads/timesheet.md "
+        "downloads/timesheet.txt downloads/timesheet.xlsx downloads/timesheet.csv  sample"
+    ) in lines
     assert "members: 7 pages, 12 templates, 40 downloads and a zip of all templates" in lines
     scheduled = lines[lines.index("[scheduled] release date  page  who reads all of it") + 1 :]
     assert scheduled == [f"{RELEASE}  docs/{GUIDE}.md  members"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import html
 import io
 import pickle
 import re
@@ -598,3 +599,194 @@ def test_a_fields_example_is_a_hint_not_a_value(library: DocumentLibrary) -> Non
         hints = re.findall(r'placeholder="([^"]*)"', shown)
         assert hints and all(h.startswith("e.g. ") for h in hints), slug
         assert not re.search(r"<input[^>]*\bvalue=", shown), slug
+
+
+# -- Writing hints and samples ------------------------------------------------------
+
+HINTED = GOOD.replace("    example: Ana", "    example: Ana\n    hint: Their first name.")
+
+
+def hints(library: DocumentLibrary) -> list[tuple[DocumentTemplate, str, str]]:
+    """(template, field, hint) of every bundled hint."""
+    return [(t, f.name, f.hint) for t in library.templates for f in t.fields if f.hint]
+
+
+def test_a_hint_is_read_as_one_line_of_plain_text(tmp_path: Path) -> None:
+    load_one(tmp_path, HINTED.replace("Their first name.", ">-\n      Their first\n      name."))
+    [template], _ = load_library(tmp_path / "templates", tiers=["members"])
+    assert template.fields[0].hint == "Their first name."
+    assert load_one(tmp_path, GOOD) == []
+    [template], _ = load_library(tmp_path / "templates", tiers=["members"])
+    assert template.fields[0].hint == ""
+
+
+@pytest.mark.parametrize(
+    ("hint", "message"),
+    [
+        ("''", "field 'who': 'hint' must be text"),
+        ("[a, b]", "field 'who': 'hint' must be text"),
+        ("12", "field 'who': 'hint' must be text"),
+        ("Ask {{ who }} first.", "field 'who': 'hint' holds the blank {{ who }}"),
+    ],
+)
+def test_a_bad_hint_names_the_file_the_field_and_the_fix(
+    tmp_path: Path, hint: str, message: str
+) -> None:
+    from generator.errors import MemberkitError
+
+    with pytest.raises(MemberkitError) as caught:
+        load_one(tmp_path, HINTED.replace("Their first name.", hint))
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("templates/note.md")
+    assert "Traceback" not in str(caught.value)
+
+
+def test_an_unknown_field_key_lists_hint_among_the_known(tmp_path: Path) -> None:
+    from generator.errors import MemberkitError
+
+    with pytest.raises(
+        MemberkitError, match=r"unknown key\(s\) tip; use name, label, example, hint"
+    ):
+        load_one(tmp_path, HINTED.replace("hint:", "tip:"))
+
+
+def test_the_bundled_hints_are_under_their_inputs_and_nowhere_in_the_document(
+    library: DocumentLibrary, files: dict[str, bytes]
+) -> None:
+    found = hints(library)
+    assert {t.slug for t, _, _ in found} >= {
+        "daily-status-report",
+        "weekly-report",
+        "end-of-project-report",
+        "feedback-review-form",
+        "task-brief",
+    }
+    daily = library.by_slug["daily-status-report"]
+    assert len([f for f in daily.fields if f.hint]) == 4
+    everything = "\n".join(
+        text for path, content in files.items() for text in _texts(path, content)
+    )
+    for template, name, hint in found:
+        start = hint[:40]
+        assert start not in template.body, (template.slug, name)
+        assert start not in html_preview(template)
+        assert start not in markdown_skeleton(template) and start not in text_skeleton(template)
+        widget = library.widget(template.slug, "../../")
+        ident = f"mk-{template.slug}-{name}"
+        # Under its own input, read with it by a screen reader; not in the widget's data.
+        assert re.search(
+            rf'<(?:input|textarea|select) id="{ident}" [^>]*aria-describedby="{ident}-hint"',
+            widget,
+        ), (template.slug, name)
+        assert f'<p class="mk-doc__hint" id="{ident}-hint">{html.escape(hint)}</p>' in widget
+        data = widget[widget.index('<template class="mk-doc__data">') :]
+        assert html.escape(start, quote=False) not in data
+        assert start not in everything, (template.slug, name)
+    # A field without a hint points at none.
+    assert 'aria-describedby="mk-daily-status-report-worker_name-hint"' not in library.widget(
+        "daily-status-report", "../../"
+    )
+
+
+def _texts(path: str, content: bytes) -> list[str]:
+    """A download's text: the files inside a Word, Excel or zip file, or the file."""
+    if content[:4] != b"PK\x03\x04":
+        return [content.decode("utf-8", errors="replace")]
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    return [
+        text for name in archive.namelist() for text in _texts(f"{path}!{name}", archive.read(name))
+    ]
+
+
+def test_the_daily_report_preview_holds_its_answers_and_no_hint(library: DocumentLibrary) -> None:
+    """The report as reported: no italic writing hint between the answers."""
+    preview = html_preview(library.by_slug["daily-status-report"])
+    assert "<em>" not in preview
+    assert "List finished work only" not in preview
+    assert re.search(r"<h3>Done today</h3>\s*<p><span class=\"mk-blank\"[^>]*>\[What you", preview)
+
+
+@pytest.mark.parametrize(
+    ("front", "default", "shown"),
+    [
+        ("", False, False),
+        ("", True, True),
+        ("sample: true\n", False, True),
+        ("sample: false\n", True, False),
+        ("sample: true\naccess: public\n", False, False),  # its whole form is public
+    ],
+)
+def test_a_sample_is_the_owners_choice(
+    tmp_path: Path, front: str, default: bool, shown: bool
+) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "note.md").write_text(GOOD.replace("fields:", front + "fields:"), encoding="utf-8")
+    templates, _ = load_library(folder, tiers=["members"], default_sample=default)
+    library = DocumentLibrary(templates, ["members"])
+    [template] = templates
+    assert template.shows_sample is shown
+    page = library.page_markdown(template)
+    teaser, _, members = page.partition("<!-- more -->")
+    assert ('<div data-mk-sample="note"></div>' in teaser) is shown
+    assert "data-mk-sample" not in members
+    assert ("See a sample" in library.index_markdown()) is shown
+
+
+def test_a_bad_sample_setting_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    from generator.errors import MemberkitError
+
+    with pytest.raises(
+        MemberkitError, match=r"templates/note\.md: .*'sample' is 'often'; use true"
+    ):
+        load_one(tmp_path, GOOD.replace("fields:", "sample: often\nfields:"))
+
+
+def test_a_sample_is_the_document_filled_with_its_examples(library: DocumentLibrary) -> None:
+    daily = library.by_slug["daily-status-report"]
+    sample = library.sample("daily-status-report")
+    assert 'class="mk-sample mk1-for-visitors"' in sample  # hidden from a signed-in member
+    assert re.search(r"<h2 [^>]*>Sample</h2>", sample)
+    assert 'href="memberkit:join"' in sample and 'href="#mk1-members"' in sample
+    for field in daily.fields:
+        assert f'<span class="mk-sample__value">{html.escape(field.example)}</span>' in (sample), (
+            field.name
+        )
+        assert html.escape(field.hint) not in sample or not field.hint
+    # No blank left, none the page's form would fill.
+    assert "data-field=" not in sample and "mk-blank" not in sample and "[Your name]" not in sample
+    assert "<form" not in sample and "download" not in sample.lower().replace("download it", "")
+    # Read only, the document's own headings below the sample's.
+    assert "<h3>Daily status report: " in sample and "<h4>Done today</h4>" in sample
+    assert "Status key" in sample  # the template's own text, whole
+
+
+def test_a_spreadsheets_sample_is_its_sheet_with_the_example_rows(
+    library: DocumentLibrary,
+) -> None:
+    sheet = library.by_slug["timesheet"].sheet
+    assert sheet is not None
+    sample = library.sample("timesheet")
+    table = sample[sample.index("<table>") : sample.index("</table>")]
+    assert table.count("<tr>") == 1 + len(sheet.rows)  # the header and each example row
+    for column in sheet.columns:
+        assert f'<th scope="col">{html.escape(column.header)}</th>' in table
+    assert "Support inbox and live chat" in table and "38 tickets closed" in table
+    assert '<td class="mk-sample__number">36.00</td>' in table  # billable * rate, as money
+    totals = sheet.computed_totals()
+    row = table[table.index('class="mk-sample__total"') :]
+    assert f"<strong>{totals['amount']:,.2f}</strong>" in row and "Total" in row
+    assert '<strong>Hourly rate in USD:</strong> <span class="mk-sample__value">9<' in sample
+    assert "How to use" in sample and "24-hour format" in sample
+
+
+def test_an_italic_line_under_a_blank_stays_text_of_the_document(tmp_path: Path) -> None:
+    """Only `hint:` makes a hint: an italic line of the body may be the document's own
+    (a sign-off, a note to the reader), and is never taken out of it."""
+    text = GOOD.replace("Text.", "{{ who }}\n\n*Sent from my phone.*\n\nMore text.")
+    assert load_one(tmp_path, text) == []
+    [template], _ = load_library(tmp_path / "templates", tiers=["members"])
+    assert template.fields[0].hint == ""
+    assert "<p><em>Sent from my phone.</em></p>" in html_preview(template)
+    assert "*Sent from my phone.*" in fill(markdown_skeleton(template), template.labels)
+    assert "Sent from my phone." in text_skeleton(template)

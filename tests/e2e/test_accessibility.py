@@ -21,6 +21,7 @@ VISITOR_PAGES = {
     "article": "three-mistakes/",
     "guide teaser": "guides/task-briefs/",
     "template library": "templates/",
+    "template with a sample": "templates/daily-status-report/",
     "sign-in": "login/",
     "join": "join/",
     "not found": "guides/no-such-guide/",
