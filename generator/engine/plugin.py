@@ -103,6 +103,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 self.config.templates_access,
                 cache=self.root / site.CACHE_DIR if self.config.cache else None,
                 signing_key=state.cache_key(),
+                language=str(config.theme.get("language") or ""),
             )
             shown = site.preview_keys(self.command, self.tiers, state, os.environ)
         for warning in warnings:
