@@ -701,3 +701,20 @@ def test_a_fields_example_is_a_hint_not_a_value(library: DocumentLibrary) -> Non
         hints = re.findall(r'placeholder="([^"]*)"', shown)
         assert hints and all(h.startswith("e.g. ") for h in hints), slug
         assert not re.search(r"<input[^>]*\bvalue=", shown), slug
+
+
+def test_another_site_language_never_gets_a_cached_file_of_the_first(
+    library: DocumentLibrary, tmp_path: Path
+) -> None:
+    """The date style is part of what the cache knows a file by: a site that changes its
+    language gets its spreadsheet's date cells and its examples in the new style."""
+    english = DocumentLibrary(library.templates, ["members"], cache=tmp_path)
+    german = DocumentLibrary(library.templates, ["members"], cache=tmp_path, language="de")
+    for made, shown, cells in (
+        (english, "03/09/2026", "mm/dd/yyyy"),
+        (german, "09.03.2026", "dd.mm.yyyy"),
+    ):
+        files = {d.path: d.content for d in made.downloads()}
+        workbook = load_workbook(io.BytesIO(files["downloads/timesheet.xlsx"]))
+        assert workbook["Timesheet"]["B5"].number_format == cells
+        assert f'placeholder="e.g. {shown}"' in made.widget("timesheet", "../../")
