@@ -22,6 +22,7 @@ from docx.enum.text import WD_COLOR_INDEX
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from generator.documents.dates import DateStyle
 from generator.documents.model import DocumentTemplate, load_template
 from generator.documents.spreadsheet import BLANK_FILL
 from generator.members import store
@@ -364,6 +365,51 @@ def test_the_zip_module_writes_what_python_reads(
     assert archive.testzip() is None  # every CRC-32 checks
     assert archive.read("stored.bin") == bytes(range(256))
     assert archive.read("dir/é.xml").decode() == f"<a>{'new ' * 100}&lt;é&gt;</a>"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "typed", "day"),
+    [
+        ("dd.MM.yyyy", "7.12.2026", datetime.date(2026, 12, 7)),
+        ("dd.MM.yyyy", "07/12/2026", datetime.date(2026, 12, 7)),  # any separators
+        ("dd.MM.yyyy", "07122026", datetime.date(2026, 12, 7)),  # digits alone, in order
+        ("dd.MM.yyyy", "2026-12-07", datetime.date(2026, 12, 7)),  # YYYY-MM-DD is read too
+        ("MM/dd/yyyy", "12/7/2026", datetime.date(2026, 12, 7)),
+        ("yyyy. MM. dd.", "2026. 12. 7.", datetime.date(2026, 12, 7)),
+        ("MM/dd/yyyy", "2/29/2028", datetime.date(2028, 2, 29)),  # a leap year
+        ("MM/dd/yyyy", "2/29/2026", None),  # not one
+        ("dd.MM.yyyy", "12/31/2026", None),  # no 31st month
+        ("dd.MM.yyyy", "7.12.26", None),  # a year of two digits: which century?
+        ("dd.MM.yyyy", "7 Dec 2026", None),
+        ("dd.MM.yyyy", "7.12", None),
+    ],
+)
+def test_dates_module_reads_and_writes_the_sites_style(
+    page: tuple[Page, PageWatch],
+    served_site: str,
+    pattern: str,
+    typed: str,
+    day: datetime.date | None,
+) -> None:
+    """dates.js, on its own: what the form's date field reads, written as the build
+    writes dates (generator/documents/dates.py), and Excel's day number of it."""
+    tab, _ = page
+    tab.goto(served_site + "templates/")
+    found = tab.evaluate(
+        """async ([pattern, typed]) => {
+            const dates = await import(new URL("../assets/memberkit/dates.js", location.href).href);
+            const date = dates.parseDate(typed, pattern);
+            return date && [dates.formatDate(date, pattern), dates.excelDay(date)];
+        }""",
+        [pattern, typed],
+    )
+    if day is None:
+        assert found is None
+        return
+    assert found == [
+        DateStyle("any", pattern).format(day),
+        (day - datetime.date(1899, 12, 30)).days,
+    ]
 
 
 # -- LibreOffice opens the filled files ---------------------------------------------
