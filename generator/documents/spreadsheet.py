@@ -86,9 +86,14 @@ def total_formulas(template: DocumentTemplate) -> dict[str, str]:
 
 
 def _cell_format(column: Column, dates: DateStyle) -> str | None:
+    """A row's cell format. A formula's cell shows nothing while it comes to zero (an
+    empty third section): the rows to fill look empty until the member types in them."""
     if column.type == "date":
         return dates.excel
-    return NUMBER_FORMATS[column.format] if column.format else None
+    shown = NUMBER_FORMATS[column.format] if column.format else None
+    if column.formula:
+        return f"{shown or 'General'};-{shown or 'General'};"
+    return shown
 
 
 def to_xlsx(template: DocumentTemplate, dates: DateStyle | None = None) -> bytes:

@@ -328,6 +328,8 @@ def test_xlsx_formulas_compute_the_expected_totals(
         for index, column in enumerate(sheet.columns, start=1):
             value = ws.cell(row, index).value
             assert str(value).startswith("=") if column.formula else value is None
+            if column.formula:  # a row still empty shows no 0.00: a zero shows nothing
+                assert ws.cell(row, index).number_format.endswith(";")
     for index, column in enumerate(sheet.columns, start=1):
         if column.key in sheet.totals:
             letter = ws.cell(total_row, index).column_letter
