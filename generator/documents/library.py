@@ -21,10 +21,12 @@ from itertools import groupby
 from pathlib import Path
 
 from generator.content.access import PUBLIC, TEASER_DIVIDER
+from generator.documents.dates import DEFAULT_LANGUAGE, DateStyle, date_style
 from generator.documents.downloads import Download, make_bundle, reproducible_zip
 from generator.documents.model import DocumentTemplate, Field, category_order, load_library
 from generator.documents.render import fill, html_preview, markdown_skeleton, text_skeleton
 from generator.documents.sample import SAMPLE_MARK, sample_html
+from generator.documents.sheets import example_table, sheet_preview
 
 PAGES = "templates"  # where the generated pages live on the site
 DOWNLOADS = "downloads"
@@ -64,9 +66,12 @@ class DocumentLibrary:
         templates: Sequence[DocumentTemplate],
         tiers: Sequence[str],
         cache: Path | None = None,
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.templates = sorted(templates, key=lambda t: (category_order(t.category), t.title))
         self.tiers = tuple(tiers)
+        # How dates are written in the form, the preview and every download: the site's.
+        self.dates = date_style(language)
         self.by_slug = {t.slug: t for t in self.templates}
         self.cache = cache
         self._keys: dict[str, str] = {}  # slug: what the cache knows the template by
@@ -80,11 +85,13 @@ class DocumentLibrary:
         cache: Path | None = None,
         signing_key: bytes | None = None,
         default_sample: bool = False,
+        language: str = DEFAULT_LANGUAGE,
     ) -> tuple[DocumentLibrary, list[str]]:
         """The checked templates of `folder`. With a cache folder and a signing key (the
-        private state's), the checked library is kept there and reused."""
+        private state's), the checked library is kept there and reused. `language` is
+        the site's (`theme.language`): it says how dates are written."""
         if not folder.is_dir():
-            return cls([], tiers, cache), []
+            return cls([], tiers, cache, language), []
         if cache is None or signing_key is None:
             templates, warnings = load_library(
                 folder, tiers=tiers, default_access=default_access, default_sample=default_sample
@@ -93,7 +100,7 @@ class DocumentLibrary:
             templates, warnings = _load_cached(
                 folder, tiers, (default_access, default_sample), cache, signing_key
             )
-        return cls(templates, tiers, cache), warnings
+        return cls(templates, tiers, cache, language), warnings
 
     def __bool__(self) -> bool:
         return bool(self.templates)
@@ -204,7 +211,7 @@ class DocumentLibrary:
     def sample(self, slug: str) -> str:
         """The sample a template page shows visitors (its owner chose to show one)."""
         template = self.by_slug[slug]
-        return sample_html(template, _formats(template))
+        return sample_html(template, _formats(template), self.dates)
 
     def widget(self, slug: str, site_root: str, *, sealed: bool = False) -> str:
         """The form, preview, copy buttons and downloads of one template page.
@@ -217,13 +224,14 @@ class DocumentLibrary:
             "title": template.title,
             "labels": template.labels,
             "fields": {f.name: {"label": f.label, "type": f.type} for f in template.fields},
+            "dates": {"pattern": self.dates.pattern, "hint": self.dates.hint},
             "markdown": markdown_skeleton(template),
             "text": self._cached(template, TEXT_SKELETON).decode(),
         }
         # In a <template>, not a JSON <script>: Material's instant navigation runs
         # the scripts of a page it brings as JavaScript, whatever their type.
         payload = html.escape(json.dumps(data, ensure_ascii=False), quote=False)
-        inputs = "\n".join(_input(template.slug, f) for f in template.fields)
+        inputs = "\n".join(_input(template.slug, f, self.dates) for f in template.fields)
         links = []
         suffix = ".mk1" if sealed and template.access != PUBLIC else ""
         for fmt in template.formats:
@@ -254,7 +262,20 @@ class DocumentLibrary:
 </div>
 </div>
 <template class="mk-doc__data">{payload}</template>
-</div>"""
+</div>
+{self._example(template)}"""
+
+    def _example(self, template: DocumentTemplate) -> str:
+        """A spreadsheet's example rows, shown as an example only (never downloaded)."""
+        if template.sheet is None or not template.sheet.rows:
+            return ""
+        return (
+            '<details class="mk-doc__example">\n'
+            "<summary>Example: the sheet filled in (not part of your downloads)</summary>\n"
+            '<div class="mk-doc__example-table" role="region" aria-label="Example sheet" '
+            f'tabindex="0">{example_table(template, self.dates)}</div>\n'
+            "</details>\n"
+        )
 
     # -- downloads -----------------------------------------------------------
 
@@ -279,16 +300,17 @@ class DocumentLibrary:
         memberkit version or an edited template never serves a stale file.
         """
         if self.cache is None:
-            return _render(template, fmt)
+            return _render(template, fmt, self.dates)
         known = self._keys.get(template.slug)
         if known is None:  # the whole template, once: its repr is long
-            known = hashlib.sha256(f"{_RENDERER}|{template!r}".encode()).hexdigest()
+            made = f"{_RENDERER}|{self.dates.pattern}|{template!r}"
+            known = hashlib.sha256(made.encode()).hexdigest()
             self._keys[template.slug] = known
         key = hashlib.sha256(f"{known}|{fmt}".encode()).hexdigest()
         path = self.cache / f"{template.slug}-{key[:32]}.{fmt}"
         if path.is_file():
             return path.read_bytes()
-        content = _render(template, fmt)
+        content = _render(template, fmt, self.dates)
         path.parent.mkdir(parents=True, exist_ok=True)
         scratch = path.with_name(f".{path.name}.{os.getpid()}")
         scratch.write_bytes(content)
@@ -355,7 +377,7 @@ def _renderer_fingerprint() -> str:
 _RENDERER = _renderer_fingerprint()
 
 
-def _render(template: DocumentTemplate, fmt: str) -> bytes:
+def _render(template: DocumentTemplate, fmt: str, dates: DateStyle) -> bytes:
     # python-docx and openpyxl load only when a file is made (not on a cached build).
     if fmt == "docx":
         from generator.documents.word import to_docx
@@ -364,7 +386,7 @@ def _render(template: DocumentTemplate, fmt: str) -> bytes:
     if fmt == "xlsx":
         from generator.documents.spreadsheet import to_xlsx
 
-        return reproducible_zip(to_xlsx(template))
+        return reproducible_zip(to_xlsx(template, dates))
     if fmt == "csv":
         from generator.documents.spreadsheet import to_csv
 
@@ -376,7 +398,8 @@ def _render(template: DocumentTemplate, fmt: str) -> bytes:
     if fmt == TEXT_SKELETON:
         return text_skeleton(template).encode()
     if fmt == HTML_PREVIEW:
-        return html_preview(template).encode()
+        sheet = sheet_preview(template, dates) + "\n" if template.is_spreadsheet else ""
+        return (sheet + html_preview(template)).encode()
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -389,18 +412,31 @@ def _formats(template: DocumentTemplate) -> str:
     return " · ".join(FORMAT_LABELS[f] for f in template.formats)
 
 
-def _input(slug: str, field: Field) -> str:
+def _input(slug: str, field: Field, dates: DateStyle) -> str:
     ident = html.escape(f"mk-{slug}-{field.name}")
     label = f'<label for="{ident}">{html.escape(field.label)}</label>'
     common = f'id="{ident}" name="{html.escape(field.name)}"'
-    # How to answer: under the input, read with it (never part of the document).
+    example = dates.format_text(field.example) if field.type == "date" else field.example
+    # How to answer: under the input, read with it (never part of the document); a
+    # date's format, under it too.
+    described = [f"{ident}-format"] if field.type == "date" else []
     note = ""
     if field.hint:
-        common += f' aria-describedby="{ident}-hint"'
+        described.append(f"{ident}-hint")
         note = f'<p class="mk-doc__hint" id="{ident}-hint">{html.escape(field.hint)}</p>'
+    if described:
+        common += f' aria-describedby="{" ".join(described)}"'
     # The example reads as a hint, not as a value already typed: "e.g. 6.5", in italics.
-    hint = f' placeholder="e.g. {html.escape(field.example)}"' if field.example else ""
-    if field.type == "paragraph":
+    hint = f' placeholder="e.g. {html.escape(example)}"' if example else ""
+    if field.type == "date":
+        # A text field in the site's own date style: the browser's date input writes
+        # dates in the browser's language, whatever the site's (documents.js checks it).
+        control = (
+            f'<input {common} type="text" data-mk-date{hint}>'
+            f'<span class="mk-doc__format" '
+            f'id="{ident}-format" aria-live="polite">Format: {html.escape(dates.hint)}</span>'
+        )
+    elif field.type == "paragraph":
         control = f'<textarea {common} rows="3"{hint}></textarea>'
     elif field.type == "choice":
         options = "".join(
@@ -408,7 +444,7 @@ def _input(slug: str, field: Field) -> str:
         )
         control = f'<select {common}><option value="">Choose…</option>{options}</select>'
     else:
-        kind = {"date": "date", "number": "number", "email": "email"}.get(field.type, "text")
+        kind = {"number": "number", "email": "email"}.get(field.type, "text")
         step = ' step="any"' if kind == "number" else ""
         control = f'<input {common} type="{kind}"{step}{hint}>'
     return f'<div class="mk-doc__field">{label}{control}{note}</div>'

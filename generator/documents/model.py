@@ -46,6 +46,8 @@ SHEET_FORMATS = ("xlsx", "csv")
 REQUIRED = ("title", "summary", "category", "when_to_use", "fields")
 KNOWN_KEYS = {*REQUIRED, "access", "formats", "kind", "sample", "sheet", "slug"}
 FIELD_KEYS = ("name", "label", "example", "hint", "type", "choices")
+#: The fewest empty rows a downloaded sheet gives the member to fill.
+MIN_FILL_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,15 @@ class Sheet:
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
 
+    @property
+    def fill_rows(self) -> int:
+        """The empty rows of a downloaded sheet: the example's rows are only an example
+        (shown on the page), so the member gets as many rows as it had, and the
+        `blank_rows` on top, and never fewer than MIN_FILL_ROWS."""
+        return max(len(self.rows) + self.blank_rows, MIN_FILL_ROWS)
+
     def computed_rows(self) -> list[dict[str, Any]]:
-        """Example rows with every formula evaluated (for CSV and the tests' checks)."""
+        """Example rows with every formula evaluated (the example shown on the page)."""
         rows = []
         for raw in self.rows:
             row: dict[str, Any] = {c.key: raw.get(c.key) for c in self.columns}

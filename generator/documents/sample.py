@@ -10,10 +10,11 @@ and examples, and nothing else of the members' page (no hints, no downloads).
 from __future__ import annotations
 
 import html
-from typing import Any
 
+from generator.documents.dates import DateStyle
 from generator.documents.model import DocumentTemplate, Sheet
 from generator.documents.render import FILLED, html_preview
+from generator.documents.sheets import example_table
 
 #: Where a template page's sample goes, above the members' part (its teaser).
 SAMPLE_MARK = '<div data-mk-sample="{slug}"></div>'
@@ -23,19 +24,23 @@ JOIN_HREF = "memberkit:join"
 SIGN_IN_HREF = "#mk1-members"
 
 
-def sample_values(template: DocumentTemplate) -> dict[str, str]:
-    return {f.name: f.example for f in template.fields}
+def sample_values(template: DocumentTemplate, dates: DateStyle) -> dict[str, str]:
+    """Each field's example, a date in the site's style."""
+    return {
+        f.name: dates.format_text(f.example) if f.type == "date" else f.example
+        for f in template.fields
+    }
 
 
-def sample_html(template: DocumentTemplate, formats: str) -> str:
+def sample_html(template: DocumentTemplate, formats: str, dates: DateStyle) -> str:
     """The sample section of a template page; `formats`: the downloads, as the page
     names them ("Word (.docx) · Markdown (.md)")."""
     slug = html.escape(template.slug)
     title = html.escape(template.title)
     if template.sheet is None:
-        document = html_preview(template, sample_values(template), below=2)
+        document = html_preview(template, sample_values(template, dates), below=2)
     else:
-        document = _sheet_sample(template, template.sheet)
+        document = _sheet_sample(template, template.sheet, dates)
     return f"""<section class="mk-sample mk1-for-visitors" aria-labelledby="mk-sample-{slug}">
 <div class="mk-sample__head">
 <h2 id="mk-sample-{slug}" class="mk-sample__title">Sample</h2>
@@ -50,50 +55,19 @@ use this template</a> <a class="md-button" href="{SIGN_IN_HREF}">Members: sign i
 </section>"""
 
 
-def _sheet_sample(template: DocumentTemplate, sheet: Sheet) -> str:
+def _sheet_sample(template: DocumentTemplate, sheet: Sheet, dates: DateStyle) -> str:
     """The spreadsheet as its file lays it out, with the example answers and rows."""
+    values = sample_values(template, dates)
     fields = "".join(
         f"<li><strong>{html.escape(f.label)}:</strong> "
-        f'<span class="{FILLED}">{html.escape(f.example)}</span></li>'
+        f'<span class="{FILLED}">{html.escape(values[f.name])}</span></li>'
         for f in template.fields
     )
-    head = "".join(f'<th scope="col">{html.escape(c.header)}</th>' for c in sheet.columns)
-    body = []
-    for row in sheet.computed_rows():
-        shown = "".join(_cell(row.get(c.key), c.format) for c in sheet.columns)
-        body.append(f"<tr>{shown}</tr>")
-    if sheet.totals:
-        totals = sheet.computed_totals()
-        cells = [
-            _cell(totals[c.key], c.format, total=True) if c.key in totals else "<td></td>"
-            for c in sheet.columns
-        ]
-        cells[0] = '<th scope="row">Total</th>'
-        body.append(f'<tr class="mk-sample__total">{"".join(cells)}</tr>')
-    notes = html_preview(template, sample_values(template), below=3)
+    notes = html_preview(template, values, below=3)
     return (
         f"<h3>{html.escape(template.title)}</h3>\n"
         f'<ul class="mk-sample__fields">{fields}</ul>\n'
         f'<div class="mk-sample__sheet" role="region" aria-label="{html.escape(sheet.name)}" '
-        'tabindex="0">'
-        f"<table><caption>{html.escape(sheet.name)}</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>\n"
+        f'tabindex="0">{example_table(template, dates)}</div>\n'
         f"<h3>How to use</h3>\n{notes}"
     )
-
-
-def _cell(value: Any, fmt: str | None, *, total: bool = False) -> str:
-    if value is None or value == "":
-        return "<td></td>"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"<td>{html.escape(str(value))}</td>"
-    if fmt == "money":
-        shown = f"{value:,.2f}"
-    elif fmt == "percent":
-        shown = f"{value:.0%}"
-    elif fmt == "integer":
-        shown = f"{value:,.0f}"
-    else:
-        shown = f"{value:,.10g}"
-    text = f"<strong>{shown}</strong>" if total else shown
-    return f'<td class="mk-sample__number">{text}</td>'

@@ -1,8 +1,10 @@
 """A spreadsheet template as a real .xlsx (working formulas) and a .csv.
 
 The sheet: the title, the header fields to fill in (highlighted), the table with
-example rows and blank rows whose formulas are already in place, and a Total row
-of SUMs. A second sheet, "How to use", holds the instructions from the template body:
+empty rows to fill whose formulas are already in place, and a Total row of SUMs.
+The template's example rows are never in a download: they are the example the
+template's page shows (`sheets.example_table`), and the member's sheet starts empty.
+A second sheet, "How to use", holds the instructions from the template body:
 headings in bold, list items with their bullet, blanks as `[Label]` in dark amber.
 
 The browser puts what the member typed into the file (`xlsx.js`): each field's cell
@@ -28,10 +30,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import XML_NS
 
 from generator.documents.blocks import Heading, Inline, ListBlock, Paragraph, Table, parse
-from generator.documents.model import DocumentTemplate, Sheet, excel_formula
+from generator.documents.dates import DEFAULT_LANGUAGE, DateStyle, date_style
+from generator.documents.model import Column, DocumentTemplate, Sheet, excel_formula
 
 NUMBER_FORMATS = {"money": "#,##0.00", "percent": "0%", "integer": "0"}
-DATE_FORMAT = "yyyy-mm-dd"
 HEADER_FILL = PatternFill("solid", fgColor="17324D")
 BLANK_FILL = PatternFill("solid", fgColor="FFF2B3")
 TOTAL_FILL = PatternFill("solid", fgColor="E8EEF4")
@@ -57,11 +59,45 @@ def layout(template: DocumentTemplate) -> tuple[int, int, int]:
     sheet = template.sheet
     header_row = 3 + len(template.fields) + 1
     first = header_row + 1
-    total = first + len(sheet.rows) + sheet.blank_rows
+    total = first + sheet.fill_rows
     return header_row, first, total
 
 
-def to_xlsx(template: DocumentTemplate) -> bytes:
+def _letters(sheet: Sheet) -> dict[str, str]:
+    """Each column's letter, by key."""
+    return {c.key: get_column_letter(i) for i, c in enumerate(sheet.columns, start=1)}
+
+
+def row_formulas(sheet: Sheet, row: int) -> dict[str, str]:
+    """The formulas of one row of the table, by column key (`=G9*F9`)."""
+    cells = {key: f"{letter}{row}" for key, letter in _letters(sheet).items()}
+    return {c.key: excel_formula(c.formula, cells) for c in sheet.columns if c.formula}
+
+
+def total_formulas(template: DocumentTemplate) -> dict[str, str]:
+    """The Total row's SUM of each totalled column, over the rows to fill."""
+    assert template.sheet is not None
+    _, first, total = layout(template)
+    letters = {c.key: get_column_letter(i) for i, c in enumerate(template.sheet.columns, start=1)}
+    return {
+        key: f"=SUM({letters[key]}{first}:{letters[key]}{total - 1})"
+        for key in template.sheet.totals
+    }
+
+
+def _cell_format(column: Column, dates: DateStyle) -> str | None:
+    """A row's cell format. A formula's cell shows nothing while it comes to zero (an
+    empty third section): the rows to fill look empty until the member types in them."""
+    if column.type == "date":
+        return dates.excel
+    shown = NUMBER_FORMATS[column.format] if column.format else None
+    if column.formula:
+        return f"{shown or 'General'};-{shown or 'General'};"
+    return shown
+
+
+def to_xlsx(template: DocumentTemplate, dates: DateStyle | None = None) -> bytes:
+    dates = dates or date_style(DEFAULT_LANGUAGE)
     sheet = template.sheet
     assert sheet is not None, f"{template.source} is not a spreadsheet"
     workbook = Workbook()
@@ -81,12 +117,12 @@ def to_xlsx(template: DocumentTemplate) -> bytes:
         # Wrapped, so that a paragraph the member typed keeps its lines.
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if field.type == "date":
-            cell.number_format = DATE_FORMAT
+            cell.number_format = dates.excel
         workbook.defined_names[field.name] = DefinedName(
             field.name, attr_text=f"{quote_sheetname(sheet.name)}!$B${row}"
         )
     header_row, first, total = layout(template)
-    letters = {c.key: get_column_letter(i) for i, c in enumerate(sheet.columns, start=1)}
+    letters = _letters(sheet)
     for index, column in enumerate(sheet.columns, start=1):
         cell = ws.cell(header_row, index, column.header)
         cell.font = _font(bold=True, color="FFFFFF")
@@ -97,26 +133,21 @@ def to_xlsx(template: DocumentTemplate) -> bytes:
     ws.column_dimensions["A"].width = max(
         ws.column_dimensions["A"].width or 0, *(len(f.label) + 2 for f in template.fields)
     )
-    for offset in range(len(sheet.rows) + sheet.blank_rows):
-        row = first + offset
-        values = sheet.rows[offset] if offset < len(sheet.rows) else {}
-        cells = {key: f"{letter}{row}" for key, letter in letters.items()}
+    for row in range(first, total):
+        formulas = row_formulas(sheet, row)
         for index, column in enumerate(sheet.columns, start=1):
-            cell = ws.cell(row, index)
-            if column.formula:
-                cell.value = excel_formula(column.formula, cells)
-            elif column.key in values:
-                cell.value = values[column.key]
-            if column.format:
-                cell.number_format = NUMBER_FORMATS[column.format]
+            cell = ws.cell(row, index, formulas.get(column.key))
+            number_format = _cell_format(column, dates)
+            if number_format:
+                cell.number_format = number_format
             cell.border = Border(bottom=THIN)
     ws.cell(total, 1, "Total").font = _font(bold=True)
+    sums = total_formulas(template)
     for index, column in enumerate(sheet.columns, start=1):
         cell = ws.cell(total, index)
         cell.fill = TOTAL_FILL
-        if column.key in sheet.totals:
-            letter = letters[column.key]
-            cell.value = f"=SUM({letter}{first}:{letter}{total - 1})"
+        if column.key in sums:
+            cell.value = sums[column.key]
             cell.font = _font(bold=True)
             if column.format:
                 cell.number_format = NUMBER_FORMATS[column.format]
@@ -233,14 +264,6 @@ def _write_notes(notes: Worksheet, template: DocumentTemplate) -> None:
 # -- CSV --------------------------------------------------------------------------
 
 
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-    return str(value)
-
-
 def csv_head(template: DocumentTemplate) -> list[list[str]]:
     """The rows above the table: the title, an empty row, a `Label,` row per field (the
     browser puts what the member typed after the comma: csv.js), an empty row."""
@@ -248,19 +271,23 @@ def csv_head(template: DocumentTemplate) -> list[list[str]]:
 
 
 def to_csv(template: DocumentTemplate) -> bytes:
-    """The sheet's rows for any spreadsheet app: the title, each field with its value
-    (empty here: the browser puts what the member typed), the table with formulas
-    computed, and a Total row. The table starts on the same row as in the XLSX."""
+    """The sheet for any spreadsheet app: the title, each field with its value (empty
+    here: the browser puts what the member typed), the table's header, its empty rows
+    to fill with their formulas, and a Total row of SUMs. The table starts on the same
+    row as in the XLSX, so the formulas name the same cells (spreadsheet apps compute
+    the formulas of a CSV they open)."""
     sheet: Sheet | None = template.sheet
     assert sheet is not None, f"{template.source} is not a spreadsheet"
+    _, first, total = layout(template)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows(csv_head(template))
     writer.writerow([c.header for c in sheet.columns])
-    for row in sheet.computed_rows():
-        writer.writerow([_csv_value(row[c.key]) for c in sheet.columns])
-    totals = sheet.computed_totals()
+    for row in range(first, total):
+        formulas = row_formulas(sheet, row)
+        writer.writerow([formulas.get(c.key, "") for c in sheet.columns])
+    sums = total_formulas(template)
     writer.writerow(
-        ["Total" if i == 0 else _csv_value(totals.get(c.key)) for i, c in enumerate(sheet.columns)]
+        ["Total" if i == 0 else sums.get(c.key, "") for i, c in enumerate(sheet.columns)]
     )
     return buffer.getvalue().encode("utf-8-sig")

@@ -104,6 +104,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                 cache=self.root / site.CACHE_DIR if self.config.cache else None,
                 signing_key=state.cache_key(),
                 default_sample=self.config.templates_sample,
+                language=str(config.theme.get("language") or ""),
             )
             shown = site.preview_keys(self.command, self.tiers, state, os.environ)
         for warning in warnings:

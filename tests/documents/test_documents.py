@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 
 from generator.documents.blocks import Heading, ListBlock, Table
+from generator.documents.dates import DateStyle, date_style
 from generator.documents.downloads import reproducible_zip
 from generator.documents.library import DocumentLibrary, bundle_path
 from generator.documents.model import DocumentTemplate, evaluate, load_library
@@ -35,6 +36,7 @@ from generator.documents.spreadsheet import BLANK_TEXT, NOTES, csv_head, layout,
 from generator.documents.word import BOOKMARK
 
 from ..conftest import ROOT
+from .examples import assert_no_example_in_downloads, example_values
 
 EXPECTED = {
     "daily-status-report",
@@ -248,7 +250,8 @@ def test_excel_fields_name_their_cells(
         assert ws.cell(cell.row, 1).value == field.label
         assert cell.value is None and cell.fill.fgColor.rgb.endswith("FFF2B3")
         assert cell.alignment.wrap_text  # a paragraph keeps its lines
-        assert (cell.number_format == "yyyy-mm-dd") == (field.type == "date")
+        # A date shows in the site's style (English here: MM/DD/YYYY).
+        assert (cell.number_format == "mm/dd/yyyy") == (field.type == "date")
 
 
 @pytest.mark.parametrize("slug", ["budget-planner", "timesheet"])
@@ -308,6 +311,8 @@ def _formula(ws, expression: str, seen: set[str]) -> float:
 def test_xlsx_formulas_compute_the_expected_totals(
     library: DocumentLibrary, files: dict[str, bytes], slug: str
 ) -> None:
+    """The rows to fill hold the formulas: a member's rows (the example's, typed in
+    here) are worked out and added up as the spec says."""
     template = library.by_slug[slug]
     sheet = template.sheet
     assert sheet is not None
@@ -318,18 +323,31 @@ def test_xlsx_formulas_compute_the_expected_totals(
         c.header for c in sheet.columns
     ]
     assert ws.cell(total_row, 1).value == "Total"
-    # Blank rows carry the formulas too, so the member's own lines compute.
-    blank_row = first + len(sheet.rows)
+    # Enough rows: the example's and its blank rows, every one with the formulas.
+    assert total_row - first == max(len(sheet.rows) + sheet.blank_rows, 10)
+    for row in range(first, total_row):
+        for index, column in enumerate(sheet.columns, start=1):
+            value = ws.cell(row, index).value
+            assert str(value).startswith("=") if column.formula else value is None
+            if column.formula:  # a row still empty shows no 0.00: a zero shows nothing
+                assert ws.cell(row, index).number_format.endswith(";")
     for index, column in enumerate(sheet.columns, start=1):
-        if column.formula:
-            assert str(ws.cell(blank_row, index).value).startswith("=")
+        if column.key in sheet.totals:
+            letter = ws.cell(total_row, index).column_letter
+            assert _cell_value(ws, f"{letter}{total_row}") == 0.0  # empty: nothing to add
+    # The member types the example's rows in (the last row of all included).
+    places = [*range(first, first + len(sheet.rows) - 1), total_row - 1]
+    for row, values in zip(places, sheet.rows, strict=True):
+        for index, column in enumerate(sheet.columns, start=1):
+            if column.key in values:
+                ws.cell(row, index).value = values[column.key]
     # Totals recomputed from the spec by hand, independently of the workbook.
     for index, column in enumerate(sheet.columns, start=1):
         if column.key not in sheet.totals:
             continue
         expected = 0.0
-        for row in sheet.rows:
-            values = {k: float(v) for k, v in row.items() if isinstance(v, int | float)}
+        for row_values in sheet.rows:
+            values = {k: float(v) for k, v in row_values.items() if isinstance(v, int | float)}
             for other in sheet.columns:
                 if other.formula:
                     values[other.key] = evaluate(other.formula, values)
@@ -339,19 +357,106 @@ def test_xlsx_formulas_compute_the_expected_totals(
     assert "How to use" in workbook.sheetnames
 
 
-def test_budget_planner_totals_by_hand(library: DocumentLibrary, files: dict[str, bytes]) -> None:
-    rows = list(csv.reader(io.StringIO(files["downloads/budget-planner.csv"].decode("utf-8-sig"))))
-    template = library.by_slug["budget-planner"]
-    header_row, first, _ = layout(template)
-    header, total = rows[header_row - 1], rows[-1]  # the table starts on the XLSX's row
-    assert rows[first - 1][0] == "Maria Santos" and total[0] == "Total"
-    assert rows[: header_row - 1] == csv_head(template)
-    column = dict(zip(header, total, strict=True))
+def test_budget_planner_totals_by_hand(library: DocumentLibrary) -> None:
+    sheet = library.by_slug["budget-planner"].sheet
+    assert sheet is not None
+    totals = sheet.computed_totals()
     # 9*80*1.05 + 450*1.10 + 60*6*1.05 + 300*1.03 = 756 + 495 + 378 + 309
-    assert float(column["Total planned"]) == pytest.approx(1938)
-    assert float(column["Actual paid"]) == pytest.approx(770 + 495 + 315 + 309)
-    assert float(column["Difference"]) == pytest.approx(1889 - 1938)
-    assert to_csv(library.by_slug["budget-planner"]) == files["downloads/budget-planner.csv"]
+    assert totals["total_planned"] == pytest.approx(1938)
+    assert totals["actual"] == pytest.approx(770 + 495 + 315 + 309)
+    assert totals["difference"] == pytest.approx(1889 - 1938)
+
+
+@pytest.mark.parametrize("slug", ["budget-planner", "timesheet"])
+def test_csv_is_the_sheet_to_fill(
+    library: DocumentLibrary, files: dict[str, bytes], slug: str
+) -> None:
+    """The CSV starts like the sheet and holds its formulas on the same rows, so a
+    spreadsheet app that opens it works out what the member types."""
+    template = library.by_slug[slug]
+    rows = list(csv.reader(io.StringIO(files[f"downloads/{slug}.csv"].decode("utf-8-sig"))))
+    header_row, _, total_row = layout(template)
+    assert rows[: header_row - 1] == csv_head(template)
+    assert len(rows) == total_row
+    workbook = load_workbook(io.BytesIO(files[f"downloads/{slug}.xlsx"]))
+    ws = workbook.worksheets[0]
+    for number in range(header_row, total_row + 1):
+        in_excel = [c.value or "" for c in ws[number]][: len(rows[number - 1])]
+        assert rows[number - 1] == [str(v) for v in in_excel], number
+    assert rows[-1][0] == "Total" and any(c.startswith("=SUM(") for c in rows[-1])
+    assert to_csv(template) == files[f"downloads/{slug}.csv"]
+
+
+# -- The example's rows are only ever an example ---------------------------------
+
+
+@pytest.mark.parametrize("slug", ["budget-planner", "timesheet"])
+def test_no_download_holds_the_examples_rows(
+    library: DocumentLibrary, files: dict[str, bytes], slug: str
+) -> None:
+    template = library.by_slug[slug]
+    assert "Support inbox and live chat" in example_values(library.by_slug["timesheet"])
+    assert 171 in example_values(library.by_slug["timesheet"])  # the example's total
+    assert_no_example_in_downloads(template, files)
+    # Nor the bundle's copies.
+    bundle = zipfile.ZipFile(io.BytesIO(files[bundle_path("members")]))
+    for fmt in ("xlsx", "csv"):
+        assert bundle.read(f"{slug}.{fmt}") == files[f"downloads/{slug}.{fmt}"]
+
+
+def test_a_new_sheet_template_downloads_without_its_example(tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "mileage.md").write_text(MILEAGE, encoding="utf-8")
+    templates, warnings = load_library(folder, tiers=["members"])
+    assert warnings == []
+    for language in ("en", "de"):
+        made = DocumentLibrary(templates, ["members"], language=language)
+        files = {d.path: d.content for d in made.downloads()}
+        [template] = templates
+        assert_no_example_in_downloads(template, files, language)
+        workbook = load_workbook(io.BytesIO(files["downloads/mileage.xlsx"]))
+        _, first, total = layout(template)
+        assert total - first == 10  # one example row and no blank rows: ten rows to fill
+        # The example is on the page, as an example, its date in the site's style.
+        widget = made.widget("mileage", "../../")
+        shown = "23.01.2027" if language == "de" else "01/23/2027"
+        example = widget[widget.index('<details class="mk-doc__example">') :]
+        assert "Example" in example and "Warehouse run to Leeds" in example and shown in example
+        preview = widget[widget.index('aria-label="Preview"') : widget.index("</section>")]
+        assert "Warehouse run to Leeds" not in preview and shown not in preview
+        assert workbook["Trips"].cell(first, 1).number_format == date_style(language).excel
+
+
+MILEAGE = """---
+title: Mileage log
+summary: Trips driven for the business.
+category: Reporting
+when_to_use: Each trip, the day it is driven.
+kind: spreadsheet
+fields:
+  - name: driver
+    label: Driver
+    example: Sam Okoro
+  - name: log_start
+    label: First day
+    type: date
+    example: 2027-01-04
+sheet:
+  name: Trips
+  columns:
+    - {key: day, header: Day, type: date}
+    - {key: trip, header: Trip, width: 30}
+    - {key: miles, header: Miles, type: number}
+    - {key: cost, header: Cost, formula: "miles * 0.45", format: money}
+  rows:
+    - {day: 2027-01-23, trip: Warehouse run to Leeds, miles: 183.5}
+  totals: [miles, cost]
+---
+# Mileage log of {{ driver }} from {{ log_start }}
+
+Write each trip on the day you drive it.
+"""
 
 
 def test_markdown_and_text_downloads_show_labels_for_blanks(files: dict[str, bytes]) -> None:
@@ -393,9 +498,9 @@ def test_downloads_come_from_the_cache_while_unchanged(
     made: list[str] = []
     real = module._render
 
-    def counting(template: DocumentTemplate, fmt: str) -> bytes:
+    def counting(template: DocumentTemplate, fmt: str, dates: DateStyle) -> bytes:
         made.append(fmt)
-        return real(template, fmt)
+        return real(template, fmt, dates)
 
     monkeypatch.setattr(module, "_render", counting)
     assert {d.path: d.content for d in cached.downloads()} == files
@@ -675,7 +780,8 @@ def test_the_bundled_hints_are_under_their_inputs_and_nowhere_in_the_document(
         ident = f"mk-{template.slug}-{name}"
         # Under its own input, read with it by a screen reader; not in the widget's data.
         assert re.search(
-            rf'<(?:input|textarea|select) id="{ident}" [^>]*aria-describedby="{ident}-hint"',
+            rf'<(?:input|textarea|select) id="{ident}" [^>]*'
+            rf'aria-describedby="(?:{ident}-format )?{ident}-hint"',
             widget,
         ), (template.slug, name)
         assert f'<p class="mk-doc__hint" id="{ident}-hint">{html.escape(hint)}</p>' in widget
@@ -749,9 +855,8 @@ def test_a_sample_is_the_document_filled_with_its_examples(library: DocumentLibr
     assert re.search(r"<h2 [^>]*>Sample</h2>", sample)
     assert 'href="memberkit:join"' in sample and 'href="#mk1-members"' in sample
     for field in daily.fields:
-        assert f'<span class="mk-sample__value">{html.escape(field.example)}</span>' in (sample), (
-            field.name
-        )
+        shown = "03/12/2026" if field.type == "date" else field.example  # the site's style
+        assert f'<span class="mk-sample__value">{html.escape(shown)}</span>' in sample, field.name
         assert html.escape(field.hint) not in sample or not field.hint
     # No blank left, none the page's form would fill.
     assert "data-field=" not in sample and "mk-blank" not in sample and "[Your name]" not in sample
@@ -767,15 +872,17 @@ def test_a_spreadsheets_sample_is_its_sheet_with_the_example_rows(
     sheet = library.by_slug["timesheet"].sheet
     assert sheet is not None
     sample = library.sample("timesheet")
-    table = sample[sample.index("<table>") : sample.index("</table>")]
-    assert table.count("<tr>") == 1 + len(sheet.rows)  # the header and each example row
+    table = sample[sample.index('<table class="mk-sheet">') : sample.index("</table>")]
+    # The header, each example row and the totals.
+    assert table.count("<tr>") == 1 + len(sheet.rows) + 1
     for column in sheet.columns:
         assert f'<th scope="col">{html.escape(column.header)}</th>' in table
     assert "Support inbox and live chat" in table and "38 tickets closed" in table
-    assert '<td class="mk-sample__number">36.00</td>' in table  # billable * rate, as money
+    assert '<td class="mk-sheet__number">36.00</td>' in table  # billable * rate, as money
+    assert '<td class="mk-sheet__text">03/09/2026</td>' in table  # the site's date style
     totals = sheet.computed_totals()
-    row = table[table.index('class="mk-sample__total"') :]
-    assert f"<strong>{totals['amount']:,.2f}</strong>" in row and "Total" in row
+    row = table[table.index("<tfoot>") :]
+    assert f">{totals['amount']:,.2f}</td>" in row and "Total" in row
     assert '<strong>Hourly rate in USD:</strong> <span class="mk-sample__value">9<' in sample
     assert "How to use" in sample and "24-hour format" in sample
 
@@ -790,3 +897,20 @@ def test_an_italic_line_under_a_blank_stays_text_of_the_document(tmp_path: Path)
     assert "<p><em>Sent from my phone.</em></p>" in html_preview(template)
     assert "*Sent from my phone.*" in fill(markdown_skeleton(template), template.labels)
     assert "Sent from my phone." in text_skeleton(template)
+
+
+def test_another_site_language_never_gets_a_cached_file_of_the_first(
+    library: DocumentLibrary, tmp_path: Path
+) -> None:
+    """The date style is part of what the cache knows a file by: a site that changes its
+    language gets its spreadsheet's date cells and its examples in the new style."""
+    english = DocumentLibrary(library.templates, ["members"], cache=tmp_path)
+    german = DocumentLibrary(library.templates, ["members"], cache=tmp_path, language="de")
+    for made, shown, cells in (
+        (english, "03/09/2026", "mm/dd/yyyy"),
+        (german, "09.03.2026", "dd.mm.yyyy"),
+    ):
+        files = {d.path: d.content for d in made.downloads()}
+        workbook = load_workbook(io.BytesIO(files["downloads/timesheet.xlsx"]))
+        assert workbook["Timesheet"]["B5"].number_format == cells
+        assert f'placeholder="e.g. {shown}"' in made.widget("timesheet", "../../")

@@ -31,6 +31,7 @@ MEMBER_PAGES = {
     "guide": "guides/task-briefs/",
     "template library": "templates/",
     "template, filled in": "templates/daily-status-report/",
+    "spreadsheet template, filled in": "templates/timesheet/",
 }
 PHONE = {"width": 390, "height": 844}
 NOT_FOUND = "Failed to load resource: the server responded with a status of 404 (Not Found)"
@@ -85,10 +86,18 @@ def schemed_page(
 def fill_daily_report(tab: Page) -> None:
     tab.get_by_label("Your name").fill("Rosa Lima")
     tab.get_by_label("Client or manager name").fill("David Clarke")
-    tab.get_by_label("Date").fill("2026-12-01")
+    tab.get_by_label("Date").fill("12/01/2026")  # the site is in English: MM/DD/YYYY
     tab.get_by_label("Overall status").select_option("At risk")
     tab.get_by_label("Hours worked today", exact=True).fill("6.5")
     tab.get_by_label("What you finished today").fill("Closed 41 tickets.")
+
+
+def fill_timesheet(tab: Page) -> None:
+    tab.get_by_label("Worker name").fill("Rosa Lima")
+    tab.get_by_label("Week starting").fill("3/9/2026")
+    tab.get_by_label("Hourly rate in USD").fill("9")
+    tab.get_by_label("Client or business").fill("7/7")  # not a date: but not a date field
+    tab.locator(".mk-doc__example summary").click()  # the example sheet, opened
 
 
 def test_axe_finds_nothing_on_visitors_and_members_pages(
@@ -111,6 +120,14 @@ def test_axe_finds_nothing_on_visitors_and_members_pages(
         if url.startswith("templates/daily"):
             fill_daily_report(tab)
             expect(tab.get_by_role("region", name="Preview")).to_contain_text("Rosa Lima")
+        if url.startswith("templates/timesheet"):
+            fill_timesheet(tab)
+            expect(tab.get_by_role("region", name="Preview")).to_contain_text("03/09/2026")
+            found["member, spreadsheet template, its date written right"] = violations(tab)
+            # Then a date the site does not write that way: marked, and still clean.
+            tab.get_by_label("Week starting").fill("31/12/2026")
+            tab.get_by_label("Week starting").press("Tab")
+            expect(tab.get_by_label("Week starting")).to_have_attribute("aria-invalid", "true")
         found[f"member, {name}"] = violations(tab)
     failed = {page: lines for page, lines in found.items() if lines}
     assert not failed, "\n".join(f"{page}: {line}" for page, ls in failed.items() for line in ls)
@@ -130,7 +147,7 @@ def test_dark_scheme_keeps_buttons_and_filled_blanks_readable(
     tab.goto(served_site + "templates/daily-status-report/")
     fill_daily_report(tab)
     filled = tab.locator(".mk-blank--filled").first
-    expect(filled).to_have_text("2026-12-01")
+    expect(filled).to_have_text("12/01/2026")
     screenshot(tab, f"template-filled-{scheme}")
     for element in (filled, tab.get_by_role("button", name="Copy as Markdown")):
         assert contrast(element) >= 4.5, element
@@ -328,6 +345,14 @@ def test_header_on_a_phone_keeps_the_title_and_folds_the_account(
         "e => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 64)"
     )
     screenshot(tab, "template-filled-phone")
+    tab.goto(served_site + "templates/timesheet/")
+    fill_timesheet(tab)
+    tab.get_by_role("region", name="Preview").scroll_into_view_if_needed()
+    screenshot(tab, "timesheet-filled-phone")
+    page_width = tab.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= PHONE["width"], "the sheet makes the page wider than the phone"
+    found = violations(tab)  # the sheet and the example, on a phone
+    assert not found, found
     context.close()
 
 

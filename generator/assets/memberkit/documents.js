@@ -2,6 +2,7 @@
  * every download (Word, Excel and CSV are filled here, in the browser: fill.js for the
  * text, docx.js, xlsx.js and csv.js for the files). */
 
+import { formatDate, parseDate } from "./dates.js";
 import { fill, valueLines } from "./fill.js";
 import { fetchDownload, saveBlob } from "./files.js";
 
@@ -71,13 +72,33 @@ async function filledFile(link, format, data, values) {
   }
   if (format === "xlsx") {
     const { fillXlsx } = await import("./xlsx.js");
-    return { ...file, data: await fillXlsx(file.data, values, data.fields) };
+    return { ...file, data: await fillXlsx(file.data, values, data.fields, data.dates.pattern) };
   }
   if (format === "csv") {
     const { fillCsv } = await import("./csv.js");
     return { ...file, data: fillCsv(file.data, data.title, values, data.fields) };
   }
   return file;
+}
+
+/** A date field in the site's date style: a date typed another way (`7.12.2026`, a
+ * YYYY-MM-DD date) is written in the style when the member leaves the field; one that
+ * is not a date is marked, and its hint says how to write it. */
+function checkDate(input, dates, { leaving }) {
+  const hint = document.getElementById(`${input.id}-format`);
+  const found = parseDate(input.value, dates.pattern);
+  const wrong = Boolean(input.value.trim()) && !found;
+  if (found && leaving) input.value = formatDate(found, dates.pattern);
+  if (!wrong && !input.hasAttribute("aria-invalid")) return;
+  if (wrong && !leaving) return; // not while typing: only once the field is left
+  if (wrong) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  hint.classList.toggle("mk-doc__format--wrong", wrong);
+  const now = new Date();
+  const today = { year: now.getFullYear(), month: now.getMonth() + 1, day: now.getDate() };
+  hint.textContent = wrong
+    ? `Not a date: write it as ${dates.hint}, for example ${formatDate(today, dates.pattern)}.`
+    : `Format: ${dates.hint}`;
 }
 
 /** Wire up one template widget (once). */
@@ -98,9 +119,17 @@ function setupDocument(root) {
       blank.classList.toggle("mk-blank--filled", lines.length > 0);
     });
   };
+  const dateFields = form.querySelectorAll("input[data-mk-date]");
+  dateFields.forEach((input) => {
+    input.addEventListener("input", () => checkDate(input, data.dates, { leaving: false }));
+    input.addEventListener("change", () => checkDate(input, data.dates, { leaving: true }));
+  });
   form.addEventListener("input", render);
   form.addEventListener("change", render);
-  form.addEventListener("reset", () => setTimeout(render));
+  form.addEventListener("reset", () => setTimeout(() => {
+    dateFields.forEach((input) => checkDate(input, data.dates, { leaving: true }));
+    render();
+  }));
 
   root.querySelectorAll("[data-mk-copy]").forEach((button) => {
     button.addEventListener("click", async () => {

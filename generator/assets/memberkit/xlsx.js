@@ -3,9 +3,11 @@
  * The build names each field's cell after the field (a defined name, `month` for
  * Budget!$B$4) and writes each blank of the "How to use" sheet as a rich-text run of
  * its own, `[Label]` in BLANK_TEXT (generator/documents/spreadsheet.py). A number
- * field becomes a number cell, a date field a real date (the cell shows yyyy-mm-dd),
- * anything else text, its lines kept in the wrapped cell. */
+ * field becomes a number cell, a date field a real date (the cell shows it in the
+ * site's date style, as the build set its format), anything else text, its lines
+ * kept in the wrapped cell. */
 
+import { excelDay, parseDate } from "./dates.js";
 import { valueLines } from "./fill.js";
 import { Package, elements, textElement, xmlText } from "./office.js";
 
@@ -67,17 +69,6 @@ function cellAt(doc, column, row) {
   return { cell, row: rowElement };
 }
 
-/** Excel's day number for a YYYY-MM-DD date (days since 1899-12-30), or null. */
-export function excelDate(text) {
-  const found = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
-  if (!found) return null;
-  const [year, month, day] = found.slice(1).map(Number);
-  const time = Date.UTC(year, month - 1, day);
-  const back = new Date(time);
-  if (back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return null;
-  return Math.round((time - Date.UTC(1899, 11, 30)) / 86400000);
-}
-
 /** A number as typed in a number input, or null when it is not one. */
 function numberOf(text) {
   const trimmed = text.trim();
@@ -105,12 +96,13 @@ function fitRow(doc, row, cell, text) {
 }
 
 /** Put one value in a cell: a number, a date (day number) or text. */
-function setCell(doc, place, type, value) {
+function setCell(doc, place, type, value, datePattern) {
   const { cell, row } = cellAt(doc, place.column, place.row);
   for (const child of Array.from(cell.childNodes)) child.remove();
   const lines = valueLines(value);
   const text = lines.join("\n");
-  const number = type === "number" ? numberOf(text) : type === "date" ? excelDate(text) : null;
+  const date = type === "date" ? parseDate(text, datePattern) : null;
+  const number = type === "number" ? numberOf(text) : date ? excelDay(date) : null;
   if (number !== null) {
     cell.removeAttribute("t");
     const v = doc.createElementNS(S, "v");
@@ -148,8 +140,8 @@ function fillRuns(doc, byLabel, values) {
 }
 
 /** The workbook `bytes` with `values` ({field: text}) in the cells the fields name and
- * in the instructions; `fields` is {name: {label, type}}. */
-export async function fillXlsx(bytes, values, fields) {
+ * in the instructions; `fields` is {name: {label, type}}, `datePattern` the site's. */
+export async function fillXlsx(bytes, values, fields, datePattern) {
   const file = Package.open(bytes);
   const parts = await sheetParts(file);
   const named = await namedCells(file);
@@ -157,7 +149,7 @@ export async function fillXlsx(bytes, values, fields) {
     const place = named.get(name);
     if (!place || !valueLines(values[name]).length || !parts.get(place.sheet)) continue;
     const part = parts.get(place.sheet);
-    setCell(await file.xml(part), place, field.type, values[name]);
+    setCell(await file.xml(part), place, field.type, values[name], datePattern);
     file.changed(part);
   }
   const byLabel = new Map(Object.entries(fields).map(([name, f]) => [`[${f.label}]`, name]));
