@@ -255,3 +255,31 @@ def test_imported_members_get_a_login_link_each(project: Path, tmp_path: Path) -
         assert saved["members"][row["email"]]["link"]["lookup"] == keys.lookup
         login = mk1.derive_member_keys(saved["site"], row["email"], row["password"], 100_000)
         assert saved["members"][row["email"]]["lookup"] == login.lookup
+
+
+def test_a_membership_that_ended_is_kept_in_the_state_and_checked_when_read(
+    tmp_path: Path,
+) -> None:
+    from generator.errors import MemberkitError
+    from generator.members import store
+
+    current = state.State.new(100_000)
+    current.add("a@b.org", "long enough secret", name="A", tiers=["members"], expires="2026-01-31")
+    current.drop_expired(dt.date(2026, 2, 1))
+    assert list(current.ended) == ["a@b.org"] and current.ended["a@b.org"].expires == "2026-01-31"
+    store.save(current, tmp_path)
+    assert store.load(tmp_path).ended == current.ended
+    data = json.loads((tmp_path / "state.json").read_text())
+    # A state with none of them reads and writes as before.
+    assert "ended" not in json.loads(state.State.new(100_000).to_json())
+    for field, value, message in [
+        ("expires", None, "ended.a@b.org.expires must be YYYY-MM-DD"),
+        ("kek", "short", "ended.a@b.org.kek must be a 32-byte key"),
+        ("tiers", ["members"], "ended.a@b.org has an unknown field 'tiers'"),
+        ("email", "x@b.org", "ended.a@b.org.email must be 'a@b.org'"),
+    ]:
+        edited = json.loads(json.dumps(data))
+        edited["ended"]["a@b.org"][field] = value
+        (tmp_path / "state.json").write_text(json.dumps(edited))
+        with pytest.raises(MemberkitError, match=message.replace(".", r"\.")):
+            store.load(tmp_path)
