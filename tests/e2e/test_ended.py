@@ -121,6 +121,19 @@ def test_a_wrong_password_still_says_the_usual(ending: Site, browser: Any) -> No
         expect(tab.locator("[aria-invalid=true]")).to_have_count(2)
 
 
+def test_an_entry_that_holds_no_key_ended_whatever_the_browsers_clock(
+    ending: Site, browser: Any
+) -> None:
+    """A clock a few days behind the build's (or another time zone): still ended, never
+    a session that holds no key."""
+    with watched_tab(browser, ending.url) as (tab, _):
+        tab.clock.install(time=f"{YESTERDAY - dt.timedelta(days=3)}T12:00:00Z")
+        tab.goto(ending.url + "login/")
+        _submit(tab, ENDED)
+        expect(tab.locator(".mk1-signin__error")).to_contain_text("Your membership ended on")
+        assert tab.evaluate(STORED) is None
+
+
 def test_the_login_link_of_a_membership_that_ended_says_it_no_longer_works(
     ending: Site, browser: Any
 ) -> None:
