@@ -288,13 +288,18 @@ class State:
         """Remove a member: every tier they held gets a new key. Returns those tiers.
         Nothing of them is kept: signing in does not tell them their membership ended
         (one whose membership ended already is forgotten: their record goes)."""
-        ended = self.ended.pop(addresses.same_address(email), None) or self.ended.pop(
-            mk1.normalize_email(email), None
-        )
-        if ended is not None and self.find(email) is None:
-            return []
+        ended = self.find_ended(email)
+        if ended is not None:
+            del self.ended[ended.email]
+            if self.find(email) is None:
+                return []
         member = self.members.pop(self.member(email).email)
         return member.tiers
+
+    def find_ended(self, email: str) -> Ended | None:
+        """The membership that ended of this address (either spelling of its domain)."""
+        key = addresses.same_address(email)
+        return self.ended.get(key) or self.ended.get(mk1.normalize_email(email))
 
     def end(self, email: str, last_day: str) -> list[str]:
         """A membership ended on `last_day` (a subscription over): removed as by

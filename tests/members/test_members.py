@@ -84,6 +84,22 @@ def test_remove_rotates_the_tiers_the_member_held(project: Path) -> None:
     assert missing.returncode != 0 and "no member" in missing.stderr
 
 
+def test_remove_forgets_a_membership_that_ended(project: Path) -> None:
+    from generator.members import store
+
+    assert memberkit(project, "members", "add", "a@b.org").returncode == 0
+    folder = project / ".memberkit"
+    current = store.load(folder)
+    current.end("a@b.org", "2026-01-31")  # a subscription over, as `members sync` ends it
+    store.save(current, folder)
+    result = memberkit(project, "members", "remove", "A@B.org")
+    assert result.returncode == 0, result.stderr
+    assert "Forgot a@b.org, whose membership ended on 2026-01-31" in result.stdout
+    assert "ended" not in read_state(project)
+    missing = memberkit(project, "members", "remove", "a@b.org")
+    assert missing.returncode != 0 and "no member" in missing.stderr
+
+
 def test_reset_changes_the_password(project: Path) -> None:
     """After a reset and a build, the old password opens nothing; the new one signs in."""
     added = memberkit(project, "members", "add", "a@b.org", "--name", "Ann")
