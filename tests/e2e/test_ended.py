@@ -170,6 +170,7 @@ def test_a_remembered_member_whose_membership_ended_is_told_calmly_once(
         expect(tab.locator(".mk1-account")).to_contain_text("Sign in")
         assert tab.evaluate(STORED) is None
         screenshot(tab, "ended-remembered")
+        assert not violations(tab)
         # Once: the visit after, the form as for anyone.
         tab.reload()
         expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
