@@ -151,12 +151,19 @@ def members_remove(config_file: str | None, email: str) -> None:
     try:
         with project.store.locked():
             current = project.store.load()
-            gone = current.member(email).email
+            ended = current.find_ended(email)
+            gone = current.member(email).email if ended is None else ended.email
             tiers = current.remove(email)
             project.store.save(current)
             Outbox(project.store).discard(gone)
     except MemberkitError as error:
         raise click.ClickException(str(error)) from None
+    if ended is not None and not tiers:
+        click.echo(
+            f"Forgot {gone}, whose membership ended on {ended.expires}: after the next build "
+            "and upload, signing in no longer says so."
+        )
+        return
     click.echo(
         f"Removed {gone}; new keys for {', '.join(tiers)}. Rebuild and publish the site "
         "to lock them out; other members read on."

@@ -6,6 +6,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 
 from generator.content import join
+from generator.protection import keystore
 from generator.publish import seo
 
 
@@ -53,6 +54,11 @@ class MemberkitConfig(base.Config):
     help_contact = c.Type(str, default="")
     """Where "Forgot your password?" points: `mailto:you@example.com`, a URL or a page of
     the site. Empty: the join page (`join_url`)."""
+
+    ended_notice_days = c.Type(int, default=keystore.ENDED_NOTICE_DAYS)
+    """For how many days after their membership ended a member who signs in is told it
+    ended on that day, with the way to renew (`join_url`), instead of "wrong password".
+    0: not told."""
 
     teasers = c.Choice(seo.TEASERS, default="index")
     """Whether search engines may index the teasers of members' pages (`index`), or

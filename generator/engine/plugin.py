@@ -96,7 +96,9 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             self.tiers, comments = site.check_settings(self.config)
             policy = SitePolicy(self.config, config, comments=comments)
             found = Discovery(self.config, config, self.root, schedule.today())
-            state = site.load_state(self.root, self.tiers, log.info, dt.date.today())
+            state = site.load_state(
+                self.root, self.tiers, log.info, dt.date.today(), self.config.ended_notice_days
+            )
             self.library, warnings = DocumentLibrary.load(
                 self.root / self.config.templates_dir,
                 self.tiers,
@@ -114,6 +116,8 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
         self.work.use_keys(self.sealer.site, self.sealer.keys)
         for member in state.members.values():
             self.work.add_member(member.email, member.name)
+        for ended in state.ended.values():  # their entries name them too
+            self.work.add_member(ended.email, ended.name)
         self.sealing = Sealing(self.tiers, dict(self.config.access), self.work)
         self.pages = Pages(
             sealing=self.sealing,
@@ -277,6 +281,7 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
                     work=self.work,
                     public=self.public_files,
                     today=dt.date.today(),
+                    ended_days=self.config.ended_notice_days,
                     notes=log.info,
                 )
         finally:

@@ -38,12 +38,14 @@ def finish_site(
     public: Iterable[str],
     today: dt.date,
     notes: Callable[[str], None],
+    ended_days: int = private.ENDED_NOTICE_DAYS,
 ) -> list[Leak]:
     """Write what is made from the whole site into `site`; return the leak check's
     findings. `notes` hears what the owner may want to know of the security policy.
+    `ended_days`: how long a membership that ended is told so at sign-in.
     Raises `MemberkitError` when the helper fails."""
     (site / "mk1").mkdir(exist_ok=True)
-    keystore_writer.write(site, state, today, tiers)
+    keystore_writer.write(site, state, today, tiers, ended_days=ended_days)
     # Its index names the key derivation ("PBKDF2", "SHA-256"): memberkit's own words.
     work.add_public((site / keystore_writer.INDEX_PATH).read_text(encoding="utf-8"))
     policy.write_host_files(site, site_url, set(found.noindex))

@@ -42,6 +42,12 @@ def check_settings(settings: Any) -> tuple[tuple[str, ...], bool]:
                 f"{tier!r}; use 'public' or one of: {', '.join(tiers)}",
                 path="mkdocs.yml",
             )
+    if settings.ended_notice_days < 0:
+        raise MemberkitError(
+            f"plugins.memberkit.ended_notice_days is {settings.ended_notice_days}; use a number "
+            "of days, 0 or more (0: a member whose membership ended is not told so)",
+            path="mkdocs.yml",
+        )
     if settings.templates_access not in (access.PUBLIC, *tiers):
         raise MemberkitError(
             f"plugins.memberkit.templates_access is {settings.templates_access!r}; "
@@ -61,18 +67,24 @@ def check_settings(settings: Any) -> tuple[tuple[str, ...], bool]:
 
 
 def load_state(
-    root: Path, tiers: tuple[str, ...], note: Callable[[str], None], today: dt.date
+    root: Path,
+    tiers: tuple[str, ...],
+    note: Callable[[str], None],
+    today: dt.date,
+    ended_days: int = private.ENDED_NOTICE_DAYS,
 ) -> private.State:
     """Read the private state beside mkdocs.yml (its folder, or sealed with the key in
-    MEMBERKIT_STATE_KEY); drop members whose access ended
-    (rotating their tiers) and add keys for tiers new in the settings, saving both."""
+    MEMBERKIT_STATE_KEY); drop members whose access ended (rotating their tiers; kept
+    `ended_days` days among the ended, so that signing in says so) and add keys for
+    tiers new in the settings, saving both."""
     kept = keeping.locate(root)  # the state folder, or memberkit.state sealed
     with kept.locked(note, create=False):  # one writer at a time
         state = kept.load()
-        dropped = state.drop_expired(today)
+        before = len(state.ended)
+        dropped = state.drop_expired(today, ended_days)
         missing = [t for t in tiers if t not in state.tiers]
         state.ensure_tiers(missing)
-        if dropped or missing:
+        if dropped or missing or len(state.ended) != before:
             kept.save(state)
     for member in dropped:
         note(

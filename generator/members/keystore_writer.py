@@ -1,8 +1,9 @@
 """The keystore a build publishes: layout 3 of PROTOCOL.md, at any member count.
 
 One entry for every member who has not expired and one for each live login link, each
-sealed with its own key and carrying the roster epoch `r`; an index; shards padded with
-decoys to one size. Layout 3 files every entry in the shard of its member's email,
+sealed with its own key and carrying the roster epoch `r`; one that holds no key for
+each membership that ended lately, so that signing in says so; an index; shards
+padded with decoys to one size. Layout 3 files every entry in the shard of its member's email,
 under a lookup bound to the epoch; a roster that still holds a member added before
 (without the key that binds the lookup) is written in layout 2 until their next reset.
 A million members make 65,536 shards of 48 entries, about 1.3 GB:
@@ -41,6 +42,8 @@ _json_text = json.encoder.encode_basestring
 if TYPE_CHECKING:
     from generator.members.state import State, TierKey
 
+ENDED_NOTICE_DAYS = keystore.ENDED_NOTICE_DAYS
+
 INDEX_PATH = keystore.KEYSTORE_INDEX
 INLINE_ENV = "MEMBERKIT_INLINE"
 #: Below this many entries the build's own process writes everything: starting helper
@@ -77,20 +80,29 @@ class Layout:
 
 
 def published(
-    state: State, today: dt.date, tiers: Sequence[str], keys: dict[str, TierKey] | None = None
+    state: State,
+    today: dt.date,
+    tiers: Sequence[str],
+    keys: dict[str, TierKey] | None = None,
+    ended_days: int = ENDED_NOTICE_DAYS,
 ) -> list[Entry]:
     """The entries of the members who have not expired and of their live login links,
-    sorted by lookup. The plaintexts are `keystore.member_plaintext`'s, without the epoch."""
+    and, for each membership that ended less than `ended_days` ago, one that holds no
+    key (`"keys": {}`, `exp` its last day) and no login link's; sorted by lookup. The
+    plaintexts are `keystore.member_plaintext`'s, without the epoch."""
     entries: list[Entry] = []
     add = entries.append
     current = keys if keys is not None else state.tier_keys()
     held: dict[str, str] = {}  # the JSON of each set of tiers members hold: a few
     last_day = today.isoformat()  # YYYY-MM-DD dates compare as text
+    for ended in state.told_ended(today, ended_days):
+        common = '{"name":' + _json_text(ended.name) + ',"exp":"' + ended.expires + '"'
+        place = _place(state.site, ended.email)
+        add(Entry(ended.lookup, ended.kek, common + ',"keys":{}}', place, ended.lookup_key or ""))
     for member in state.members.values():
         if member.expires is not None and member.expires < last_day:
             continue
-        # The member's shard in layout 3 (the email is kept normalised).
-        place = hashlib.sha256(f"mk1|shard|{state.site}|{member.email}".encode()).hexdigest()
+        place = _place(state.site, member.email)
         tier_set = " ".join(member.tiers)
         given = held.get(tier_set)
         if given is None:
@@ -106,6 +118,11 @@ def published(
             add(Entry(link.lookup, link.kek, marked, place, link.lookup_key or ""))
     entries.sort()
     return entries
+
+
+def _place(site: str, email: str) -> str:
+    """The member's shard in layout 3 (the email is kept normalised)."""
+    return hashlib.sha256(f"mk1|shard|{site}|{email}".encode()).hexdigest()
 
 
 def placed(entries: Sequence[Entry], epoch: str) -> tuple[list[Entry], int]:
@@ -153,12 +170,12 @@ def _seal(site: str, entry: Entry, tail: str, length: int) -> str:
 
 
 def sealed_entries(
-    state: State, today: dt.date, tiers: Sequence[str]
+    state: State, today: dt.date, tiers: Sequence[str], ended_days: int = ENDED_NOTICE_DAYS
 ) -> tuple[str, dict[str, str]]:
     """(epoch, {lookup: entry}): the real entries as a keystore of either layout holds
     them. `write` makes the same entries without holding them all at once."""
     keys = state.tier_keys()
-    entries = published(state, today, tiers, keys)
+    entries = published(state, today, tiers, keys, ended_days)
     epoch = roster_epoch(state, tiers, entries, keys)
     tail = _tail(epoch)
     length = _padded_length(entries, tail)
@@ -231,27 +248,39 @@ def _jobs(
 
 
 def write(
-    site_dir: Path, state: State, today: dt.date, tiers: Sequence[str], workers: int | None = None
+    site_dir: Path,
+    state: State,
+    today: dt.date,
+    tiers: Sequence[str],
+    workers: int | None = None,
+    *,
+    ended_days: int = ENDED_NOTICE_DAYS,
 ) -> Layout:
     """Write `mk1/keystore.json` (the index) and `mk1/keys/<prefix>.json` (every shard).
 
     `workers`: processes to share the shards among (default: one a core, none for a
-    small roster or with MEMBERKIT_INLINE=1).
+    small roster or with MEMBERKIT_INLINE=1). `ended_days`: how long after it ended a
+    membership's entry says so (`published`).
     """
     collecting = gc.isenabled()
     gc.disable()  # millions of new objects, none in a cycle: nothing for it to find
     try:
-        return _write(site_dir, state, today, tiers, workers)
+        return _write(site_dir, state, today, tiers, workers, ended_days)
     finally:
         if collecting:
             gc.enable()
 
 
 def _write(
-    site_dir: Path, state: State, today: dt.date, tiers: Sequence[str], workers: int | None
+    site_dir: Path,
+    state: State,
+    today: dt.date,
+    tiers: Sequence[str],
+    workers: int | None,
+    ended_days: int,
 ) -> Layout:
     keys = state.tier_keys()
-    entries = published(state, today, tiers, keys)
+    entries = published(state, today, tiers, keys, ended_days)
     epoch = roster_epoch(state, tiers, entries, keys)
     entries, version = placed(entries, epoch)
     digits, size = keystore.shard_plan([e.place for e in entries])

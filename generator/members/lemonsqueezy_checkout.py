@@ -112,7 +112,7 @@ class LemonSqueezyCheckout(Reader):
                 Admit(None, created, email, name if isinstance(name, str) else "", purchase)
             )
         if over:
-            changes.append(Revoke(None, created, over, purchase=key))
+            changes.append(Revoke(None, created, over, purchase=key, ended=True))
         else:
             why = f"subscription ends on {expires}" if expires else "subscription renews"
             changes.append(EndOn(None, created, why, expires, purchase=key))

@@ -33,10 +33,12 @@ from generator.members.checks import (
     new_link_secret,
 )
 from generator.members.purchases import ByHand, Ledger, Purchase
-from generator.protection import mk1
+from generator.protection import keystore, mk1
 
 #: How long a login link opens the site, in days, unless the owner says otherwise.
 LINK_DAYS = 14
+
+ENDED_NOTICE_DAYS = keystore.ENDED_NOTICE_DAYS
 
 #: The state file's format, written into it.
 FORMAT = "memberkit-state-1"
@@ -106,6 +108,33 @@ class Member:
 
 
 @dataclass
+class Ended:
+    """A member whose membership ended (their last day passed, or their subscription
+    is over), kept for a while so that signing in tells them so and how to renew: the
+    keystore holds an entry for them that opens nothing (PROTOCOL.md, "keys": {}).
+
+    Not a member: they hold no tier and no login link. A member the owner removes, or
+    whose purchase is refunded, leaves no such record."""
+
+    email: str  # normalised
+    name: str
+    expires: str  # YYYY-MM-DD, their last day
+    lookup: str
+    kek: str  # base64url; secret: opens their keystore entry
+    lookup_key: str | None = None  # base64url; binds the lookup to an epoch (layout 3)
+
+    @classmethod
+    def of(cls, member: Member, last_day: str) -> Ended:
+        return cls(
+            member.email, member.name, last_day, member.lookup, member.kek, member.lookup_key
+        )
+
+    def told(self, today: dt.date, days: int) -> bool:
+        """Whether signing in still says the membership ended: within `days` of its end."""
+        return days > 0 and dt.date.fromisoformat(self.expires) >= today - dt.timedelta(days=days)
+
+
+@dataclass
 class State:
     site: str
     secret: str  # base64url; seeds the tier keys and the keystore's decoy entries
@@ -113,6 +142,8 @@ class State:
     tiers: list[str] = field(default_factory=list)  # their keys: `tier_keys`
     members: dict[str, Member] = field(default_factory=dict)
     sync: Ledger | None = None  # where `members sync` stands with the checkout
+    # Whose membership ended lately, by email: told so when they sign in (`Ended`).
+    ended: dict[str, Ended] = field(default_factory=dict)
 
     @classmethod
     def new(cls, iterations: int) -> State:
@@ -149,6 +180,8 @@ class State:
         # A state that never synced reads as it did before sync existed.
         if data["sync"] is None:
             del data["sync"]
+        if not data["ended"]:
+            del data["ended"]
         for member in data["members"].values():
             if not member["purchases"] and member["by_hand"] is None:
                 del member["purchases"], member["by_hand"]
@@ -199,6 +232,7 @@ class State:
             )
         member = self._make(key, password, name, tiers, expires, keys, generated)
         self.members[key] = member
+        self.ended.pop(key, None)  # back: a member again, no longer told it ended
         return member
 
     def reset(
@@ -251,16 +285,60 @@ class State:
         return secret, expires
 
     def remove(self, email: str) -> list[str]:
-        """Remove a member: every tier they held gets a new key. Returns those tiers."""
+        """Remove a member: every tier they held gets a new key. Returns those tiers.
+        Nothing of them is kept: signing in does not tell them their membership ended
+        (one whose membership ended already is forgotten: their record goes)."""
+        ended = self.find_ended(email)
+        if ended is not None:
+            del self.ended[ended.email]
+            if self.find(email) is None:
+                return []
         member = self.members.pop(self.member(email).email)
         return member.tiers
 
-    def drop_expired(self, today: dt.date) -> list[Member]:
-        """Remove expired members, their tiers getting new keys (at every build)."""
+    def find_ended(self, email: str) -> Ended | None:
+        """The membership that ended of this address (either spelling of its domain)."""
+        key = addresses.same_address(email)
+        return self.ended.get(key) or self.ended.get(mk1.normalize_email(email))
+
+    def end(self, email: str, last_day: str) -> list[str]:
+        """A membership ended on `last_day` (a subscription over): removed as by
+        `remove`, every tier they held getting a new key, but kept among the `ended`,
+        so that signing in tells them it ended and how to renew. Returns their tiers."""
+        member = self.members.pop(self.member(email).email)
+        self.ended[member.email] = Ended.of(member, last_day)
+        return member.tiers
+
+    def drop_expired(self, today: dt.date, days: int = ENDED_NOTICE_DAYS) -> list[Member]:
+        """Remove expired members, their tiers getting new keys (at every build). Those
+        whose membership ended less than `days` ago are kept among the `ended`; older
+        records of that kind are forgotten (`forget_ended`)."""
         gone = [m for m in self.members.values() if m.expired(today)]
         for member in gone:
             del self.members[member.email]
+            assert member.expires is not None
+            self.ended[member.email] = Ended.of(member, member.expires)
+        self.forget_ended(today, days)
         return gone
+
+    def forget_ended(self, today: dt.date, days: int) -> list[Ended]:
+        """Forget the ended memberships more than `days` old: signing in no longer says."""
+        old = [e for e in self.ended.values() if not e.told(today, days)]
+        for ended in old:
+            del self.ended[ended.email]
+        return old
+
+    def told_ended(self, today: dt.date, days: int) -> list[Ended]:
+        """Whose membership ended less than `days` ago, their expired members included:
+        the keystore's entries that say so and open nothing, sorted by email."""
+        found = {e.email: e for e in self.ended.values() if e.told(today, days)}
+        for member in self.members.values():
+            if member.expired(today):
+                assert member.expires is not None
+                ended = Ended.of(member, member.expires)
+                if ended.told(today, days):
+                    found[member.email] = ended
+        return [found[email] for email in sorted(found)]
 
     def ensure_tiers(self, tiers: Iterable[str]) -> None:
         for tier in tiers:

@@ -29,7 +29,7 @@ from typing import Any
 from generator.errors import MemberkitError
 from generator.members.checks import check_date
 from generator.members.purchases import CHECKOUTS, ByHand, Ledger, Purchase
-from generator.members.state import FORMAT, LoginLink, Member, State, TierKey
+from generator.members.state import FORMAT, Ended, LoginLink, Member, State, TierKey
 from generator.protection import mk1
 
 STATE_ENV = "MEMBERKIT_STATE"
@@ -272,7 +272,29 @@ def _parse(data: Any) -> State:
         state.members[email] = _member(email, raw, state.tiers)
     if data.get("sync") is not None:
         state.sync = _ledger(data["sync"])
+    ended = data.get("ended", {})
+    if not isinstance(ended, dict):
+        raise _Damaged("ended must be an object of email: ended membership")
+    for email, raw in ended.items():
+        state.ended[email] = _ended(email, raw)
     return state
+
+
+def _ended(email: str, raw: Any) -> Ended:
+    """A membership that ended, kept for a while so that signing in says so."""
+    where = f"ended.{email}"
+    _fields(raw, where, Ended)
+    if raw["email"] != email:
+        raise _Damaged(f"{where}.email must be {email!r}, the email it is filed under")
+    if not isinstance(raw["name"], str):
+        raise _Damaged(f"{where}.name must be text")
+    if not (isinstance(raw["expires"], str) and _is_date(raw["expires"])):
+        raise _Damaged(f"{where}.expires must be YYYY-MM-DD, the last day of the membership")
+    _hex(raw["lookup"], 32, f"{where}.lookup")
+    _key(raw["kek"], f"{where}.kek")
+    if raw.get("lookup_key") is not None:
+        _key(raw["lookup_key"], f"{where}.lookup_key")
+    return Ended(**raw)
 
 
 def _ledger(raw: Any) -> Ledger:

@@ -198,7 +198,7 @@ class StripeCheckout(Reader):
         status = subscription.get("status")
         if deleted or status in OVER:
             why = "subscription ended" if deleted else f"subscription {status}"
-            return Revoke(key, created, why, subscription=sub_id)
+            return Revoke(key, created, why, subscription=sub_id, ended=True)
         end = subscription.get("cancel_at")
         if end is None and subscription.get("cancel_at_period_end") is True:
             end = _period_end(subscription, sub_id)

@@ -49,6 +49,9 @@ class Revoke:
 
     It is found by its id, its payment, or its subscription; failing those, a charge of
     the customer's subscription (a renewal's refund) ends that customer's subscriptions.
+    `ended`: the subscription is over (not paid back): a buyer it leaves with nothing is
+    told at sign-in that their membership ended and how to renew; a refunded or disputed
+    one is simply removed.
     """
 
     key: str | None
@@ -58,6 +61,7 @@ class Revoke:
     payment: str | None = None
     subscription: str | None = None
     customer: str | None = None
+    ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,15 @@ def _revoke(state: State, change: Revoke, outcome: Outcome, today: dt.date) -> N
             outcome.said.append(
                 f"{holder.email}: {change.why} ({ids}); keeps what you gave them by hand "
                 f"({', '.join(holder.tiers)}, until {holder.expires or 'no end date'})"
+            )
+        elif change.ended:
+            # Their last day: the one the subscription was set to end on, else today.
+            last_day = min(holder.expires or today.isoformat(), today.isoformat())
+            state.end(holder.email, last_day)
+            outcome.removed.append(holder.email)
+            outcome.said.append(
+                f"{holder.email}: removed, {change.why} ({ids}); "
+                f"signing in says it ended on {last_day}"
             )
         else:
             state.remove(holder.email)

@@ -33,6 +33,9 @@ SHARD_URL = "keys/{shard}.json"
 KEYSTORE_INDEX = "mk1/keystore.json"
 #: The roster epoch "r" in every entry: 16 bytes, 22 base64url characters.
 EPOCH_BYTES = 16
+#: How many days after a membership ended its keystore entry (holding no key) still
+#: says so at sign-in, unless the owner says otherwise (`ended_notice_days`).
+ENDED_NOTICE_DAYS = 90
 
 
 def keystore_aad(site: str, lookup: str) -> bytes:
@@ -295,6 +298,17 @@ def build_sharded_keystore(
     )
     index_epoch = epoch if places is not None else None
     return keystore_index(site, iterations, digits, index_epoch), shards
+
+
+def ended_on(entry: Mapping[str, Any]) -> str | None:
+    """The day a membership ended (YYYY-MM-DD) when `entry`, opened, is one that says so:
+    it holds no key (`"keys": {}`) and names its last day in `exp`. None for an entry
+    that opens pages; a keyless one opens nothing either way."""
+    keys = entry.get("keys")
+    expires = entry.get("exp")
+    if keys == {} and isinstance(expires, str) and "link" not in entry:
+        return expires
+    return None
 
 
 def member_lookup(keystore: Mapping[str, Any], member: mk1.MemberKeys) -> str:

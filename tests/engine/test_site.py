@@ -22,6 +22,7 @@ def settings(**changed: Any) -> SimpleNamespace:
         "access": {"guides": "members"},
         "templates_access": "members",
         "comments": {},
+        "ended_notice_days": 90,
     }
     return SimpleNamespace(**{**values, **changed})
 
@@ -33,6 +34,12 @@ def test_settings_that_name_a_tier_name_a_declared_one() -> None:
     with pytest.raises(MemberkitError, match=r"templates_access is 'gold'; use 'public' or"):
         site.check_settings(settings(templates_access="gold"))
     assert site.check_settings(settings(access={"blog": "public"}))[0] == ("members", "pro")
+
+
+def test_ended_notice_days_is_a_number_of_days() -> None:
+    assert site.check_settings(settings(ended_notice_days=0))[0] == ("members", "pro")
+    with pytest.raises(MemberkitError, match=r"ended_notice_days is -1; use a number of days"):
+        site.check_settings(settings(ended_notice_days=-1))
 
 
 def test_comments_need_every_giscus_setting() -> None:

@@ -84,6 +84,22 @@ def test_remove_rotates_the_tiers_the_member_held(project: Path) -> None:
     assert missing.returncode != 0 and "no member" in missing.stderr
 
 
+def test_remove_forgets_a_membership_that_ended(project: Path) -> None:
+    from generator.members import store
+
+    assert memberkit(project, "members", "add", "a@b.org").returncode == 0
+    folder = project / ".memberkit"
+    current = store.load(folder)
+    current.end("a@b.org", "2026-01-31")  # a subscription over, as `members sync` ends it
+    store.save(current, folder)
+    result = memberkit(project, "members", "remove", "A@B.org")
+    assert result.returncode == 0, result.stderr
+    assert "Forgot a@b.org, whose membership ended on 2026-01-31" in result.stdout
+    assert "ended" not in read_state(project)
+    missing = memberkit(project, "members", "remove", "a@b.org")
+    assert missing.returncode != 0 and "no member" in missing.stderr
+
+
 def test_reset_changes_the_password(project: Path) -> None:
     """After a reset and a build, the old password opens nothing; the new one signs in."""
     added = memberkit(project, "members", "add", "a@b.org", "--name", "Ann")
@@ -255,3 +271,31 @@ def test_imported_members_get_a_login_link_each(project: Path, tmp_path: Path) -
         assert saved["members"][row["email"]]["link"]["lookup"] == keys.lookup
         login = mk1.derive_member_keys(saved["site"], row["email"], row["password"], 100_000)
         assert saved["members"][row["email"]]["lookup"] == login.lookup
+
+
+def test_a_membership_that_ended_is_kept_in_the_state_and_checked_when_read(
+    tmp_path: Path,
+) -> None:
+    from generator.errors import MemberkitError
+    from generator.members import store
+
+    current = state.State.new(100_000)
+    current.add("a@b.org", "long enough secret", name="A", tiers=["members"], expires="2026-01-31")
+    current.drop_expired(dt.date(2026, 2, 1))
+    assert list(current.ended) == ["a@b.org"] and current.ended["a@b.org"].expires == "2026-01-31"
+    store.save(current, tmp_path)
+    assert store.load(tmp_path).ended == current.ended
+    data = json.loads((tmp_path / "state.json").read_text())
+    # A state with none of them reads and writes as before.
+    assert "ended" not in json.loads(state.State.new(100_000).to_json())
+    for field, value, message in [
+        ("expires", None, "ended.a@b.org.expires must be YYYY-MM-DD"),
+        ("kek", "short", "ended.a@b.org.kek must be a 32-byte key"),
+        ("tiers", ["members"], "ended.a@b.org has an unknown field 'tiers'"),
+        ("email", "x@b.org", "ended.a@b.org.email must be 'a@b.org'"),
+    ]:
+        edited = json.loads(json.dumps(data))
+        edited["ended"]["a@b.org"][field] = value
+        (tmp_path / "state.json").write_text(json.dumps(edited))
+        with pytest.raises(MemberkitError, match=message.replace(".", r"\.")):
+            store.load(tmp_path)

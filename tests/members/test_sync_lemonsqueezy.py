@@ -3,6 +3,7 @@ the same rules as Stripe's, read from its orders and subscriptions."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ def test_a_refund_removes_the_buyer_and_a_partial_refund_does_not(project: Path,
     assert result.returncode == 0, result.stderr
     assert "ana@example.com: removed" in result.stdout
     assert list(roster(project).members) == ["bo@example.com"]
+    assert roster(project).ended == {}  # paid back: not told to renew
     again = sync(project, api)  # the refunded order is still there: nobody comes back
     assert again.returncode == 0 and "nothing new" in again.stdout
 
@@ -89,6 +91,9 @@ def test_a_cancelled_subscription_gives_ends_at_and_an_expired_one_ends_access(
     api.set_status(made, "expired")
     assert sync(project, api).returncode == 0
     assert roster(project).members == {}
+    # Over, not paid back: told at sign-in that it ended, on its last day at the latest.
+    last_day = min(ends[:10], dt.date.today().isoformat())
+    assert roster(project).ended["bo@example.com"].expires == last_day
 
 
 def test_an_unpaid_subscription_ends_access_and_past_due_does_not(project: Path, api: Any) -> None:

@@ -155,6 +155,8 @@ def test_a_full_refund_or_a_lost_dispute_removes_the_buyer(
     assert "ana@example.com: removed" in result.stdout
     assert list(roster(project).members) == ["bo@example.com"]
     assert outbox(project) == ["bo@example.com.eml"]  # Ana's unsent welcome went with her
+    # Paid back: signing in does not tell her to renew.
+    assert roster(project).ended == {}
 
 
 def test_a_partial_refund_or_a_won_dispute_changes_nothing(project: Path, api: Any) -> None:
@@ -188,10 +190,18 @@ def test_a_subscription_set_to_cancel_gives_its_end_and_a_deletion_ends_access(
     api.cancel_at_period_end(session, on=False)  # the buyer changes their mind
     assert sync(project, api).returncode == 0
     assert roster(project).members["bo@example.com"].expires is None
+    api.cancel_at_period_end(session)
+    assert sync(project, api).returncode == 0
     api.delete_subscription(session)
     result = sync(project, api)
     assert result.returncode == 0, result.stderr
     assert roster(project).members == {}
+    # Over, not paid back: signing in tells Bo it ended on its last day, and how to renew
+    # (the day it was set to end on, or today if it was ended before that).
+    last_day = min(day, dt.date.today().isoformat())
+    assert f"signing in says it ended on {last_day}" in result.stdout
+    ended = roster(project).ended["bo@example.com"]
+    assert (ended.name, ended.expires) == ("Bo", last_day)
 
 
 def test_the_period_end_is_read_from_the_items_of_the_subscription(project: Path, api: Any) -> None:
@@ -217,6 +227,7 @@ def test_an_unpaid_or_canceled_subscription_ends_access(
     api.set_status(session, status)
     assert sync(project, api).returncode == 0
     assert roster(project).members == {}
+    assert roster(project).ended["bo@example.com"].expires == dt.date.today().isoformat()
 
 
 def test_a_renewal_keeps_the_member_as_they_are(project: Path, api: Any) -> None:
@@ -238,6 +249,7 @@ def test_a_refunded_renewal_ends_the_customers_subscription(project: Path, api: 
     api.refund_renewal(session)
     assert sync(project, api).returncode == 0
     assert list(roster(project).members) == ["ana@example.com"]
+    assert roster(project).ended == {}  # paid back: not told to renew
 
 
 def test_a_member_who_buys_again_keeps_their_password(project: Path, api: Any) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from generator.content.access import split_teaser
 from generator.members import store
-from generator.protection import mk1
+from generator.protection import keystore, mk1
 
 from ..conftest import (
     MEMBER,
@@ -208,6 +208,29 @@ def test_an_expired_member_is_dropped_at_build_time(project: Path) -> None:
     after = store.load(project / ".memberkit")
     assert list(after.members) == [MEMBER.email]
     assert after.tier_keys()["members"].v != version
+    # Kept a while among the ended: their entry opens nothing and says the day it ended.
+    assert list(after.ended) == [expired.email]
+    entry = keystore_entry(project / "site", expired.email, expired.password)
+    assert entry is not None and entry["keys"] == {}
+    assert keystore.ended_on(entry) == yesterday
+    # Their name is as secret as a member's: planted in a page, the leak check finds it.
+    target = project / "site" / "about" / "index.html"
+    target.write_text(target.read_text() + f"<p>{expired.name} wrote this</p>")
+    caught = run_memberkit("check", cwd=project)
+    assert caught.returncode != 0
+    assert f"a member's name ({expired.name!r})" in caught.stderr
+    # ended_notice_days: 0, and the next build forgets them: nothing is published.
+    config = project / "mkdocs.yml"
+    text = config.read_text()
+    assert "      join_url: join.md\n" in text
+    config.write_text(
+        text.replace(
+            "      join_url: join.md\n", "      join_url: join.md\n      ended_notice_days: 0\n"
+        )
+    )
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert store.load(project / ".memberkit").ended == {}
     assert keystore_entry(project / "site", expired.email, expired.password) is None
 
 

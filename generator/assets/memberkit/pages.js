@@ -13,7 +13,7 @@
 
 import { MK1Error, b64, text } from "./mk1.js";
 import { GENERIC, loadSession, openSealed, sessionSaved, signOut } from "./session.js";
-import { signInForm } from "./signin.js";
+import { endedNotice, signInForm } from "./signin.js";
 import { pagePath, pathOf } from "./site.js";
 
 const SEALED = "[data-mk1]:not([data-mk1-done]):not([data-mk1-failed])";
@@ -77,6 +77,8 @@ async function openParts(doc, path, session) {
     } catch (error) {
       const code = error instanceof MK1Error ? error.code : "tampered";
       element.setAttribute("data-mk1-failed", code);
+      // A membership that ended: the day, said where the part stays closed.
+      if (error instanceof MK1Error && error.ended) element.setAttribute("data-mk1-ended", error.ended);
       if (code === "stale") await signOut(false);
     }
   }
@@ -167,6 +169,7 @@ export async function openSignedIn(session) {
   for (const element of closed) {
     element.removeAttribute("data-mk1-done");
     element.removeAttribute("data-mk1-failed");
+    element.removeAttribute("data-mk1-ended");
   }
   const opened = await openParts(document, pagePath(), session);
   if (await reloadedFresh()) return null;
@@ -221,8 +224,10 @@ export async function showClosed() {
     if (reason && !(reason in MESSAGES)) {
       showBroken(element);
     } else {
-      element.replaceChildren(
-        signInForm("This part is for members: sign in to read it.", MESSAGES[reason] || ""));
+      // A membership that ended: said calmly above the form, with the way to renew.
+      const ended = element.dataset.mk1Ended;
+      const note = ended ? endedNotice(ended) : MESSAGES[reason] || "";
+      element.replaceChildren(signInForm("This part is for members: sign in to read it.", note));
     }
   }
 }

@@ -107,14 +107,34 @@ async function findEntry(source, member) {
   }
 }
 
-/** An entry still valid today: its login link, and the membership, not yet over. */
+/** "7 December 2026" as the site's language writes a day (`YYYY-MM-DD` given). */
+export function longDate(day) {
+  const date = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return day;
+  const options = { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" };
+  try {
+    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, options)
+      .format(date);
+  } catch (error) {
+    return new Intl.DateTimeFormat(undefined, options).format(date); // a lang it does not know
+  }
+}
+
+/**
+ * An entry still valid today: its login link, and the membership, not yet over. An
+ * entry that holds no key names the day a membership ended (PROTOCOL.md): MK1Error
+ * "expired" with that day in `ended`, whatever this browser's clock says.
+ */
 function checkEntry(entry) {
   if (entry.link && entry.link < today()) {
     throw new MK1Error("link", `This login link expired on ${entry.link}. Sign in with your ` +
       "email and password, or ask for a new link.");
   }
-  if (entry.exp && entry.exp < today()) {
-    throw new MK1Error("expired", `Your membership ended on ${entry.exp}.`);
+  const keyless = !entry.keys || !Object.keys(entry.keys).length;
+  if (entry.exp && (entry.exp < today() || keyless)) {
+    const error = new MK1Error("expired", `Your membership ended on ${longDate(entry.exp)}.`);
+    error.ended = entry.exp;
+    throw error;
   }
 }
 

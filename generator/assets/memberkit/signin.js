@@ -3,7 +3,7 @@
 import { asciiEmail, signInAnySpelling } from "./addresses.js";
 import { MK1Error, b64, normalizeEmail, text } from "./mk1.js";
 import {
-  loadSession, prefetchKeystore, prefetchShard, sessionSaved, signIn, signOut,
+  loadSession, longDate, prefetchKeystore, prefetchShard, sessionSaved, signIn, signOut,
 } from "./session.js";
 import { siteRoot } from "./site.js";
 
@@ -14,6 +14,42 @@ let formCount = 0;
  * (role "status"), a failure at once (role "alert"). */
 const CHECKING = "Checking your password…";
 const OPENING = "Signed in. Opening the page…";
+const SIGN_IN = "Sign in";
+const SIGNING_IN = "Signing in…";
+/** A login link that opens nothing (any more): said as such, whatever the reason. */
+const LINK_DEAD = "This login link no longer works: it has expired, or a newer one " +
+  "replaced it. Sign in with your email and password, or ask for a new link.";
+
+/** Where joining is: the join box's button on this page (`join_url`), or nothing. */
+function joinHref() {
+  const button = document.querySelector(".mk1-join .md-button[href]");
+  return button ? button.href : "";
+}
+
+/**
+ * "Your membership ended on 7 December 2026. Renew it to read on.", "Renew it" linked
+ * to where joining is (the join box's address): a member whose entry says it ended.
+ */
+export function endedNotice(day) {
+  const notice = document.createDocumentFragment();
+  notice.append(`Your membership ended on ${longDate(day)}. `);
+  const href = joinHref();
+  if (href) {
+    const renew = document.createElement("a");
+    renew.href = href;
+    renew.className = "mk1-renew";
+    renew.textContent = "Renew it";
+    notice.append(renew, " to read on.");
+  } else {
+    notice.append("Renew it to read on.");
+  }
+  return notice;
+}
+
+/** What to say for a failure: a membership that ended with the way to renew, else its text. */
+const said = (failure) =>
+  failure instanceof MK1Error && failure.code === "expired" && failure.ended
+    ? endedNotice(failure.ended) : failure.message;
 
 export function signInForm(heading, note) {
   prefetchKeystore();
@@ -35,9 +71,9 @@ export function signInForm(heading, note) {
     <input id="${id}-password" name="password" type="password" autocomplete="current-password"
       required aria-describedby="${id}-error">
     <label class="mk1-signin__remember"><input name="remember" type="checkbox"> Remember me on this device</label>
-    <button type="submit" class="md-button md-button--primary">Sign in</button>
+    <button type="submit" class="md-button md-button--primary">${SIGN_IN}</button>
     <p class="mk1-signin__progress" role="status"></p>`;
-  if (note) form.querySelector(".mk1-signin__note").textContent = note;
+  if (note) form.querySelector(".mk1-signin__note").append(note);
   const error = form.querySelector(".mk1-signin__error");
   const status = form.querySelector(".mk1-signin__progress");
   const button = form.querySelector("button");
@@ -49,6 +85,7 @@ export function signInForm(heading, note) {
   // Busy: the button says so but keeps the focus (a disabled button would drop it).
   const busy = (on) => {
     button.setAttribute("aria-disabled", String(on));
+    button.textContent = on ? SIGNING_IN : SIGN_IN;
     form.setAttribute("aria-busy", String(on));
     if (on) {
       const bar = document.createElement("progress");
@@ -58,10 +95,11 @@ export function signInForm(heading, note) {
       status.replaceChildren();
     }
   };
-  // `invalid`: the fields at fault (none when the site could not be reached).
+  // `invalid`: the fields at fault (none when the site could not be reached). `message`:
+  // text, or a node (with a link in it).
   const fail = (message, invalid = []) => {
     busy(false);
-    error.textContent = message;
+    error.replaceChildren(message);
     for (const input of invalid) input.setAttribute("aria-invalid", "true");
     // Where the eye is: above the fields, brought into view on a short screen.
     error.scrollIntoView({ block: "nearest" });
@@ -86,7 +124,7 @@ export function signInForm(heading, note) {
       await afterSignIn(session);
     } catch (failure) {
       const refused = failure instanceof MK1Error;
-      fail(refused ? failure.message : "Signing in failed: the site could not be reached. Try again.",
+      fail(refused ? said(failure) : "Signing in failed: the site could not be reached. Try again.",
         refused && failure.code === "credentials" ? inputs : []);
     }
   });
@@ -254,8 +292,9 @@ export async function loginFromLink(started = false) {
     const slot = document.querySelector("[data-mk1-signin]") || document.querySelector("[data-mk1]");
     if (slot) {
       slot.setAttribute("data-mk1-done", "");
-      slot.replaceChildren(signInForm("That login link did not work: sign in below.",
-        error instanceof MK1Error ? error.message : ""));
+      const why = error instanceof MK1Error && error.code === "credentials" ? LINK_DEAD
+        : error instanceof MK1Error ? said(error) : "";
+      slot.replaceChildren(signInForm("That login link did not work: sign in below.", why));
     }
     return false;
   }
