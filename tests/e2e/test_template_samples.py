@@ -99,3 +99,46 @@ def test_a_members_hints_on_a_phone(member_page: tuple[Page, PageWatch], served_
     blockers.scroll_into_view_if_needed()
     assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(tab, "hints-member-phone")
+
+
+# The addresses Material's requests go to (boot.js sends the index it asked for to
+# the member's own, a blob: address).
+RECORD_REQUESTS = """(() => {
+  const open = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+    (window.mkAsked = window.mkAsked || []).push(String(url));
+    return open.call(this, method, url, ...rest);
+  };
+})();"""
+# Material reads a page's entry before the entries of its sections: a section met
+# before its page is taken for a page, and its results are shown broken.
+INDEX_ORDER = """async (url) => {
+  const { docs } = await (await fetch(url)).json();
+  const seen = new Set();
+  const orphans = [];
+  for (const { location } of docs) {
+    const [page, section] = location.split("#");
+    if (section !== undefined && !seen.has(page)) orphans.push(location);
+    if (section === undefined) seen.add(page);
+  }
+  return { orphans, locations: docs.map((doc) => doc.location) };
+}"""
+
+
+def test_a_members_search_index_has_no_sample_and_no_section_before_its_page(
+    member_page: tuple[Page, PageWatch], served_site: str
+) -> None:
+    """A sample is for visitors: the member's search index (the page's members'
+    entries in place of all the visitors' entries of it) holds none, and Material finds
+    each page's entry before its sections."""
+    tab, _ = member_page
+    tab.add_init_script(RECORD_REQUESTS)
+    tab.goto(served_site + "guides/")
+    tab.get_by_role("textbox", name="Search").click()
+    tab.keyboard.type("estimating time")
+    expect(tab.locator(".md-search-result__item").first).to_be_visible()
+    [merged] = [url for url in tab.evaluate("window.mkAsked") if url.startswith("blob:")]
+    index = tab.evaluate(INDEX_ORDER, merged)
+    assert index["orphans"] == []
+    assert "templates/daily-status-report/" in index["locations"]
+    assert not [loc for loc in index["locations"] if "#mk-sample-" in loc]

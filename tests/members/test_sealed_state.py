@@ -197,9 +197,13 @@ def test_a_build_drops_an_expired_member_from_the_sealed_state(tmp_path: Path) -
     built = memberkit(project, "build", "-v")
     assert built.returncode == 0, built.stderr
     assert "dropped expired member gone@example.org" in built.stderr
-    assert list(kept.load().members) == ["stays@example.org"]
+    state = kept.load()
+    assert list(state.members) == ["stays@example.org"]
+    assert list(state.ended) == ["gone@example.org"]  # kept, sealed too
     site = project / "site"
-    assert keystore_entry(site, "gone@example.org", "gone@example.org password") is None
+    # Told that it ended, and opening nothing.
+    gone = keystore_entry(site, "gone@example.org", "gone@example.org password")
+    assert gone is not None and gone["keys"] == {} and gone["exp"] == yesterday
     assert keystore_entry(site, "stays@example.org", "stays@example.org password") is not None
 
 

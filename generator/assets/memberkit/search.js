@@ -23,10 +23,13 @@ async function mergedIndex(url) {
         if (error instanceof MK1Error && error.code === "stale") await signOut(false);
       }
     }
-    // A page opened for the member is found once: its entry (teaser included) takes
-    // the place of the teaser's entry.
-    const replaced = new Set(opened.map((doc) => doc.location));
-    index.docs = index.docs.filter((doc) => !replaced.has(doc.location)).concat(opened);
+    // A page opened for the member is found once: its entries (teaser included) take
+    // the place of every entry the visitors' index has of it, its sections too (what
+    // only visitors see, such as a template's sample, has no place in the member's).
+    // Material reads a page's entry before its sections: none is left without it.
+    const page = (doc) => doc.location.split("#")[0];
+    const replaced = new Set(opened.map(page));
+    index.docs = index.docs.filter((doc) => !replaced.has(page(doc))).concat(opened);
   }
   return index;
 }
