@@ -30,7 +30,15 @@ from generator.protection import mk1
 
 from ..conftest import ROOT
 from ..documents.examples import assert_no_example_in_downloads
-from .conftest import ARTIFACTS, IN_CI, PageWatch, screenshot, sign_in, watched_tab
+from .conftest import (
+    ARTIFACTS,
+    IN_CI,
+    PageWatch,
+    instant_navigation_ready,
+    screenshot,
+    sign_in,
+    watched_tab,
+)
 
 NAME = 'Zoë O\'Brien <&> "QA"'
 DONE = ['Closed 41 tickets <&> "refunds"', "Wrote the café's FAQ: ça marche"]
@@ -82,6 +90,7 @@ def test_fill_copy_and_download_a_template(
 ) -> None:
     tab, _ = member_page
     tab.goto(served_site + "templates/")
+    instant_navigation_ready(tab)
     tab.evaluate("window.mkSamePage = true")
     tab.get_by_role("link", name="Daily status report").first.click()
     expect(tab).to_have_url(re.compile(r"/templates/daily-status-report/$"))

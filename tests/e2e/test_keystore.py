@@ -25,7 +25,7 @@ from ..conftest import (
     run_memberkit,
     write_state,
 )
-from .conftest import Nginx, PageWatch, serve_from, sign_in
+from .conftest import Nginx, PageWatch, instant_navigation_ready, serve_from, sign_in
 
 PROTECTED = "Estimating time"  # below the divider of the task-briefs guide
 GENERIC = "That email and password do not match a membership"
@@ -144,6 +144,7 @@ def test_members_read_on_after_a_removal_and_the_removed_one_is_locked_out(
         assert [u.split("/mk1/")[1] for u in asked][:1] == ["keystore.json"]
         assert len(asked) == 2 and "/mk1/keys/" in asked[1]
         # Instant navigation opens the next page with the renewed keys.
+        instant_navigation_ready(tab)
         tab.evaluate("window.mkSamePage = true")
         tab.locator(".md-sidebar--primary").get_by_role(
             "link", name="Budgeting and paying remote workers"

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from ..conftest import MEMBER, run_memberkit, write_state
 from ..engine.test_material_sites import RICH
-from .conftest import Nginx, PageWatch, screenshot, sign_in
+from .conftest import Nginx, PageWatch, instant_navigation_ready, screenshot, sign_in
 
 #: What Material mounts in a page's article, and what the page's scripts leave.
 COUNT = """() => {
@@ -93,6 +93,7 @@ def _visit(tab: Page, site: str, *, signed_in: bool) -> dict[str, dict[str, Any]
     Components again: what each page holds once mounted."""
     seen = {}
     tab.goto(site + "components/")
+    instant_navigation_ready(tab)
     tab.evaluate("window.mkSamePage = true")
     expect(tab.get_by_role("heading", name="Code with annotations")).to_be_visible()
     # A locator, not a predicate string: the site's policy forbids eval, which polling

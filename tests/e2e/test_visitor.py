@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import PageWatch, screenshot
+from .conftest import PageWatch, instant_navigation_ready, screenshot
 
 
 def test_home_page_sells_the_membership(page: tuple[Page, PageWatch], served_site: str) -> None:
@@ -31,6 +31,7 @@ def test_article_to_guide_teaser_with_instant_navigation(
     tab, _ = page
     tab.goto(served_site + "three-mistakes/")
     expect(tab.get_by_role("heading", level=1)).to_contain_text("three outsourcing mistakes")
+    instant_navigation_ready(tab)
     tab.evaluate("window.mkSamePage = true")  # a full page load would lose it
     tab.get_by_role("link", name="vetting and interviewing guide").click()
     expect(tab).to_have_url(re.compile(r"/guides/vetting-and-interviewing/$"))

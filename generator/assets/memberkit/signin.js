@@ -310,7 +310,12 @@ async function switchingAgreed(email) {
 
 /** "Sign in" links inside a page move the focus to the form on the page. */
 export function focusSignIn(event) {
-  const link = event.target.closest && event.target.closest("[data-mk1-signin-link]");
+  const closest = (selector) => event.target.closest && event.target.closest(selector);
+  // The header's "Sign in" comes back to the page shown now: set as it is followed,
+  // for a click may come before the page that instant navigation brought is set up.
+  const header = closest(".mk1-account__button");
+  if (header) header.href = loginHref();
+  const link = closest("[data-mk1-signin-link]");
   if (!link) return;
   event.preventDefault();
   const input = document.querySelector(".mk1-signin input[name=email]");
