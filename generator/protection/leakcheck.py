@@ -14,6 +14,7 @@ one way and the scan read it another, and a leak would pass.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import gzip
 import hashlib
@@ -42,6 +43,7 @@ _CODE = re.compile(
     r"(?<![\w-])(?=(?:[\w-]*[A-Za-z]){2})(?=(?:[\w-]*\d){2})"
     r"[A-Za-z0-9][\w-]{4,}[A-Za-z0-9](?![\w-])"
 )
+_DIGIT = re.compile(r"\d")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\x00")
 #: Code and data, not prose: scripts, styles and templates (a widget's data).
 _SCRIPT = re.compile(r"<(script|style|template)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
@@ -106,8 +108,15 @@ Phrases = dict[tuple[str, ...], dict[tuple[str, ...], str]]
 @dataclass
 class LeakCheck:
     headings: dict[str, str] = field(default_factory=dict)  # normalised: as written
-    protected: dict[int, str] = field(default_factory=dict)  # shingle key: its text
+    # The shingle keys of protected text, 8 bytes each in one array: a site of prose
+    # has about one per protected word, and a set of them would take ten times that.
+    # The scan looks them up in the keys of the text it read, which is far less.
+    protected: array.array[int] = field(default_factory=lambda: array.array("q"))
     public: set[int] = field(default_factory=set)
+    # The shingle keys of the distinct segments read, and those of them that stand in
+    # protected text but in no public one (made by the scan).
+    scanned: set[int] = field(default_factory=set)
+    protected_shingles: set[int] = field(default_factory=set)
     public_text: list[str] = field(default_factory=list)
     # Long headings and member names, by their first two words (or their one word): a
     # text with no such pair is passed over in a set operation, however many there are.
@@ -120,11 +129,11 @@ class LeakCheck:
     # of the short segments, by the segment as written.
     distinct: dict[Words, Words] = field(default_factory=dict)
     short: dict[str, Words] = field(default_factory=dict)
-    # Each distinct segment is judged when it is first read, against what is known to
-    # be protected by then (MkDocs renders every page before it writes the first), and
-    # again by the scan only if more became protected since: the first `fresh_from` of
-    # `distinct`, in the order they were read. `suspects` may give something away: the
-    # scan asks what is public of them alone.
+    # Each distinct segment is judged when it is first read, against the phrases known
+    # to be protected by then (MkDocs renders every page before it writes the first),
+    # and again by the scan only if more became protected since: the first `fresh_from`
+    # of `distinct`, in the order they were read. Its shingles are judged by the scan.
+    # `suspects` may give something away: the scan asks what is public of them alone.
     fresh_from: int = 0
     suspects: set[Words] = field(default_factory=set)
     # Addresses and titles written only in protected parts (a reference link's target,
@@ -143,9 +152,7 @@ class LeakCheck:
                 if len(tokens) >= PHRASE_WORDS:  # shorter ones only as headings
                     _file_phrase(self.phrases, key, f"protected heading {text!r}")
         for block in _segments(fragment, markup=True):
-            text = _visible(block)
-            self.protected.update(dict.fromkeys(shingle_keys(words(text)), text))
-            self._add_short(text)
+            self.protected.extend(shingle_keys(self._add_short(_visible(block))))
         for name, raw in _ATTRIBUTES.findall(fragment):
             value = html.unescape(raw)
             if name in ("href", "src") and ("://" in value or value.startswith("mailto:")):
@@ -154,17 +161,26 @@ class LeakCheck:
                 self.markers.setdefault(value, f"protected title {value!r}")
         self.fresh_from = len(self.distinct)
 
-    def _add_short(self, text: str) -> None:
+    def _add_short(self, text: str) -> list[str]:
         """What is too short for a shingle but proves a leak wherever it stands: a
         sentence (or a block) of PHRASE_WORDS words or more, and a code, a token that
-        mixes letters and digits (`ZZCOUPON-7731`, `A7X9Q2`)."""
-        for part in (text, *_SENTENCE_END.split(text)):
-            tokens = words(part)
-            if PHRASE_WORDS <= len(tokens) < SHINGLE:
+        mixes letters and digits (`ZZCOUPON-7731`, `A7X9Q2`). Returns the words of
+        `text`: those of its sentences, one after the other (no word holds a space)."""
+        parts = _SENTENCE_END.split(text)
+        of_parts = [words(part) for part in parts]
+        if len(parts) == 1:
+            tokens, sentences = of_parts[0], []
+        else:
+            tokens = list(itertools.chain.from_iterable(of_parts))
+            sentences = list(zip(parts, of_parts, strict=True))
+        for part, part_tokens in [(text, tokens), *sentences]:
+            if PHRASE_WORDS <= len(part_tokens) < SHINGLE:
                 shown = " ".join(part.split())
-                _file_phrase(self.phrases, " ".join(tokens), f"protected text {shown!r}")
-        for code in _CODE.findall(text):
-            _file_phrase(self.phrases, " ".join(words(code)), f"protected code {code!r}")
+                _file_phrase(self.phrases, " ".join(part_tokens), f"protected text {shown!r}")
+        if _DIGIT.search(text):  # a code holds two digits at least
+            for code in _CODE.findall(text):
+                _file_phrase(self.phrases, " ".join(words(code)), f"protected code {code!r}")
+        return tokens
 
     def add_public(self, fragment: str) -> None:
         self.public_markers.update(html.unescape(v) for _, v in _ATTRIBUTES.findall(fragment))
@@ -212,9 +228,8 @@ class LeakCheck:
             # An address written out (a Markdown copy's links, a text file): a protected
             # one is found as such; its words (a heading's anchor) prove nothing more.
             if "://" in text or "](" in text:
-                written = (a.rstrip(".,;:!?") for a in _ADDRESS.findall(text))
+                written, text = _take_addresses(text)
                 marked.update(a for a in written if a in self.markers)
-                text = _ADDRESS.sub(" ", text)
             judged: dict[Words, None] = {}
             for segment in set(_segments(text, markup)):
                 value = self.short.get(segment)
@@ -225,6 +240,8 @@ class LeakCheck:
                     known = self.distinct.get(value)
                     if known is None:
                         self.distinct[value] = value
+                        if len(tokens) >= SHINGLE:
+                            self.scanned.update(shingle_keys(tokens))
                         if self._hit(value, None):
                             self.suspects.add(value)
                     else:
@@ -253,6 +270,16 @@ class LeakCheck:
         # Judged before something more became protected: judged again.
         stale, self.fresh_from = itertools.islice(self.distinct, self.fresh_from), 0
         self.suspects.update(segment for segment in stale if self._hit(segment, None))
+        # Shingles read that are protected and not public: rarely any. One pass over
+        # the protected keys, in C; then the segments that hold one are suspects.
+        found = self.scanned.intersection(self.protected)
+        self.protected_shingles = found - self.public if found else set()
+        if self.protected_shingles:
+            self.suspects.update(
+                segment
+                for segment in self.distinct
+                if not self.protected_shingles.isdisjoint(shingle_keys(segment[0].split()))
+            )
         # Protected text that is also public (a heading both above and below a divider,
         # a sentence in a snippet that a public page uses too) is not a leak. That is
         # asked of the suspects alone, rarely any: not of everything protected.
@@ -284,12 +311,13 @@ class LeakCheck:
     def _hit(self, segment: Words, public: _PublicText | None) -> str | None:
         """What a segment (its words, and its text if it holds an "@") gives away.
 
-        Without `public`, a phrase (a long heading, a name) counts wherever it stands,
-        and a shingle unless it is public already: what may give something away.
+        Without `public`, a phrase (a long heading, a name) counts wherever it stands:
+        what may give something away. A shingle counts once the scan has found the
+        protected ones among those read (`protected_shingles`).
         """
         joined, text = segment
         tokens = joined.split()
-        phrases, protected = self.phrases, self.protected
+        phrases, protected = self.phrases, self.protected_shingles
         # Set operations run in C; only a segment that holds something is looked at again.
         found = phrases.keys() & itertools.pairwise(tokens)
         if not phrases.keys().isdisjoint((token,) for token in tokens):
@@ -300,9 +328,9 @@ class LeakCheck:
                     found_here = tuple(tokens[start : start + len(phrase)]) == phrase
                     if found_here and not (public and public.holds(" ".join(phrase))):
                         return what
-        if len(tokens) >= SHINGLE and not protected.keys().isdisjoint(shingle_keys(tokens)):
+        if protected and len(tokens) >= SHINGLE and not protected.isdisjoint(shingle_keys(tokens)):
             for shingle in shingles(tokens):
-                if (digest := hash(shingle)) in protected and digest not in self.public:
+                if hash(shingle) in protected:
                     return f"protected text {' '.join(shingle)!r}"
         if self.emails and text is not None:
             for address in _EMAIL.findall(text.lower()):
@@ -338,6 +366,39 @@ class _PublicText:
                 self._joined = " " + " ".join(self._texts) + " "
             known = self._known[phrase] = f" {phrase} " in self._joined
         return known
+
+
+def _take_addresses(text: str) -> tuple[list[str], str]:
+    """The addresses written out in `text` (stripped of a sentence's last stop), and
+    the text with each replaced by a space.
+
+    An address holds no whitespace, nor does what marks it (`://`, a preceding `](`):
+    `_ADDRESS` runs only on the runs of non-space around those marks, the same matches
+    as on the whole text at a fraction of the cost (it would try every position of a
+    page, a millisecond each).
+    """
+    found: list[str] = []
+    pieces: list[str] = []
+    done = 0  # text[:done] is in pieces
+    for mark in _ADDRESS_MARK.finditer(text):
+        if mark.start() < done:
+            continue  # inside the run just taken
+        # The run starts after the nearest space (or where the last one ended: at a
+        # space too); looked for in the 4 KiB before the mark only, not back to `done`.
+        near = max(done, mark.start() - 4096)
+        start = max(done, *(text.rfind(space, near, mark.start()) + 1 for space in " \n\t"))
+        end = _SPACE.search(text, mark.end())
+        stop = end.start() if end else len(text)
+        run = text[start:stop]
+        found += (address.rstrip(".,;:!?") for address in _ADDRESS.findall(run))
+        pieces += (text[done:start], _ADDRESS.sub(" ", run))
+        done = stop
+    pieces.append(text[done:])
+    return found, "".join(pieces)
+
+
+_ADDRESS_MARK = re.compile(r"://|\]\(")
+_SPACE = re.compile(r"\s")
 
 
 def _file_phrase(phrases: Phrases, text: str, what: str) -> None:

@@ -430,3 +430,26 @@ def test_a_teasers_footnote_is_taken_whole_with_what_it_uses() -> None:
     notes = [survey, "[^appendix]: The appendix.", "[^rule]: The rule.\n    Its second line."]
     assert footnote_definitions(teaser, rest) == notes
     assert teaser_definitions(teaser, rest) == ["[how]: https://e.org/method", *notes]
+
+
+def test_addresses_are_taken_as_the_pattern_takes_them_from_the_whole_text() -> None:
+    """The check runs its address pattern only around `://` and `](`: what it finds,
+    and the text it leaves, are what the pattern gives on the whole text."""
+    import random
+
+    from generator.protection import leakcheck
+
+    def whole(text: str) -> tuple[list[str], str]:
+        found = [a.rstrip(".,;:!?") for a in leakcheck._ADDRESS.findall(text)]
+        return found, leakcheck._ADDRESS.sub(" ", text)
+
+    pieces = [*"ab:/]()[ \n\t\r\x0c.-+h1\"'<>", "://", "](", "https://x.org/a", "mailto:x"]
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(20_000)]
+    texts += [
+        'See <a href="https://a.example/x?u=https://b.example/y">it</a>, and [t](../p/#h).',
+        "[x](https://a.example/b)(c) ftp://x.y\rhttp://z.w\x0c](q)",
+        "a b" + "c" * 5000 + "https://a.example/ d " + "e" * 4090 + " f" + "g" * 10 + "](h)",
+    ]
+    for text in texts:
+        assert leakcheck._take_addresses(text) == whole(text), repr(text)
