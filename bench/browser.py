@@ -462,7 +462,7 @@ def browser_rows(
             statistics.median(opened),
             statistics.median(opened_plain),
             "ms",
-            None,
+            1.10,
             "unprotected",
         ),
     ]

@@ -7,6 +7,8 @@ is this checkout's, not a copy installed elsewhere.
 
 from __future__ import annotations
 
+import random
+import re
 import secrets
 import shutil
 import textwrap
@@ -23,22 +25,30 @@ ROOT = Path(__file__).resolve().parent.parent  # the checkout: its bundled site 
 CONTENDERS = ("plain", "memberkit", "encryptcontent")
 EMAIL, PASSWORD = "reader@example.com", "a long measuring phrase 9"
 PAGES_PER_SECTION = 50
-WORDS = [
-    *("brief", "report", "budget", "worker", "freelancer", "deadline", "invoice"),
-    *("review", "checklist", "quality", "feedback", "schedule", "retainer", "hourly"),
-    *("project", "milestone", "handover", "access", "password", "owner"),
-]
 
 
-def page_text(number: int, meta: str) -> str:
+def vocabulary() -> list[str]:
+    """The distinct words of the bundled guides: the generated pages are drawn from
+    them, so that they read (and compress, and shingle) like prose, not like a text
+    that repeats a few words."""
+    text = " ".join(page.read_text() for page in sorted((ROOT / "docs").rglob("*.md")))
+    return sorted(set(re.findall(r"[A-Za-z]{2,}", text)))
+
+
+def page_text(number: int, meta: str, words: list[str]) -> str:
+    """Page `number`: six sections of three paragraphs of about 60 words, in sentences
+    of 6 to 18 words, the same for every contender (seeded by the number)."""
+    draw = random.Random(number)
     body = []
     for section in range(6):
         body.append(f"## Section {section} of page {number}\n")
-        for paragraph in range(3):
-            words = [
-                WORDS[(number * 7 + section * 3 + paragraph + i) % len(WORDS)] for i in range(60)
-            ]
-            body.append(" ".join(words).capitalize() + f" {number}-{section}-{paragraph}.\n")
+        for _ in range(3):
+            sentences, length = [], 0
+            while length < 60:
+                count = draw.randint(6, 18)
+                sentences.append(" ".join(draw.choices(words, k=count)).capitalize() + ".")
+                length += count
+            body.append(" ".join(sentences) + "\n")
     return (
         f"---\ntitle: Page {number}\ndescription: Synthetic page {number}.\n{meta}---\n\n"
         f"# Page {number}\n\nThe teaser of page {number}.\n\n<!-- more -->\n\n" + "\n".join(body)
@@ -53,10 +63,11 @@ def synthetic_page(number: int) -> str:
 def write_corpus(docs: Path, pages: int, meta: str = "") -> None:
     docs.mkdir(parents=True)
     (docs / "index.md").write_text("# Home\n\nA synthetic members' site.\n")
+    words = vocabulary()
     for number in range(pages):
         target = docs / (synthetic_page(number).rstrip("/") + ".md")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page_text(number, meta))
+        target.write_text(page_text(number, meta, words))
 
 
 def synthetic_config(plugins: str, port: int) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +14,9 @@ from playwright.sync_api import Page, expect
 
 from generator.members import store
 
-from ..conftest import MEMBER, TestMember, copy_project, run_memberkit, write_state
-from .conftest import Nginx, PageWatch, screenshot, serve_from, sign_in, watched_tab
+from ..conftest import MEMBER, TestMember
+from . import test_keystore as keystore_site
+from .conftest import PageWatch, screenshot, sign_in, watched_tab
 from .test_accessibility import PHONE, SCHEMES, violations
 from .test_keystore import GENERIC, STORED
 
@@ -33,15 +33,7 @@ LONG_DATE = "(d) => new Intl.DateTimeFormat(document.documentElement.lang, {day:
 LONG_DATE += "month: 'long', year: 'numeric', timeZone: 'UTC'}).format(new Date(d + 'T00:00Z'))"
 
 
-class Site:
-    def __init__(self, project: Path, url: str) -> None:
-        self.project = project
-        self.url = url
-
-    def build(self) -> None:
-        result = run_memberkit("build", cwd=self.project)
-        assert result.returncode == 0, result.stderr
-
+class Site(keystore_site.Site):
     def end(self, email: str, last_day: dt.date) -> None:
         """The member's last day moved to `last_day`, as `members` commands would."""
         folder = self.project / store.STATE_DIR
@@ -52,15 +44,8 @@ class Site:
 
 @pytest.fixture(scope="module")
 def ending(tmp_path_factory: pytest.TempPathFactory, nginx_bin: str) -> Iterator[Site]:
-    server = Nginx(tmp_path_factory.mktemp("ended-nginx"))
-    project = copy_project(tmp_path_factory.mktemp("ended"), with_state=False)
-    write_state(project, (MEMBER, ENDED, LEAVING))
-    serve_from(project, server.url)
-    site = Site(project, server.url)
-    site.build()
-    server.serve(project / "site")
-    yield site
-    server.stop()
+    with Site.served(tmp_path_factory, "ended", (MEMBER, ENDED, LEAVING)) as site:
+        yield site
 
 
 def _submit(tab: Page, member: TestMember, password: str | None = None) -> None:

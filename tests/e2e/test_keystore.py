@@ -3,12 +3,13 @@ do not notice (the site rebuilt in place while nginx serves it)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -73,6 +74,24 @@ class Site:
         self.project = project
         self.url = url
 
+    @classmethod
+    @contextlib.contextmanager
+    def served(
+        cls, factory: pytest.TempPathFactory, name: str, members: Iterable[TestMember]
+    ) -> Iterator[Self]:
+        """The bundled project with `members`, built and served while in use."""
+        server = Nginx(factory.mktemp(f"{name}-nginx"))
+        project = copy_project(factory.mktemp(name), with_state=False)
+        write_state(project, tuple(members))
+        serve_from(project, server.url)
+        site = cls(project, server.url)
+        site.build()
+        server.serve(project / "site")
+        try:
+            yield site
+        finally:
+            server.stop()
+
     def members(self, *args: str) -> None:
         result = run_memberkit("members", *args, cwd=self.project, env=FAST)
         assert result.returncode == 0, result.stderr
@@ -87,15 +106,9 @@ class Site:
 
 @pytest.fixture(scope="module")
 def changing(tmp_path_factory: pytest.TempPathFactory, nginx_bin: str) -> Iterator[Site]:
-    server = Nginx(tmp_path_factory.mktemp("changing-nginx"))
-    project = copy_project(tmp_path_factory.mktemp("changing"), with_state=False)
-    write_state(project, (MEMBER, OTHER, EXPIRING, RESET, *LEAVERS))
-    serve_from(project, server.url)
-    site = Site(project, server.url)
-    site.build()
-    server.serve(project / "site")
-    yield site
-    server.stop()
+    members = (MEMBER, OTHER, EXPIRING, RESET, *LEAVERS)
+    with Site.served(tmp_path_factory, "changing", members) as site:
+        yield site
 
 
 def _context(browser: Any, site: str) -> tuple[BrowserContext, Page, PageWatch]:
