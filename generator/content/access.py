@@ -327,6 +327,8 @@ def teaser_definitions(teaser: str, rest: str) -> list[str]:
     refer to in turn), then the reference links and abbreviations that the teaser or
     those footnotes use."""
     notes = footnote_definitions(teaser, rest)
+    if "]:" not in rest:  # no reference link or abbreviation is defined there
+        return notes
     shown = "\n".join([teaser, *notes])
     referred = set()
     for text, label in _REFERRED.findall(shown):

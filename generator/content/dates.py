@@ -83,16 +83,18 @@ class SourceDates:
     def __init__(self, root: Path, commits: Mapping[str, dt.date] | None = None) -> None:
         self.root = root
         self.commits = dict(commits) if commits is not None else git_dates(root)
+        self._resolved_root = root.resolve()
 
     def of(self, path: str | os.PathLike[str]) -> dt.date | None:
         """The date of a file (absolute, or relative to the root), None if missing."""
         absolute = Path(self.root, path)
-        try:
-            relative = absolute.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            relative = None
-        if relative is not None and relative in self.commits:
-            return self.commits[relative]
+        if self.commits:  # outside git, no path is resolved (a dozen system calls each)
+            try:
+                relative = absolute.resolve().relative_to(self._resolved_root).as_posix()
+            except ValueError:
+                relative = None
+            if relative is not None and relative in self.commits:
+                return self.commits[relative]
         try:
             mtime = absolute.stat().st_mtime
         except OSError:

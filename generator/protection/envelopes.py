@@ -111,15 +111,37 @@ class Sealer:
         )
         return mk1.seal(header, self.keys[tier][1], content)
 
-    def search_shards(self, entries: Mapping[str, list[dict[str, str]]]) -> dict[str, bytes]:
+    def search_shards(self, indexes: Mapping[str, SearchIndex]) -> dict[str, bytes]:
         """`search/<tier>.json.mk1` for every tier with protected pages."""
         shards = {}
-        for tier, docs in sorted(entries.items()):
+        for tier, index in sorted(indexes.items()):
             path = search_path(tier)
             header = self._header(tier, path, "search", z="deflate-raw")
-            plaintext = mk1.compact_json({"docs": docs})
-            shards[f"{path}.mk1"] = mk1.seal(header, self.keys[tier][1], plaintext)
+            shards[f"{path}.mk1"] = mk1.seal_data(header, self.keys[tier][1], index.deflated())
         return shards
+
+
+class SearchIndex:
+    """A tier's protected search index, `{"docs": [entries]}`, compressed as its
+    entries come: a site's protected text is held once, in the pages' envelopes, not
+    a second time in plain for the index made at the end."""
+
+    def __init__(self) -> None:
+        self._stream = mk1.deflater()
+        self._compressed: list[bytes] = []
+        self._opened = False
+
+    def add(self, entries: list[dict[str, str]]) -> None:
+        for entry in entries:
+            piece = (b"," if self._opened else b'{"docs":[') + mk1.compact_json(entry)
+            self._opened = True
+            self._compressed.append(self._stream.compress(piece))
+
+    def deflated(self) -> bytes:
+        """The index so far, compressed; entries may still be added after."""
+        end = self._stream.copy()
+        closing: bytes = end.compress(b"]}" if self._opened else b'{"docs":[]}') + end.flush()
+        return b"".join(self._compressed) + closing
 
 
 def search_path(tier: str) -> str:

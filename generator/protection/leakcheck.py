@@ -24,6 +24,7 @@ import itertools
 import json
 import os
 import re
+import sys
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -101,8 +102,10 @@ Reading = list[tuple[str, list[Words], set[str], set[str]]]
 #: Segments up to this long (navigation links, labels, buttons) repeat on every page:
 #: their words are made once. Longer ones are not kept as written.
 SHORT_SEGMENT = 400
-#: Phrases (long headings, names) by their first two words, or their one word.
-Phrases = dict[tuple[str, ...], dict[tuple[str, ...], str]]
+#: Phrases (long headings, names), each with what it is, by their first two words, or
+#: their one word. A list: most pairs of words begin one phrase (a dict would take
+#: three times the memory).
+Phrases = dict[tuple[str, ...], list[tuple[tuple[str, ...], str]]]
 
 
 @dataclass
@@ -324,7 +327,7 @@ class LeakCheck:
             found |= {(token,) for token in tokens}
         for start, token in enumerate(tokens) if found else ():
             for key in (tuple(tokens[start : start + 2]), (token,)):
-                for phrase, what in phrases.get(key, {}).items() if key in found else ():
+                for phrase, what in phrases.get(key, ()) if key in found else ():
                     found_here = tuple(tokens[start : start + len(phrase)]) == phrase
                     if found_here and not (public and public.holds(" ".join(phrase))):
                         return what
@@ -402,9 +405,12 @@ _SPACE = re.compile(r"\s")
 
 
 def _file_phrase(phrases: Phrases, text: str, what: str) -> None:
-    tokens = tuple(text.split())
+    # Interned: a site's protected sentences share their words (a tenth of the memory).
+    tokens = tuple(map(sys.intern, text.split()))
     if tokens:  # a name with no latin letters or digits has no words to look for
-        phrases.setdefault(tokens[:2], {}).setdefault(tokens, what)
+        filed = phrases.setdefault(tokens[:2], [])
+        if all(phrase != tokens for phrase, _ in filed):  # the first filing says what it is
+            filed.append((tokens, what))
 
 
 def _visible(fragment: str) -> str:

@@ -153,6 +153,11 @@ def deflate_raw(data: bytes) -> bytes:
     return zlib.compress(data, DEFLATE_LEVEL, wbits=-15)
 
 
+def deflater() -> Any:
+    """A raw DEFLATE stream at `DEFLATE_LEVEL`, fed piece by piece (`zlib.compressobj`)."""
+    return zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
+
+
 def inflate_raw(data: bytes) -> bytes:
     try:
         return zlib.decompress(data, -15)
@@ -194,11 +199,17 @@ class Header:
 
 def seal(header: Header, key: bytes, plaintext: bytes) -> bytes:
     """An envelope: `MK1\\n` header `\\n` nonce ciphertext."""
+    data = deflate_raw(plaintext) if header.z == "deflate-raw" else plaintext
+    return seal_data(header, key, data)
+
+
+def seal_data(header: Header, key: bytes, data: bytes) -> bytes:
+    """An envelope of `data` as it is: the plaintext already compressed if the header
+    says so (`deflater()` compresses a plaintext that comes in pieces)."""
     encoded = header.encode()
     if b"\n" in encoded:
         raise ValueError("an MK1 header must not hold a newline")
     aad = MAGIC + encoded
-    data = deflate_raw(plaintext) if header.z == "deflate-raw" else plaintext
     return aad + b"\n" + seal_blob(key, aad, data)
 
 

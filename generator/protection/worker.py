@@ -25,10 +25,9 @@ from typing import Any, BinaryIO
 from generator.errors import MemberkitError
 from generator.process import helper_command
 from generator.protection import searchtext
-from generator.protection.envelopes import Sealer
+from generator.protection.envelopes import Sealer, SearchIndex
 from generator.protection.leakcheck import Leak, LeakCheck
 
-Entries = dict[str, list[dict[str, str]]]  # tier: search entries, in page order
 Shards = dict[str, bytes]  # site path: search shard envelope
 
 
@@ -37,7 +36,7 @@ class Inline:
 
     def __init__(self) -> None:
         self.leaks = LeakCheck()
-        self.entries: Entries = {}
+        self.indexes: dict[str, SearchIndex] = {}  # tier: its entries, in page order
         self.sealer: Sealer | None = None
         self.sealed: dict[str, str] = {}  # placeholder: envelope, not yet handed over
         self.protected = 0  # protected parts added so far
@@ -62,7 +61,7 @@ class Inline:
     ) -> None:
         self.leaks.add_protected(fragment)
         entries = searchtext.search_entries(url, title, fragment, teaser)
-        self.entries.setdefault(tier, []).extend(entries)
+        self.indexes.setdefault(tier, SearchIndex()).add(entries)
         self.protected += 1
 
     def protect(
@@ -90,7 +89,7 @@ class Inline:
         """The sealed search shards; kept while no page is added."""
         assert self.sealer is not None, "use_keys first"
         if self.shards is None or self.shards[0] != self.protected:
-            self.shards = (self.protected, self.sealer.search_shards(self.entries))
+            self.shards = (self.protected, self.sealer.search_shards(self.indexes))
         return self.shards[1]
 
     def read_ahead(self, site: Path, relative: str) -> None:

@@ -69,24 +69,33 @@ def loaded_sources(page: str) -> dict[str, set[str]]:
     scripts, images, frames and media, its stylesheets, icons and preloads."""
     found: dict[str, set[str]] = {}
     for tag in _TAG_URLS.finditer(page):
-        name = tag.group(1).lower()
-        attributes = {
-            m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
-            for m in _ATTRIBUTE.finditer(tag.group(2))
-        }
-        if name == "link":
-            rels = attributes.get("rel", "").lower().split()
-            directive = next((_LINK_RELS[r] for r in rels if r in _LINK_RELS), None)
-            if "preload" in rels:
-                directive = _PRELOAD_AS.get(attributes.get("as", "").lower(), directive)
-            loads = {"href": directive} if directive else {}
-        else:
-            loads = _LOADS.get(name, {})
-        for attribute, directive in loads.items():
-            for url in _urls(attributes.get(attribute, ""), srcset=attribute == "srcset"):
-                if (host := origin(url)) is not None:
-                    found.setdefault(directive, set()).add(host)
+        for directive, host in _tag_sources(tag.group(1).lower(), tag.group(2)):
+            found.setdefault(directive, set()).add(host)
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag_sources(name: str, attributes_text: str) -> tuple[tuple[str, str], ...]:
+    """(directive, host) of each other host a tag loads from. Cached: the same tags
+    (the theme's scripts, stylesheets and icons) stand on every page."""
+    attributes = {
+        m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
+        for m in _ATTRIBUTE.finditer(attributes_text)
+    }
+    if name == "link":
+        rels = attributes.get("rel", "").lower().split()
+        directive = next((_LINK_RELS[r] for r in rels if r in _LINK_RELS), None)
+        if "preload" in rels:
+            directive = _PRELOAD_AS.get(attributes.get("as", "").lower(), directive)
+        loads = {"href": directive} if directive else {}
+    else:
+        loads = _LOADS.get(name, {})
+    return tuple(
+        (directive, host)
+        for attribute, directive in loads.items()
+        for url in _urls(attributes.get(attribute, ""), srcset=attribute == "srcset")
+        if (host := origin(url)) is not None
+    )
 
 
 def _urls(value: str, *, srcset: bool) -> list[str]:

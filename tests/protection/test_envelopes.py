@@ -453,3 +453,19 @@ def test_addresses_are_taken_as_the_pattern_takes_them_from_the_whole_text() -> 
     ]
     for text in texts:
         assert leakcheck._take_addresses(text) == whole(text), repr(text)
+
+
+def test_the_search_index_compressed_as_it_comes_is_the_whole_index() -> None:
+    """Entries are compressed as pages come; the index made before the last page, and
+    after it, each inflate to exactly the JSON of all entries so far."""
+    entries = [
+        {"location": f"guides/p{n}/", "title": f"Page {n}", "text": "<p>" + "wörd " * n + "</p>"}
+        for n in range(40)
+    ]
+    index = envelopes.SearchIndex()
+    assert json.loads(mk1.inflate_raw(index.deflated())) == {"docs": []}
+    index.add(entries[:25])
+    assert json.loads(mk1.inflate_raw(index.deflated())) == {"docs": entries[:25]}
+    index.add(entries[25:])
+    whole = index.deflated()
+    assert mk1.inflate_raw(whole) == mk1.compact_json({"docs": entries})
