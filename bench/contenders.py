@@ -122,14 +122,25 @@ def build(python: Path, project: Path, out: Path | None = None) -> tuple[float, 
 
 
 def _process_tree(pid: int) -> list[int]:
-    """`pid` and every process below it, from /proc."""
+    """`pid` and every process below it, from /proc; not a child still being started
+    (forked, its command line its parent's, before exec): it shares its parent's
+    memory, which would count twice."""
     tree = [pid]
     for parent in tree:
         with contextlib.suppress(OSError):
+            command = _command_line(parent)
             for task in os.listdir(f"/proc/{parent}/task"):
                 with open(f"/proc/{parent}/task/{task}/children") as children:
-                    tree += map(int, children.read().split())
+                    tree += (
+                        c for c in map(int, children.read().split()) if _command_line(c) != command
+                    )
     return tree
+
+
+def _command_line(pid: int) -> bytes:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as line:
+        return line.read()
+    return b""
 
 
 def _resident_kib(pid: int) -> int:
