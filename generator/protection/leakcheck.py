@@ -113,12 +113,12 @@ class LeakCheck:
     headings: dict[str, str] = field(default_factory=dict)  # normalised: as written
     # The shingle keys of protected text, 8 bytes each in one array: a site of prose
     # has about one per protected word, and a set of them would take ten times that.
-    # The scan looks them up in the keys of the text it read, which is far less.
+    # The scan makes a set of the smaller side only: these, or the keys of what it read.
     protected: array.array[int] = field(default_factory=lambda: array.array("q"))
     public: set[int] = field(default_factory=set)
-    # The shingle keys of the distinct segments read, and those of them that stand in
-    # protected text but in no public one (made by the scan).
-    scanned: set[int] = field(default_factory=set)
+    # How many shingles the distinct segments read hold; and those that stand in
+    # protected text but in no public one (found by the scan).
+    scanned: int = 0
     protected_shingles: set[int] = field(default_factory=set)
     public_text: list[str] = field(default_factory=list)
     # Long headings and member names, by their first two words (or their one word): a
@@ -243,8 +243,7 @@ class LeakCheck:
                     known = self.distinct.get(value)
                     if known is None:
                         self.distinct[value] = value
-                        if len(tokens) >= SHINGLE:
-                            self.scanned.update(shingle_keys(tokens))
+                        self.scanned += max(0, len(tokens) - SHINGLE + 1)
                         if self._hit(value, None):
                             self.suspects.add(value)
                     else:
@@ -273,9 +272,9 @@ class LeakCheck:
         # Judged before something more became protected: judged again.
         stale, self.fresh_from = itertools.islice(self.distinct, self.fresh_from), 0
         self.suspects.update(segment for segment in stale if self._hit(segment, None))
-        # Shingles read that are protected and not public: rarely any. One pass over
-        # the protected keys, in C; then the segments that hold one are suspects.
-        found = self.scanned.intersection(self.protected)
+        # Shingles read that are protected and not public: rarely any. Then the
+        # segments that hold one are suspects.
+        found = self._protected_among_read()
         self.protected_shingles = found - self.public if found else set()
         if self.protected_shingles:
             self.suspects.update(
@@ -289,6 +288,18 @@ class LeakCheck:
         public = _PublicText(self.public_text)
         hits = {s: what for s in self.suspects if (what := self._hit(s, public))}
         return self._judge(readings, public, hits)
+
+    def _protected_among_read(self) -> set[int]:
+        """The shingle keys of the distinct segments read that are protected keys too:
+        a set of the smaller side, the other side streamed past it (in C)."""
+        read = (
+            shingle_keys(tokens)
+            for joined, _ in self.distinct
+            if len(tokens := joined.split()) >= SHINGLE
+        )
+        if self.scanned <= len(self.protected):  # a members' site: its text is sealed
+            return set(itertools.chain.from_iterable(read)).intersection(self.protected)
+        return set(self.protected).intersection(itertools.chain.from_iterable(read))
 
     def _judge(
         self, readings: list[Reading], public: _PublicText, hits: dict[Words, str]

@@ -469,3 +469,24 @@ def test_the_search_index_compressed_as_it_comes_is_the_whole_index() -> None:
     index.add(entries[25:])
     whole = index.deflated()
     assert mk1.inflate_raw(whole) == mk1.compact_json({"docs": entries})
+
+
+@pytest.mark.parametrize("more", ["protected", "read"])
+def test_a_protected_run_of_words_is_found_whichever_side_is_larger(tmp_path, more) -> None:
+    """The scan sets up the smaller of the two sides (the protected text's shingles or
+    those of what it read) and streams the other past it: either way the same finding."""
+
+    def word(prefix: str, number: int) -> str:  # letters only: no word is a code
+        return prefix + "".join(chr(97 + int(digit)) for digit in str(number))
+
+    protected = [word("sealed", n) for n in range(3_000 if more == "protected" else 40)]
+    public = [word("open", n) for n in range(3_000 if more == "read" else 40)]
+    check = LeakCheck()
+    check.add_protected(f"<p>{' '.join(protected)}.</p>")
+    page = tmp_path / "index.html"
+    page.write_text(f"<p>{' '.join(public)}</p>\n<p>{' '.join(protected[20:28])}</p>\n")
+    leaks = check.scan(tmp_path)
+    assert [leak.what for leak in leaks] == [f"protected text {' '.join(protected[20:28])!r}"]
+    assert (check.scanned <= len(check.protected)) == (more == "protected")
+    page.write_text(f"<p>{' '.join(public)}</p>\n<p>{' '.join(protected[20:27])}</p>\n")
+    assert LeakCheck.scan(check, tmp_path) == []
