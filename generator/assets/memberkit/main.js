@@ -12,13 +12,15 @@ import { onDownloadClick } from "./downloads.js";
 import { saveBlob } from "./files.js";
 import * as mk1 from "./mk1.js";
 import { landOnAnchor, nameMaterialControls, nameNavigation } from "./material.js";
-import { openEarly, openPage, openSignedIn, openedPage, showClosed } from "./pages.js";
+import {
+  openEarly, openPage, openSignedIn, openedPage, pressLink, showClosed,
+} from "./pages.js";
 import { isSearchIndex, renewSearch, searchIndex } from "./search.js";
 import { loadSession, signIn, signOut } from "./session.js";
 import {
   focusSignIn, loginFromLink, showAccount, signInPage, whenSignedIn,
 } from "./signin.js";
-import { boot, parsed } from "./site.js";
+import { boot, materialConfig, parsed } from "./site.js";
 
 /**
  * Signed in with a form on the page: no second load. The members' parts are opened
@@ -55,7 +57,22 @@ function init() {
 }
 
 // Capture phase: before Material's instant navigation sees the click.
-document.addEventListener("click", (event) => onDownloadClick(event) || focusSignIn(event), true);
+document.addEventListener("click", (event) => {
+  if (!onDownloadClick(event)) focusSignIn(event);
+  pressLink(event, instant()); // the page the link leads to, unless the pointer asked for it
+}, true);
+// A link pressed with a mouse or a pen: the page it leads to is fetched and opened while
+// the button is down. (A finger that goes down may be scrolling: its tap is the click.)
+document.addEventListener("pointerdown", (event) => {
+  if (event.pointerType !== "touch") pressLink(event, instant());
+}, true);
+let instantNavigation = null; // read once the page (and Material's settings in it) is there
+function instant() {
+  if (instantNavigation === null && document.readyState !== "loading") {
+    instantNavigation = (materialConfig().features || []).includes("navigation.instant");
+  }
+  return Boolean(instantNavigation);
+}
 // A login link opened on the page it points to changes only the fragment: no reload.
 window.addEventListener("hashchange", () => {
   if (location.hash.startsWith("#login=")) loginFromLink(true);

@@ -6,7 +6,16 @@ const decoder = new TextDecoder();
 export const subtle = globalThis.crypto && globalThis.crypto.subtle;
 const MAGIC = "MK1\n";
 
+/** Base64 (URL-safe, or standard) without padding, or with it, to bytes. */
 export const b64 = (text) => {
+  if (Uint8Array.fromBase64) {
+    try {
+      const alphabet = /[+/]/.test(text) ? "base64" : "base64url";
+      return Uint8Array.fromBase64(text, { alphabet });
+    } catch (error) {
+      // both alphabets at once, or not base64: as atob takes it, or refuses it
+    }
+  }
   const base = text.replace(/-/g, "+").replace(/_/g, "/");
   const raw = atob(base + "=".repeat((4 - (base.length % 4)) % 4));
   return Uint8Array.from(raw, (c) => c.charCodeAt(0));
@@ -83,8 +92,13 @@ async function decrypt(key, blob, aad) {
 }
 
 export async function inflate(bytes) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  // Written to the stream at once: a Blob's stream piped through it takes several times
+  // as long for a page.
+  const stream = new DecompressionStream("deflate-raw");
+  const writer = stream.writable.getWriter();
+  writer.write(bytes).catch(() => null); // a failure is the reader's to report
+  writer.close().catch(() => null);
+  return new Uint8Array(await new Response(stream.readable).arrayBuffer());
 }
 
 export const layoutOf = (keystore) => (keystore.layout === undefined ? 1 : keystore.layout);

@@ -6,7 +6,8 @@
  *   it holds are run as the parser would have run them.
  * - On instant navigation, Material fetches the next page with XMLHttpRequest:
  *   `openedPage` answers with that page already opened, and Material injects it,
- *   runs its scripts and mounts its components itself.
+ *   runs its scripts and mounts its components itself. The page is opened as text
+ *   where its markup is as memberkit wrote it (`openText`), else as a document.
  * What cannot be opened (no session, another tier, rotated keys, a damaged envelope)
  * stays marked, and `showClosed` puts the sign-in form or an error in its place.
  */
@@ -83,6 +84,82 @@ async function openParts(doc, path, session) {
     }
   }
   return opened;
+}
+
+// The markup memberkit writes around a members' part (sealing.py, envelopes.py): the
+// sealed element, the teaser's own footnotes, the "For members" entry of the table of
+// contents. Found by these, a page opens as text; markup they do not describe (a
+// minifier's, another plugin's) opens as a document (`openParts`), with the same result.
+const SEALED_TAG = /<div\b[^>]*?\sdata-mk1=(["']?)([A-Za-z0-9_-]+)\1(?=[\s>])[^>]*>/gi;
+const NOTES_TAG = /<div\b[^>]*?\sdata-mk1-teaser-notes(?=[\s=>])[^>]*>/gi;
+const MEMBERS_LINK = /<a\b[^>]*?\shref=(["']?)[^"'\s>]*#mk1-members\1(?=[\s>])[^>]*>/gi;
+const count = (html, pattern) => html.split(pattern).length - 1;
+
+/**
+ * Where the element whose start tag ends at `from` ends (after its end tag), or -1
+ * when another element of its kind is nested in it (matching those needs a parser).
+ */
+function elementEnd(html, from, tag) {
+  const close = new RegExp(`</${tag}\\s*>`, "gi");
+  close.lastIndex = from;
+  const found = close.exec(html);
+  if (!found) return -1;
+  const nested = new RegExp(`<${tag}[\\s>/]`, "i");
+  return nested.test(html.slice(from, found.index)) ? -1 : close.lastIndex;
+}
+
+/** The edits `[start, end, text]` applied to `html`; null if two of them overlap. */
+function edited(html, edits) {
+  edits.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  let at = 0;
+  for (const [start, end, text] of edits) {
+    if (start < at) return null;
+    out += html.slice(at, start) + text;
+    at = end;
+  }
+  return out + html.slice(at);
+}
+
+/**
+ * The page `html` (at `path`) with its one members' part opened, as text: the sealed
+ * element replaced by its content, the teaser's own footnotes dropped and the
+ * protected headings put in the table of contents, as `openParts` does in a document.
+ * Null when the page's markup is not as memberkit writes it. Throws what opening the
+ * envelope throws.
+ */
+export async function openText(html, path, session) {
+  const sealed = Array.from(html.matchAll(SEALED_TAG));
+  if (sealed.length !== 1 || count(html, /\sdata-mk1=/i) !== 1) return null;
+  const [tag, , envelope] = sealed[0];
+  const end = elementEnd(html, sealed[0].index + tag.length, "div");
+  if (end < 0) return null;
+  const edits = [];
+  const notes = Array.from(html.matchAll(NOTES_TAG));
+  if (notes.length !== count(html, /\sdata-mk1-teaser-notes/i)) return null;
+  for (const list of notes) {
+    const listEnd = elementEnd(html, list.index + list[0].length, "div");
+    if (listEnd < 0) return null;
+    edits.push([list.index, listEnd, ""]);
+  }
+  const { data } = await openSealed(b64(envelope), path, session);
+  const fragments = JSON.parse(text(data));
+  edits.push([sealed[0].index, end, `<div class="mk1-opened">${fragments.content}</div>`]);
+  if (fragments.toc) {
+    const entries = Array.from(html.matchAll(MEMBERS_LINK))
+      .filter((link) => /\bmd-nav__link\b/.test(link[0]));
+    if (!entries.length) return null; // the list's end wants a parser: `insertToc` finds it
+    for (const link of entries) {
+      // The link's own list item, which holds nothing else.
+      const start = html.lastIndexOf("<li", link.index);
+      const close = html.indexOf("</li>", link.index);
+      if (start < 0 || close < 0 || !/^<li[\s>]/.test(html.slice(start, start + 4))
+        || /<\/li|<[uo]l[\s>]/i.test(html.slice(start + 3, link.index))
+        || /<li[\s>]/i.test(html.slice(link.index, close))) return null;
+      edits.push([start, close + 5, fragments.toc]);
+    }
+  }
+  return edited(html, edits);
 }
 
 /** Run the scripts of opened content in order, as the parser runs a page's scripts. */
@@ -177,8 +254,8 @@ export async function openSignedIn(session) {
   return opened;
 }
 
-/** Instant navigation: the next page with its members' parts opened (a blob: URL). */
-export async function openedPage(url) {
+/** The page at `url` with its members' parts opened, `{html}`; null without a session. */
+async function fetchOpened(url) {
   const session = await loadSession();
   if (!session) return null;
   let html = null;
@@ -189,14 +266,65 @@ export async function openedPage(url) {
     if (!response.ok || !type.startsWith("text/html")) return null;
     html = await response.text();
     if (!html.includes("data-mk1=")) break;
-    const doc = new DOMParser().parseFromString(html, "text/html");
-    await openParts(doc, pathOf(url), session);
-    html = `<!DOCTYPE html>\n${doc.documentElement.outerHTML}`;
-    if (!doc.querySelector('[data-mk1-failed="old"]')) break;
+    const opened = await openText(html, pathOf(url), session).catch(() => null);
+    if (opened !== null) return { html: opened };
+    const doc = await openAsDocument(html, pathOf(url), session);
+    html = doc.html;
+    if (!doc.old) break;
   }
-  const blob = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-  setTimeout(() => URL.revokeObjectURL(blob), 60000);
-  return blob;
+  return { html };
+}
+
+/**
+ * The page `html` (at `path`) parsed, its members' parts opened (`openParts`: what
+ * fails stays marked) and written back: `{html, old}`, `old` for a copy of the page
+ * older than the member's keys.
+ */
+export async function openAsDocument(html, path, session) {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  await openParts(doc, path, session);
+  return {
+    html: `<!DOCTYPE html>\n${doc.documentElement.outerHTML}`,
+    old: Boolean(doc.querySelector('[data-mk1-failed="old"]')),
+  };
+}
+
+// Pages a member has pressed a link to, on their way (`pressLink`): URL without fragment
+// => promise of `fetchOpened`. Instant navigation takes them from here.
+const pressed = new Map();
+const PRESSED_MS = 10000; // then fetched anew: a press that led nowhere is forgotten
+const pageKey = (url) => {
+  const key = new URL(url, location.href);
+  key.hash = "";
+  return key.href;
+};
+
+/**
+ * A member presses a link (the pointer goes down, or a click comes from the keyboard)
+ * that instant navigation will follow: the page is fetched and opened from now on,
+ * not from when Material asks for it.
+ */
+export function pressLink(event, instant) {
+  if (!instant || event.defaultPrevented || event.button > 0 || event.ctrlKey
+    || event.metaKey || event.shiftKey || event.altKey) return;
+  const link = event.target.closest && event.target.closest("a[href]");
+  if (!link || link.hasAttribute("download") || (link.target && link.target !== "_self")) return;
+  const url = new URL(link.href, location.href);
+  if (url.origin !== location.origin || !/(\/|\.html)$/.test(url.pathname)
+    || url.pathname === location.pathname) return;
+  const key = pageKey(url);
+  if (pressed.has(key)) return;
+  const opening = fetchOpened(url).catch(() => null);
+  pressed.set(key, opening);
+  setTimeout(() => pressed.get(key) === opening && pressed.delete(key), PRESSED_MS);
+}
+
+/** Instant navigation: the next page with its members' parts opened, `{html}`. */
+export async function openedPage(url) {
+  const key = pageKey(url);
+  const early = pressed.get(key);
+  pressed.delete(key);
+  return (early && (await early)) || fetchOpened(url);
 }
 
 function showBroken(element) {
