@@ -81,7 +81,7 @@ class SitePolicy:
             comments=comments,
             sources=self._allowed(),
         )
-        return output.replace("<head>", "<head>" + page.meta_tag(), 1)
+        return hosting.at_head_start(output, page.meta_tag())
 
     def _allowed(self) -> dict[str, set[str]]:
         """The sources in force: found and added, less what the owner forbade."""

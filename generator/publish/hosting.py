@@ -54,6 +54,20 @@ _FOLLOWS = {
 }
 
 
+#: A page's opening <head>, and its <meta charset> where it comes first in it.
+_HEAD_START = re.compile(r"<head\b[^>]*>(?:\s*<meta\s+charset=[^>]*>)?", re.IGNORECASE)
+
+
+def at_head_start(page: str, tags: str) -> str:
+    """`page` with `tags` first in its <head>, after the character set the browser
+    must find in the page's first bytes: there the parser reaches them before the
+    stylesheets, which hold up the theme's first script."""
+    found = _HEAD_START.search(page)
+    if found is None:
+        return page
+    return page[: found.end()] + tags + page[found.end() :]
+
+
 def origin(url: str) -> str | None:
     """`https://host[:port]` of a URL on another host (protocol-relative: https)."""
     match = _OUTSIDE.match(url.strip())

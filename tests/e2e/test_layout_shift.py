@@ -47,3 +47,31 @@ def test_a_member_and_a_visitor_see_no_layout_shift(
         context.close()
     over = {page: found for page, found in shifts.items() if found[0] > 0.02}
     assert not over, f"layout shift over 0.02: {over}"
+
+
+#: What the inline script began reading as the page started, and whether the modules
+#: took it up (each taken once: null once taken), with the members' text shown.
+EARLY = """() => ({
+    early: window.mk1early === undefined ? "none"
+        : {db: window.mk1early.db === null, record: window.mk1early.record === null},
+    opened: document.querySelectorAll("article .mk1-opened").length,
+})"""
+
+
+def test_a_members_session_is_read_as_the_page_starts(browser: Any, served_site: str) -> None:
+    """A member's page reads their session from the first lines of its <head> (and the
+    modules use that read); a visitor's page reads nothing there."""
+    found = {}
+    for who in ("member", "visitor"):
+        context = browser.new_context(viewport=SIZES["desktop"])
+        tab = context.new_page()
+        if who == "member":
+            sign_in(tab, served_site, MEMBER, remember=True)
+        tab.goto(served_site + PAGES[0])
+        tab.locator("article .mk1-opened, article .mk1-signin").first.wait_for()
+        found[who] = tab.evaluate(EARLY)
+        context.close()
+    assert found == {
+        "member": {"early": {"db": True, "record": True}, "opened": 1},
+        "visitor": {"early": "none", "opened": 0},
+    }

@@ -102,3 +102,17 @@ def test_every_page_loads_the_joined_code_that_the_site_holds(bundled_site: Path
         assert boot is not None
         assert all((bundled_site / path).is_file() for path in (main[0], boot.group(1)))
         assert re.search(r'href="(?:\.\./)*assets/memberkit/memberkit\.[0-9a-f]{10}\.css"', head)
+        # First in <head>, after the character set and the policy: the parser reaches the
+        # keystore's link, the inline script and the modules before any stylesheet.
+        order = [
+            head.index(tag)
+            for tag in (
+                '<meta charset="utf-8">',
+                '<meta http-equiv="Content-Security-Policy"',
+                '<meta name="mk1-keystore"',
+                f"<script>{mark}</script>",
+                '<script type="module" async',
+                '<link rel="stylesheet"',
+            )
+        ]
+        assert order == sorted(order), order

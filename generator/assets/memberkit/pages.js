@@ -1,9 +1,9 @@
 /* Opening members' parts of pages, so that Material mounts them like any content.
  *
  * - On a page load, the part is opened in place before Material sees the document:
- *   while the page is still parsed if the modules are there first (`openEarly`), else
- *   once it is (boot.js holds DOMContentLoaded until `openPage` is done); the scripts
- *   it holds are run as the parser would have run them.
+ *   as the parser passes it if the modules are there first (`openEarly`), else once
+ *   the page is parsed (boot.js holds DOMContentLoaded until `openPage` is done); the
+ *   scripts it holds are run as the parser would have run them.
  * - On instant navigation, Material fetches the next page with XMLHttpRequest:
  *   `openedPage` answers with that page already opened, and Material injects it,
  *   runs its scripts and mounts its components itself. The page is opened as text
@@ -186,16 +186,40 @@ async function openInPlace(session) {
   return opened.length;
 }
 
+/** Once the parser has passed a members' part (it has begun what follows it), or has
+ * parsed the whole page: whichever comes first. */
+function sealedParsed() {
+  const passed = () => {
+    if (document.readyState !== "loading") return true;
+    const sealed = document.querySelector(SEALED);
+    return Boolean(sealed && sealed.nextSibling);
+  };
+  if (passed()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const observer = new MutationObserver(() => passed() && done());
+    const done = () => {
+      observer.disconnect();
+      document.removeEventListener("readystatechange", done);
+      resolve();
+    };
+    observer.observe(document.documentElement, { childList: true, subtree: true });
+    document.addEventListener("readystatechange", done);
+  });
+}
+
 /**
- * The page still being parsed (the modules load while the theme's bundle does): open
- * the members' parts the parser has passed, so that the member's text is there when
- * the rest of the page arrives, and the theme first sees the page with it. Their
- * scripts run where the parser has got to, as the parser would have run them.
- * How many parts opened; `openPage` does the rest once the page is parsed.
+ * The page still being parsed (the modules start from <head>, while the stylesheets
+ * load): the session is read meanwhile, and the members' part opened as soon as the
+ * parser has passed it, so that the member's text is there when the rest of the page
+ * arrives, and the theme first sees the page with it. Its scripts run where the parser
+ * has got to, as the parser would have run them. How many parts opened; `openPage`
+ * does the rest once the page is parsed.
  */
 export async function openEarly() {
+  const reading = loadSession().catch(() => null);
+  await sealedParsed();
   if (!document.querySelector(SEALED)) return 0;
-  const session = await loadSession().catch(() => null);
+  const session = await reading;
   return session ? openInPlace(session).catch(() => 0) : 0;
 }
 

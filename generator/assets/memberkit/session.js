@@ -140,10 +140,19 @@ function checkEntry(entry) {
 
 let databasePromise = null;
 
+/** What mark.js began reading as the page started (once), if it read this site's. */
+function takeEarly(name) {
+  const early = window.mk1early;
+  if (!early || early.key !== sessionKey() || !early[name]) return null;
+  const taken = early[name];
+  early[name] = null;
+  return taken;
+}
+
 /** One connection per page, opened early (with the keystore) so signing in is quick. */
 function database() {
   if (!databasePromise) {
-    databasePromise = new Promise((resolve, reject) => {
+    databasePromise = takeEarly("db") || new Promise((resolve, reject) => {
       const request = indexedDB.open(DB_NAME, 1);
       request.onupgradeneeded = () => request.result.createObjectStore("sessions");
       request.onsuccess = () => resolve(request.result);
@@ -266,7 +275,10 @@ export function loadSession() {
       const preview = await previewSession();
       if (preview !== undefined) return preview;
       if (!window.indexedDB) return null;
-      const record = await store("readonly", (s) => s.get(sessionKey())).catch(() => null);
+      const early = takeEarly("record");
+      if (early) database(); // and the connection it was read by, for what follows
+      const read = early || store("readonly", (s) => s.get(sessionKey()));
+      const record = await read.catch(() => null);
       if (!record) return null;
       if (record.remember) return record;
       // "Remember me" off: the keys open only with this browser session's cookie.
