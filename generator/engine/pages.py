@@ -226,17 +226,22 @@ class Pages:
         """Link the keystore and the browser code; add the page's security policy.
         `head`: the page's own tags for search engines and link previews.
 
-        The keystore's link, the inline script and the modules come first in <head>:
-        the modules are fetched and the member's session read while the stylesheets
-        load. (A Content-Security-Policy in a <meta> turns off Chromium's preload
-        scanner, which would otherwise find them anywhere in the page.)"""
-        early = f'<meta name="mk1-keystore" content="{root}{envelopes.KEYSTORE_PATH}">'
+        The keystore's link (which names the modules) and the inline script come
+        first in <head>: for a member, the inline script has the modules fetched and
+        their session read while the stylesheets load. (A Content-Security-Policy in a
+        <meta> turns off Chromium's preload scanner, which would otherwise find the
+        modules anywhere in the page.) A visitor's page asks for the modules where
+        <head> ends, after the stylesheets: on a slow line, earlier would hold up its
+        first paint."""
+        main = f"{root}{ASSETS_URL}/{self.code.main}"
+        early = (
+            f'<meta name="mk1-keystore" content="{root}{envelopes.KEYSTORE_PATH}" '
+            f'data-modules="{main}">'
+        )
         if self.preview is not None:  # read by the modules as they start
             early += f'<meta name="mk1-preview" content="{html.escape(json.dumps(self.preview))}">'
-        early += (
-            f"<script>{self.code.mark}</script>"
-            f'<script type="module" async src="{root}{ASSETS_URL}/{self.code.main}"></script>'
-        )
+        early += f"<script>{self.code.mark}</script>"
+        head += f'<script type="module" async src="{main}"></script>'
         boot = f'<script src="{root}{ASSETS_URL}/{self.code.boot}"></script>'
         # Right before the theme's bundle, which it must precede: the page above it is
         # painted without waiting for it. In <head> where there is no such bundle.

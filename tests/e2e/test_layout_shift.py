@@ -55,12 +55,14 @@ EARLY = """() => ({
     early: window.mk1early === undefined ? "none"
         : {db: window.mk1early.db === null, record: window.mk1early.record === null},
     opened: document.querySelectorAll("article .mk1-opened").length,
+    preloaded: document.querySelectorAll('link[rel="modulepreload"]').length,
 })"""
 
 
 def test_a_members_session_is_read_as_the_page_starts(browser: Any, served_site: str) -> None:
     """A member's page reads their session from the first lines of its <head> (and the
-    modules use that read); a visitor's page reads nothing there."""
+    modules use that read), and asks for the modules there; a visitor's page does
+    neither (the modules come after the stylesheets)."""
     found = {}
     for who in ("member", "visitor"):
         context = browser.new_context(viewport=SIZES["desktop"])
@@ -72,6 +74,6 @@ def test_a_members_session_is_read_as_the_page_starts(browser: Any, served_site:
         found[who] = tab.evaluate(EARLY)
         context.close()
     assert found == {
-        "member": {"early": {"db": True, "record": True}, "opened": 1},
-        "visitor": {"early": "none", "opened": 0},
+        "member": {"early": {"db": True, "record": True}, "opened": 1, "preloaded": 1},
+        "visitor": {"early": "none", "opened": 0, "preloaded": 0},
     }

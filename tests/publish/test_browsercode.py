@@ -103,7 +103,8 @@ def test_every_page_loads_the_joined_code_that_the_site_holds(bundled_site: Path
         assert all((bundled_site / path).is_file() for path in (main[0], boot.group(1)))
         assert re.search(r'href="(?:\.\./)*assets/memberkit/memberkit\.[0-9a-f]{10}\.css"', head)
         # First in <head>, after the character set and the policy: the parser reaches the
-        # keystore's link, the inline script and the modules before any stylesheet.
+        # keystore's link (naming the modules) and the inline script before any
+        # stylesheet; the modules' own tag ends <head>, after the stylesheets.
         order = [
             head.index(tag)
             for tag in (
@@ -111,8 +112,12 @@ def test_every_page_loads_the_joined_code_that_the_site_holds(bundled_site: Path
                 '<meta http-equiv="Content-Security-Policy"',
                 '<meta name="mk1-keystore"',
                 f"<script>{mark}</script>",
-                '<script type="module" async',
                 '<link rel="stylesheet"',
+                '<script type="module" async',
             )
         ]
         assert order == sorted(order), order
+        named = re.search(
+            r'<meta name="mk1-keystore" content="[^"]+" data-modules="([^"]+)">', head
+        )
+        assert named and named.group(1).endswith(main[0])

@@ -5,20 +5,29 @@
  * that the join box meant for visitors never flashes. The site's root comes from the
  * keystore's link, which is written before this script.
  *
- * For a member, it also starts reading their session from IndexedDB (`mk1early`,
- * taken up by session.js): the read is done by the time the modules are there. */
+ * For a member, it also has the modules fetched at once (named by the keystore's link),
+ * and starts reading their session from IndexedDB (`mk1early`, taken up by
+ * session.js): both are there by the time the page asks for the modules. */
 (() => {
   const page = document.documentElement;
   page.classList.add("mk1-pending");
   setTimeout(() => page.classList.remove("mk1-pending"), 5000);
   let root;
+  let modules;
   try {
-    const link = document.querySelector('meta[name="mk1-keystore"]').content;
-    root = new URL(link.replace(/mk1\/keystore\.json$/, ""), location.href);
+    const meta = document.querySelector('meta[name="mk1-keystore"]');
+    root = new URL(meta.content.replace(/mk1\/keystore\.json$/, ""), location.href);
+    modules = meta.dataset.modules;
     if (!localStorage.getItem(`mk1-signed-in:${root.pathname}`)) return;
     page.classList.add("mk1-signed-in");
   } catch (error) {
     return; // No storage: audience.js marks the page once the session is known.
+  }
+  if (modules) {
+    const preload = document.createElement("link");
+    preload.rel = "modulepreload";
+    preload.href = modules;
+    document.head.append(preload);
   }
   try {
     const db = new Promise((resolve, reject) => {
