@@ -182,6 +182,8 @@ def test_members_read_on_after_a_removal_and_the_removed_one_is_locked_out(
 
 
 def test_downloads_and_search_renew_the_keys_too(changing: Site, browser: Any) -> None:
+    """A download and the members' search meet the new keys and renew them; a member
+    removed meanwhile who follows a link is told so."""
     site = changing.url
     context, template, watch = _context(browser, site)
     sign_in(template, site, MEMBER)
@@ -189,12 +191,29 @@ def test_downloads_and_search_renew_the_keys_too(changing: Site, browser: Any) -
     expect(template.get_by_role("link", name="Word (.docx)")).to_be_visible()
     searcher_context, searcher, _ = _context(browser, site)
     sign_in(searcher, site, OTHER)
+    leaver_context, leaver, leaver_watch = _context(browser, site)
+    sign_in(leaver, site, LEAVERS[1])
+    leaver.goto(site + "guides/task-briefs/")
+    expect(leaver.get_by_role("heading", name=PROTECTED)).to_be_visible()
+    instant_navigation_ready(leaver)
     before = changing.version()
 
     changing.members("remove", LEAVERS[1].email)
     changing.build()
     after = changing.version()
     assert after != before
+
+    # The removed member follows a link by instant navigation: told as on a page load.
+    leaver.evaluate("window.mkSamePage = true")
+    leaver.locator(".md-sidebar--primary").get_by_role(
+        "link", name="Budgeting and paying remote workers"
+    ).click()
+    expect(leaver.locator(".mk1-signin__note")).to_contain_text(GENERIC)
+    assert leaver.evaluate("window.mkSamePage === true")
+    assert "The five payment models" not in leaver.locator("article").inner_text()
+    assert leaver.evaluate(STORED) is None, "signed out: nothing kept"
+    assert not leaver_watch.errors, leaver_watch.errors
+    leaver_context.close()
 
     # The template page was opened with the old keys; its download is sealed with the new.
     with template.expect_download() as info:

@@ -60,12 +60,14 @@ function dropTeaserNotes(doc) {
 
 /**
  * Open every sealed part of `doc` (the page at `path`) in place. What fails is left
- * with the reason in `data-mk1-failed`. Returns the opened elements.
+ * with the reason in `data-mk1-failed`. Returns the opened elements. `failure`: what
+ * opening the page's one part has already thrown (`openText`), not tried again.
  */
-async function openParts(doc, path, session) {
+async function openParts(doc, path, session, failure = null) {
   const opened = [];
   for (const element of doc.querySelectorAll(SEALED)) {
     try {
+      if (failure) throw failure;
       const { data } = await openSealed(b64(element.dataset.mk1), path, session);
       const fragments = JSON.parse(text(data));
       const part = doc.createElement("div");
@@ -290,9 +292,13 @@ async function fetchOpened(url) {
     if (!response.ok || !type.startsWith("text/html")) return null;
     html = await response.text();
     if (!html.includes("data-mk1=")) break;
-    const opened = await openText(html, pathOf(url), session).catch(() => null);
+    let failure = null; // the envelope's, as text: marked the same way in the document
+    const opened = await openText(html, pathOf(url), session).catch((error) => {
+      failure = error;
+      return null;
+    });
     if (opened !== null) return { html: opened };
-    const doc = await openAsDocument(html, pathOf(url), session);
+    const doc = await openAsDocument(html, pathOf(url), session, failure);
     html = doc.html;
     if (!doc.old) break;
   }
@@ -304,9 +310,9 @@ async function fetchOpened(url) {
  * fails stays marked) and written back: `{html, old}`, `old` for a copy of the page
  * older than the member's keys.
  */
-export async function openAsDocument(html, path, session) {
+export async function openAsDocument(html, path, session, failure = null) {
   const doc = new DOMParser().parseFromString(html, "text/html");
-  await openParts(doc, path, session);
+  await openParts(doc, path, session, failure);
   return {
     html: `<!DOCTYPE html>\n${doc.documentElement.outerHTML}`,
     old: Boolean(doc.querySelector('[data-mk1-failed="old"]')),
