@@ -11,7 +11,8 @@ shows it, and `memberkit:price` in a page stands for it. No MkDocs import.
 from __future__ import annotations
 
 import html
-from typing import Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 #: The checkout link until the owner sets theirs: the build warns about it.
@@ -142,6 +143,14 @@ def fill_price(html_text: str, price: str | None) -> str:
     if price is None or PRICE_MARK not in html_text:
         return html_text
     return html_text.replace(PRICE_MARK, html.escape(price))
+
+
+def fill_price_titles(links: Iterable[Any], price: str | None) -> None:
+    """`memberkit:price` in the titles of a page's table of contents (each entry's
+    `title`, and its children's) replaced with the price, as in the page itself."""
+    for link in links:
+        link.title = fill_price(link.title, price)
+        fill_price_titles(link.children, price)
 
 
 def _level(site_url: str | None) -> Literal["warning", "info"]:

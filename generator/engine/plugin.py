@@ -197,6 +197,12 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
     ) -> str | None:
         if self.pages is not None and self.config.enabled:
             self.pages.mask(html_text, page)
+            # The price in a heading: in the table of contents, the search and the title
+            # too (every page's titles are read for the navigation after this event).
+            price = self.config.price
+            join.fill_price_titles(page.toc, price)
+            if page.title and join.PRICE_MARK in page.title:
+                page.title = join.fill_price(page.title, price)
         return None
 
     # Last: what the other plugins made of the content is what gets sealed.

@@ -268,3 +268,28 @@ def test_a_malformed_price_stops_the_build_naming_the_setting(
     assert result.returncode == 1
     assert f"mkdocs.yml: plugins.memberkit.price {said}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_price_in_a_heading_reaches_the_contents_search_and_title(project: Path) -> None:
+    """`memberkit:price` in a heading and in a page's title: the table of contents, the
+    navigation, the tab's title and the search show the price, not the mark."""
+    join_page = project / "docs/join.md"
+    join_page.write_text(join_page.read_text() + "\n## What memberkit:price buys\n\nIt all.\n")
+    (project / "docs/pricing.md").write_text("# Membership at memberkit:price\n\nEvery guide.\n")
+    config = project / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace("  - Join: join.md\n", "  - Join: join.md\n  - pricing.md\n")
+    )
+    result = run_memberkit("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    site = project / "site"
+    joined = (site / "join/index.html").read_text()
+    # In the table of contents (the heading's own text is filled in the page itself).
+    assert re.search(r'href="#what-[^"]*"[^>]*>\s*<span class="md-ellipsis">\s*What \$19', joined)
+    pricing = (site / "pricing/index.html").read_text()
+    assert "<title>Membership at $19 a month" in pricing
+    assert re.search(r'md-ellipsis">\s*Membership at \$19 a month', joined)  # in the navigation
+    search = (site / "search/search_index.json").read_text()
+    assert "What $19 a month buys" in search and "Membership at $19 a month" in search
+    for page in (joined, pricing, search):
+        assert join.PRICE_MARK not in page
