@@ -197,14 +197,21 @@ def test_a_member_finds_each_page_once(browser: Any, rich_sites: dict[str, str])
     assert not watch.errors, watch.errors
 
 
-#: Every page of the sitemap that carries a members' part, opened both ways in the
-#: signed-in member's tab: as text (instant navigation's way), and as a document.
-OPENED_BOTH_WAYS = """async () => {
+#: In the signed-in member's tab: memberkit's modules as the site serves them one by
+#: one (`pages`), and the member's session.
+MEMBERS_PAGES = """\
   const root = new URL("/", location.href);
   const pages = await import(new URL("assets/memberkit/pages.js", root).href);
   const { loadSession } = await import(new URL("assets/memberkit/session.js", root).href);
   const session = await loadSession();
-  const sitemap = await (await fetch(new URL("sitemap.xml", root))).text();
+"""
+
+#: Every page of the sitemap that carries a members' part, opened both ways in the
+#: signed-in member's tab: as text (instant navigation's way), and as a document.
+OPENED_BOTH_WAYS = (
+    "async () => {\n"
+    + MEMBERS_PAGES
+    + """  const sitemap = await (await fetch(new URL("sitemap.xml", root))).text();
   const tree = (html) => new DOMParser().parseFromString(html, "text/html").documentElement;
   const found = {};
   for (const [, loc] of sitemap.matchAll(/<loc>([^<]+)<\\/loc>/g)) {
@@ -221,15 +228,14 @@ OPENED_BOTH_WAYS = """async () => {
   }
   return found;
 }"""
+)
 
 #: Markup the text way does not know, on the Components page: it declines (null) and
 #: the document way opens the page all the same.
-DECLINED = """async () => {
-  const root = new URL("/", location.href);
-  const pages = await import(new URL("assets/memberkit/pages.js", root).href);
-  const { loadSession } = await import(new URL("assets/memberkit/session.js", root).href);
-  const session = await loadSession();
-  const html = await (await fetch(new URL("components/", root))).text();
+DECLINED = (
+    "async () => {\n"
+    + MEMBERS_PAGES
+    + """  const html = await (await fetch(new URL("components/", root))).text();
   const changes = {
     // A block nested in the teaser's own footnotes.
     nested_notes: (h) => h.replace(/(data-mk1-teaser-notes[^>]*>)/, "$1<div>a block</div>"),
@@ -250,6 +256,7 @@ DECLINED = """async () => {
   }
   return found;
 }"""
+)
 
 
 def test_instant_navigation_opens_pages_as_text_like_a_document(
