@@ -102,10 +102,41 @@ Reading = list[tuple[str, list[Words], set[str], set[str]]]
 #: Segments up to this long (navigation links, labels, buttons) repeat on every page:
 #: their words are made once. Longer ones are not kept as written.
 SHORT_SEGMENT = 400
-#: Phrases (long headings, names), each with what it is, by their first two words, or
-#: their one word. A list: most pairs of words begin one phrase (a dict would take
-#: three times the memory).
-Phrases = dict[tuple[str, ...], list[tuple[tuple[str, ...], str]]]
+
+
+@dataclass
+class Phrases:
+    """Phrases (long headings, sentences, codes, names), each with what it is.
+
+    `what` holds each phrase by its words; `lengths` the lengths of those that begin
+    with a pair of words, by the pair (or of one word, by the word): a text with no
+    such pair is passed over in a set operation, and at a pair only the phrases of
+    those lengths are looked up. Many phrases may begin alike ("Step 1 of ...").
+    """
+
+    what: dict[tuple[str, ...], str] = field(default_factory=dict)
+    lengths: dict[tuple[str, ...], tuple[int, ...]] = field(default_factory=dict)
+
+    def file(self, text: str, what: str) -> None:
+        """File `text` (words, as `words` gives them, joined by spaces); the first
+        filing says what it is."""
+        # Interned: a site's protected sentences share their words (a tenth of the memory).
+        tokens = tuple(map(sys.intern, text.split()))
+        # A name with no latin letters or digits has no words to look for.
+        if tokens and tokens not in self.what:
+            self.what[tokens] = what
+            start, known = tokens[:2], self.lengths.get(tokens[:2], ())
+            if len(tokens) not in known:
+                self.lengths[start] = (*known, len(tokens))
+
+    def at(self, tokens: list[str], start: int, key: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+        """The phrases (joined) that stand in `tokens` at `start` and begin with `key`,
+        with what each is."""
+        for length in self.lengths.get(key, ()):
+            phrase = tuple(tokens[start : start + length])
+            what = self.what.get(phrase) if len(phrase) == length else None
+            if what is not None:
+                yield " ".join(phrase), what
 
 
 @dataclass
@@ -121,9 +152,7 @@ class LeakCheck:
     scanned: int = 0
     protected_shingles: set[int] = field(default_factory=set)
     public_text: list[str] = field(default_factory=list)
-    # Long headings and member names, by their first two words (or their one word): a
-    # text with no such pair is passed over in a set operation, however many there are.
-    phrases: Phrases = field(default_factory=dict)
+    phrases: Phrases = field(default_factory=Phrases)
     emails: dict[str, str] = field(default_factory=dict)  # lowercased: what it is
     # Files read while the build went on, by path: the digest of what was read, and
     # the reading. The scan uses a reading only if the file still has that digest.
@@ -153,7 +182,7 @@ class LeakCheck:
             if tokens and (key := " ".join(tokens)) not in self.headings:
                 self.headings[key] = text
                 if len(tokens) >= PHRASE_WORDS:  # shorter ones only as headings
-                    _file_phrase(self.phrases, key, f"protected heading {text!r}")
+                    self.phrases.file(key, f"protected heading {text!r}")
         for block in _segments(fragment, markup=True):
             self.protected.extend(shingle_keys(self._add_short(_visible(block))))
         for name, raw in _ATTRIBUTES.findall(fragment):
@@ -179,10 +208,10 @@ class LeakCheck:
         for part, part_tokens in [(text, tokens), *sentences]:
             if PHRASE_WORDS <= len(part_tokens) < SHINGLE:
                 shown = " ".join(part.split())
-                _file_phrase(self.phrases, " ".join(part_tokens), f"protected text {shown!r}")
+                self.phrases.file(" ".join(part_tokens), f"protected text {shown!r}")
         if _DIGIT.search(text):  # a code holds two digits at least
             for code in _CODE.findall(text):
-                _file_phrase(self.phrases, " ".join(words(code)), f"protected code {code!r}")
+                self.phrases.file(" ".join(words(code)), f"protected code {code!r}")
         return tokens
 
     def add_public(self, fragment: str) -> None:
@@ -195,7 +224,7 @@ class LeakCheck:
     def add_member(self, email: str, name: str) -> None:
         self.emails[email.lower()] = "a member's email"
         if len(words(name)) >= 2 or len(name) >= 5:
-            _file_phrase(self.phrases, " ".join(words(name)), f"a member's name ({name!r})")
+            self.phrases.file(" ".join(words(name)), f"a member's name ({name!r})")
         self.fresh_from = len(self.distinct)
 
     def read_ahead(self, site: Path, relative: str) -> None:
@@ -333,14 +362,14 @@ class LeakCheck:
         tokens = joined.split()
         phrases, protected = self.phrases, self.protected_shingles
         # Set operations run in C; only a segment that holds something is looked at again.
-        found = phrases.keys() & itertools.pairwise(tokens)
-        if not phrases.keys().isdisjoint((token,) for token in tokens):
+        starts = phrases.lengths.keys()
+        found = starts & itertools.pairwise(tokens)
+        if not starts.isdisjoint((token,) for token in tokens):
             found |= {(token,) for token in tokens}
         for start, token in enumerate(tokens) if found else ():
             for key in (tuple(tokens[start : start + 2]), (token,)):
-                for phrase, what in phrases.get(key, ()) if key in found else ():
-                    found_here = tuple(tokens[start : start + len(phrase)]) == phrase
-                    if found_here and not (public and public.holds(" ".join(phrase))):
+                for phrase, what in phrases.at(tokens, start, key) if key in found else ():
+                    if not (public and public.holds(phrase)):
                         return what
         if protected and len(tokens) >= SHINGLE and not protected.isdisjoint(shingle_keys(tokens)):
             for shingle in shingles(tokens):
@@ -413,15 +442,6 @@ def _take_addresses(text: str) -> tuple[list[str], str]:
 
 _ADDRESS_MARK = re.compile(r"://|\]\(")
 _SPACE = re.compile(r"\s")
-
-
-def _file_phrase(phrases: Phrases, text: str, what: str) -> None:
-    # Interned: a site's protected sentences share their words (a tenth of the memory).
-    tokens = tuple(map(sys.intern, text.split()))
-    if tokens:  # a name with no latin letters or digits has no words to look for
-        filed = phrases.setdefault(tokens[:2], [])
-        if all(phrase != tokens for phrase, _ in filed):  # the first filing says what it is
-            filed.append((tokens, what))
 
 
 def _visible(fragment: str) -> str:

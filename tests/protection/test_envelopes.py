@@ -200,6 +200,33 @@ def test_leak_check_finds_headings_and_names_anywhere_in_a_text(tmp_path) -> Non
     assert found("<p>Estimating time for a brief; time for the brief.</p>") == []
 
 
+def test_leak_check_tells_apart_many_phrases_that_begin_alike(tmp_path) -> None:
+    # A large site's headings often share their first words ("How to ...", "Rollout
+    # step 12 ..."): each is its own phrase, found where it stands whatever its length.
+    check = LeakCheck()
+    headings = [f"<h2>Rollout step {n} for the team</h2>" for n in range(3000)]
+    headings += ["<h2>Rollout step 7 for</h2>", "<h2>Rollout step 7 for the team again</h2>"]
+    check.add_protected("".join(headings) + "<p>Body.</p>")
+    # Filed once: the first filing says what it is.
+    check.add_protected("<p>Intro.</p><p>Rollout step 7 for the team.</p>")
+    page = tmp_path / "a.html"
+
+    def found(text: str) -> list[str]:
+        page.write_text(text)
+        return [leak.what for leak in check.scan(tmp_path)]
+
+    assert found("<p>See rollout step 2999 for the team.</p>") == [
+        "protected heading 'Rollout step 2999 for the team'"
+    ]
+    assert found("<p>rollout step 7 for the team</p>") == [
+        "protected heading 'Rollout step 7 for the team'"
+    ]
+    # Where a short and a long phrase both begin, the text says which stands there.
+    assert found("<p>rollout step 7 for lunch</p>") == ["protected heading 'Rollout step 7 for'"]
+    assert found("<p>Rollout step 3000 for the team. Rollout step 7.</p>") == []
+    assert found("<p>Rollout step 12 for</p>") == []  # the start of a heading only
+
+
 def test_a_file_read_ahead_is_read_again_when_it_changed(tmp_path) -> None:
     check = LeakCheck()
     check.add_protected("<p>only members may read these eight words right here</p>")
