@@ -56,9 +56,9 @@ def finish_site(
     # then reads the site while they are written here: ciphertext, the only files
     # written after the scan has begun.
     shards, scan = work.finish(site, skip=public)
-    for path, envelope in shards.items():
+    for path, where in shards.items():
         (site / path).parent.mkdir(parents=True, exist_ok=True)
-        (site / path).write_bytes(envelope)
+        (site / path).write_bytes(work.spilled(where))
     return scan()
 
 

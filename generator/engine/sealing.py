@@ -30,6 +30,7 @@ from mkdocs.structure.toc import AnchorLink
 from generator.content import access, join
 from generator.errors import MemberkitError
 from generator.protection import envelopes, worker
+from generator.protection.spill import Where
 
 #: Stands where a page's envelope goes until the page is written: letters, digits and
 #: dashes, like the envelope, so that no quoting of the attribute can change it.
@@ -73,7 +74,7 @@ class Sealing:
         self.work = work
         self.rules: dict[str, access.PageAccess] = {}  # src_uri: who may read it
         self.placeholders: dict[str, str] = {}  # page URL: where its envelope goes
-        self.envelopes: dict[str, str] = {}  # placeholder: envelope
+        self.envelopes: dict[str, Where] = {}  # placeholder: where its envelope is
         self.written: dict[str, str] = {}  # page URL: the envelope its page must carry
         self.protected_urls: set[str] = set()
         self.hidden_ids: dict[str, set[str]] = {}  # page URL: its protected headings
@@ -181,9 +182,13 @@ class Sealing:
                 raise PluginError(str(error)) from None
         if placeholder is None:
             return output
-        envelope = self.envelopes.pop(placeholder, None)
-        if envelope is None:
+        where = self.envelopes.pop(placeholder, None)
+        if where is None:
             raise PluginError(f"{page.file.src_uri}: its protected part was not sealed")
+        try:
+            envelope = self.work.spilled(where).decode("ascii")
+        except MemberkitError as error:
+            raise PluginError(str(error)) from None
         # The attribute as written by `envelope_element`: a teaser quoting the
         # placeholder's text is left as it is.
         filled = output.replace(f'data-mk1="{placeholder}"', f'data-mk1="{envelope}"', 1)
@@ -194,7 +199,7 @@ class Sealing:
         """The page as MkDocs writes it must carry its envelope whole: a plugin that
         reworked the page after memberkit could have dropped or mangled it, and the
         page would ship with nothing for members to open."""
-        envelope = self.written.get(page.url)
+        envelope = self.written.pop(page.url, None)  # verified once: not kept to the end
         # A page whose template shows no content (a redirect) carries neither its
         # envelope nor the join box written after it: nothing of it is missing.
         if envelope is not None and envelope not in output and join.BOX_CLASS in output:

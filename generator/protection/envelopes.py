@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from generator.protection import keystore, mk1
 from generator.protection.searchtext import HEADING_ID
+from generator.protection.spill import Spill, Where
 
 #: Where every page links the keystore (its index, in layout 2).
 KEYSTORE_PATH = keystore.KEYSTORE_INDEX
@@ -124,24 +125,32 @@ class Sealer:
 class SearchIndex:
     """A tier's protected search index, `{"docs": [entries]}`, compressed as its
     entries come: a site's protected text is held once, in the pages' envelopes, not
-    a second time in plain for the index made at the end."""
+    a second time in plain for the index made at the end. With a `spill`, the
+    compressed pieces wait in its file, not in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, spill: Spill | None = None) -> None:
         self._stream = mk1.deflater()
+        self._spill = spill
         self._compressed: list[bytes] = []
+        self._spilled: list[Where] = []
         self._opened = False
 
     def add(self, entries: list[dict[str, str]]) -> None:
         for entry in entries:
             piece = (b"," if self._opened else b'{"docs":[') + mk1.compact_json(entry)
             self._opened = True
-            self._compressed.append(self._stream.compress(piece))
+            compressed = self._stream.compress(piece)
+            if self._spill is None:
+                self._compressed.append(compressed)
+            elif compressed:
+                self._spilled.append(self._spill.put(compressed))
 
     def deflated(self) -> bytes:
         """The index so far, compressed; entries may still be added after."""
         end = self._stream.copy()
         closing: bytes = end.compress(b"]}" if self._opened else b'{"docs":[]}') + end.flush()
-        return b"".join(self._compressed) + closing
+        spilled = [self._spill.get(where) for where in self._spilled] if self._spill else []
+        return b"".join([*spilled, *self._compressed, closing])
 
 
 def search_path(tier: str) -> str:

@@ -30,6 +30,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.protection.spill import Spill, Where
+
 SHINGLE = 8
 #: Headings this long are looked for anywhere; shorter ones ("Context", "The team
 #: rota", "content.code.copy") only where they stand as a heading or title: a heading,
@@ -104,6 +106,37 @@ Reading = list[tuple[str, list[Words], set[str], set[str]]]
 SHORT_SEGMENT = 400
 
 
+class Keys:
+    """Shingle keys, 8 bytes each: a site of prose has about one per protected word.
+    Held in memory up to CHUNK of them, then in a temporary file: they are read
+    once, by the scan, chunk by chunk."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self) -> None:
+        self._held = array.array("q")
+        self._spill = Spill()
+        self._filed: list[Where] = []
+        self._count = 0  # filed
+
+    def extend(self, keys: Iterable[int]) -> None:
+        self._held.extend(keys)
+        if len(self._held) >= self.CHUNK:
+            self._filed.append(self._spill.put(self._held.tobytes()))
+            self._count += len(self._held)
+            self._held = array.array("q")
+
+    def __len__(self) -> int:
+        return self._count + len(self._held)
+
+    def chunks(self) -> Iterator[array.array[int]]:
+        for where in self._filed:
+            chunk = array.array("q")
+            chunk.frombytes(self._spill.get(where))
+            yield chunk
+        yield self._held
+
+
 @dataclass
 class Phrases:
     """Phrases (long headings, sentences, codes, names), each with what it is.
@@ -142,10 +175,10 @@ class Phrases:
 @dataclass
 class LeakCheck:
     headings: dict[str, str] = field(default_factory=dict)  # normalised: as written
-    # The shingle keys of protected text, 8 bytes each in one array: a site of prose
-    # has about one per protected word, and a set of them would take ten times that.
-    # The scan makes a set of the smaller side only: these, or the keys of what it read.
-    protected: array.array[int] = field(default_factory=lambda: array.array("q"))
+    # The shingle keys of protected text (a set of them would take ten times the
+    # memory). The scan makes a set of the smaller side only: these, or the keys of
+    # what it read.
+    protected: Keys = field(default_factory=Keys)
     public: set[int] = field(default_factory=set)
     # How many shingles the distinct segments read hold; and those that stand in
     # protected text but in no public one (found by the scan).
@@ -327,8 +360,10 @@ class LeakCheck:
             if len(tokens := joined.split()) >= SHINGLE
         )
         if self.scanned <= len(self.protected):  # a members' site: its text is sealed
-            return set(itertools.chain.from_iterable(read)).intersection(self.protected)
-        return set(self.protected).intersection(itertools.chain.from_iterable(read))
+            among = set(itertools.chain.from_iterable(read))
+            return set().union(*(among.intersection(chunk) for chunk in self.protected.chunks()))
+        protected = set(itertools.chain.from_iterable(self.protected.chunks()))
+        return protected.intersection(itertools.chain.from_iterable(read))
 
     def _judge(
         self, readings: list[Reading], public: _PublicText, hits: dict[Words, str]

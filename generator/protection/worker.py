@@ -6,8 +6,9 @@ soon as it is written, and checked at the end. MkDocs renders the content of eve
 page before it writes the first, so the build hands each page's protected part to a
 helper process as it goes, leaves a placeholder where its envelope goes, and fills
 the placeholders in when it writes the pages: by then the helper has sealed them
-all, meanwhile. With one core, or if the helper cannot start, the same work runs in
-the build's own process: the site is the same to the byte either way.
+all, meanwhile, into a temporary file the build reads each back from (`spill`).
+With one core, or if the helper cannot start, the same work runs in the build's own
+process: the site is the same to the byte either way.
 """
 
 from __future__ import annotations
@@ -27,18 +28,20 @@ from generator.process import helper_command
 from generator.protection import searchtext
 from generator.protection.envelopes import Sealer, SearchIndex
 from generator.protection.leakcheck import Leak, LeakCheck
+from generator.protection.spill import Spill, Where
 
-Shards = dict[str, bytes]  # site path: search shard envelope
+Shards = dict[str, Where]  # site path: where its search shard's envelope is
 
 
 class Inline:
     """The work, done where it is asked for."""
 
-    def __init__(self) -> None:
+    def __init__(self, spill: Spill | None = None) -> None:
         self.leaks = LeakCheck()
         self.indexes: dict[str, SearchIndex] = {}  # tier: its entries, in page order
         self.sealer: Sealer | None = None
-        self.sealed: dict[str, str] = {}  # placeholder: envelope, not yet handed over
+        self.spill = spill or Spill()  # the envelopes
+        self.sealed: dict[str, Where] = {}  # placeholder: envelope, not yet handed over
         self.protected = 0  # protected parts added so far
         self.shards: tuple[int, Shards] | None = None  # (protected parts then, shards)
 
@@ -61,7 +64,7 @@ class Inline:
     ) -> None:
         self.leaks.add_protected(fragment)
         entries = searchtext.search_entries(url, title, fragment, teaser)
-        self.indexes.setdefault(tier, SearchIndex()).add(entries)
+        self.indexes.setdefault(tier, SearchIndex(self.spill)).add(entries)
         self.protected += 1
 
     def protect(
@@ -77,19 +80,25 @@ class Inline:
         page), remembered by the leak check, and searchable by the members of `tier`
         (with its teaser, in place of the teaser's own entry)."""
         assert self.sealer is not None, "use_keys first"
-        self.sealed[placeholder] = self.sealer.seal_page(tier, url, fragments)
+        envelope = self.sealer.seal_page(tier, url, fragments)
+        self.sealed[placeholder] = self.spill.put(envelope.encode("ascii"))
         self.add_protected(tier, url, title, fragments["content"], teaser)
 
-    def envelopes(self) -> dict[str, str]:
-        """The envelopes sealed since the last call, by placeholder."""
+    def envelopes(self) -> dict[str, Where]:
+        """Where the envelopes sealed since the last call are, by placeholder."""
         sealed, self.sealed = self.sealed, {}
         return sealed
+
+    def spilled(self, where: Where) -> bytes:
+        """An envelope or a search shard, read back."""
+        return self.spill.get(where)
 
     def search_shards(self) -> Shards:
         """The sealed search shards; kept while no page is added."""
         assert self.sealer is not None, "use_keys first"
         if self.shards is None or self.shards[0] != self.protected:
-            self.shards = (self.protected, self.sealer.search_shards(self.indexes))
+            sealed = self.sealer.search_shards(self.indexes)
+            self.shards = (self.protected, {p: self.spill.put(s) for p, s in sealed.items()})
         return self.shards[1]
 
     def read_ahead(self, site: Path, relative: str) -> None:
@@ -107,7 +116,7 @@ class Inline:
         return self.search_shards(), lambda: self.scan(site, skip)
 
     def close(self) -> None:
-        pass
+        self.spill.close()
 
 
 class Background:
@@ -120,13 +129,19 @@ class Background:
 
     def __init__(self) -> None:
         command, environment = helper_command("generator.protection.worker")
-        self._process = subprocess.Popen(
-            command,
-            env=environment,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        self._spill = Spill()  # the helper writes it, the build reads it
+        try:
+            self._process = subprocess.Popen(
+                [*command, str(self._spill.fd)],
+                env=environment,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(self._spill.fd,),
+            )
+        except OSError:
+            self._spill.close()
+            raise
         assert self._process.stdin is not None and self._process.stdout is not None
         self._inbox, self._outbox = self._process.stdout, self._process.stdin
         self._broken = False
@@ -154,10 +169,13 @@ class Background:
     ) -> None:
         self._send("protect", placeholder, tier, url, title, fragments, teaser)
 
-    def envelopes(self) -> dict[str, str]:
+    def envelopes(self) -> dict[str, Where]:
         self._send("envelopes", now=True)
-        sealed: dict[str, str] = self._receive()
+        sealed: dict[str, Where] = self._receive()
         return sealed
+
+    def spilled(self, where: Where) -> bytes:
+        return self._spill.get(where)
 
     def read_ahead(self, site: Path, relative: str) -> None:
         self._send("read_ahead", site, relative, now=True)
@@ -186,6 +204,7 @@ class Background:
         with contextlib.suppress(OSError):
             self._outbox.close()  # the helper reads the end of its input and stops
         self._inbox.close()
+        self._spill.close()
         if self._process.poll() is None:
             threading.Thread(target=_collect, args=(self._process,), daemon=True).start()
 
@@ -227,10 +246,11 @@ def _collect(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
+def _serve(inbox: BinaryIO, outbox: BinaryIO, spill: int) -> None:
     """The helper's loop: one-way calls are carried out in order; a failure among them
-    is kept and given as the answer to the next question."""
-    work = Inline()
+    is kept and given as the answer to the next question. Envelopes go to the file
+    `spill` (a descriptor the build passed on)."""
+    work = Inline(Spill(spill))
     failure: str | None = None
 
     def answer(call: Callable[..., Any], *arguments: Any) -> None:
@@ -289,4 +309,4 @@ if __name__ == "__main__":
     # Answers go to the real standard output; anything printed goes to stderr instead.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    _serve(sys.stdin.buffer, answers)
+    _serve(sys.stdin.buffer, answers, spill=int(sys.argv[1]))

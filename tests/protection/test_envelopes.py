@@ -244,8 +244,9 @@ def test_a_file_read_ahead_is_read_again_when_it_changed(tmp_path) -> None:
 
 
 def test_the_helper_never_waits_on_the_build_that_waits_on_it(tmp_path) -> None:
-    """Large search shards (the helper's first answer) and a long skip list (the
-    build's last message) both overfill a pipe: neither side may wait for the other."""
+    """A long skip list (the build's last message) overfills a pipe while the helper
+    answers: neither side may wait for the other. The large search shard it sealed
+    meanwhile is read back whole from the build's temporary file."""
     import threading
 
     from generator.protection import worker
@@ -275,7 +276,7 @@ def test_the_helper_never_waits_on_the_build_that_waits_on_it(tmp_path) -> None:
             thread.join(10)
         assert not stuck, "the build and its helper wait on each other"
         assert done["leaks"] == []
-        shard = done["shards"]["search/members.json.mk1"]  # type: ignore[index]
+        shard = work.spilled(done["shards"]["search/members.json.mk1"])  # type: ignore[index]
         assert len(shard) > 300_000
         _, plaintext = mk1.open_envelope(shard, keys, site="0" * 32, path="search/members.json")
         assert len(json.loads(plaintext)["docs"]) == 5
@@ -304,7 +305,8 @@ def test_pages_sealed_by_the_work_are_the_sealers_envelopes(kind: str) -> None:
         for number, (placeholder, url) in enumerate(pages.items()):
             tier = "premium" if number % 3 == 0 else "members"
             content = f"<h2>Part {number}</h2><p>Body {number}.</p>"
-            assert sealed[placeholder] == sealer.seal_page(tier, url, {"content": content})
+            expected = sealer.seal_page(tier, url, {"content": content})
+            assert work.spilled(sealed[placeholder]).decode() == expected
         shards, _ = work.finish(Path("/nonexistent"), [])
         assert sorted(shards) == ["search/members.json.mk1", "search/premium.json.mk1"]
     finally:
@@ -517,3 +519,32 @@ def test_a_protected_run_of_words_is_found_whichever_side_is_larger(tmp_path, mo
     assert (check.scanned <= len(check.protected)) == (more == "protected")
     page.write_text(f"<p>{' '.join(public)}</p>\n<p>{' '.join(protected[20:27])}</p>\n")
     assert LeakCheck.scan(check, tmp_path) == []
+
+
+@pytest.mark.parametrize("more", ["protected", "read"])
+def test_protected_runs_kept_on_disk_are_found_like_those_in_memory(
+    tmp_path, monkeypatch, more
+) -> None:
+    """Past a few thousand shingles, the keys go to a temporary file: a run of words
+    from the first paragraphs (in the file) or the last (still in memory) is found."""
+    from generator.protection import leakcheck
+
+    monkeypatch.setattr(leakcheck.Keys, "CHUNK", 16)
+
+    def word(prefix: str, number: int) -> str:
+        return prefix + "".join(chr(97 + int(digit)) for digit in str(number))
+
+    paragraphs = [[word(word("sealed", p) + "x", n) for n in range(30)] for p in range(12)]
+    check = LeakCheck()
+    for paragraph in paragraphs:
+        check.add_protected(f"<p>{' '.join(paragraph)}.</p>")
+    assert len(check.protected) == 12 * 23 and len(list(check.protected.chunks())) > 2
+    public = " ".join(word("open", n) for n in range(2_000 if more == "read" else 10))
+    page = tmp_path / "index.html"
+    for leaked in (paragraphs[0][3:11], paragraphs[-1][20:28], paragraphs[5][0:8]):
+        page.write_text(f"<p>{public}</p>\n<p>{' '.join(leaked)}</p>\n")
+        leaks = check.scan(tmp_path)
+        assert [leak.what for leak in leaks] == [f"protected text {' '.join(leaked)!r}"]
+        assert (check.scanned <= len(check.protected)) == (more == "protected")
+    page.write_text(f"<p>{public}</p>\n<p>{' '.join(paragraphs[0][3:10])}</p>\n")
+    assert check.scan(tmp_path) == []
