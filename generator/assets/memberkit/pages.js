@@ -13,7 +13,7 @@
  */
 
 import { MK1Error, b64, text } from "./mk1.js";
-import { GENERIC, loadSession, openSealed, sessionSaved, signOut } from "./session.js";
+import { loadSession, openSealed, sessionSaved, signOut } from "./session.js";
 import { endedNotice, signInForm } from "./signin.js";
 import { pagePath, pathOf } from "./site.js";
 
@@ -21,7 +21,8 @@ const SEALED = "[data-mk1]:not([data-mk1-done]):not([data-mk1-failed])";
 const MESSAGES = {
   tier: "Your membership does not include this page.",
   stale: "The site was updated since you signed in. Please sign in again.",
-  removed: GENERIC,
+  // Removed, refunded, or a new password: said as nothing more than that.
+  removed: "You were signed out. Sign in again to read on.",
   link: "Your login link has expired. Sign in with your email and password, or ask for a new link.",
   expired: "Your membership has ended.",
   unreachable: "The site could not be reached to renew your keys. Reload the page to try again.",
