@@ -173,7 +173,8 @@ def members_remove(config_file: str | None, email: str) -> None:
 @members.command("list")
 @config_option
 def members_list(config_file: str | None) -> None:
-    """List members: email, name, tiers, expiry."""
+    """List members: email, name, tiers, expiry. Then those whose membership ended,
+    whom signing in still tells so: email, name, their last day."""
     import datetime as dt
 
     project = open_project(config_file)
@@ -189,7 +190,13 @@ def members_list(config_file: str | None) -> None:
             f"{member.email:<32} {member.name:<24} {' '.join(member.tiers):<16} "
             f"{member.expires or '-'}{status}"
         )
-    click.echo(f"{len(rows)} member(s)", err=True)
+    ended = sorted(current.ended.values(), key=lambda e: e.email)
+    for former in ended:
+        click.echo(f"{former.email:<32} {former.name:<24} {'-':<16} {former.expires} (ended)")
+    counted = f"{len(rows)} member(s)"
+    if ended:
+        counted += f"; {len(ended)} whose membership ended, told so if they sign in"
+    click.echo(counted, err=True)
 
 
 @members.command("export")

@@ -215,3 +215,18 @@ def test_gitignore_keeps_the_unsealed_state_out_and_lets_the_sealed_one_in(
         ["git", "check-ignore", *paths], cwd=tmp_path, capture_output=True, text=True
     ).stdout.split()
     assert ignored == paths[:-1]
+
+
+def test_members_list_shows_whose_membership_ended(project: Path) -> None:
+    folder = store.FolderStore(project / store.STATE_DIR)
+    current = folder.load()
+    current.end(MEMBER.email, "2026-01-31")  # a subscription over, as `members sync` ends it
+    folder.save(current)
+    listed = run_memberkit("members", "list", cwd=project)
+    assert listed.returncode == 0, listed.stderr
+    ended = [line for line in listed.stdout.splitlines() if line.startswith(MEMBER.email)]
+    assert len(ended) == 1 and ended[0].split()[-2:] == ["2026-01-31", "(ended)"]
+    assert "-" in ended[0].split()  # no tier
+    assert listed.stderr.strip() == (
+        "2 member(s); 1 whose membership ended, told so if they sign in"
+    )
