@@ -313,3 +313,39 @@ def test_a_pressed_link_is_fetched_once_and_opened_before_the_click(
     assert tab.evaluate("window.mkSamePage === true")
     context.close()
     assert not watch.errors, watch.errors
+
+
+def test_a_link_the_pointer_rests_on_is_opened_before_the_click(
+    browser: Any, rich_sites: dict[str, str]
+) -> None:
+    """A member's pointer rests on a link: its page is fetched once and opened, and the
+    click shows it with no request of its own. A visitor's pointer asks for nothing."""
+    site = rich_sites["protected"]
+    tab, watch, context = _tab(browser, site)
+    asked: list[str] = []
+    tab.on("request", lambda request: asked.append(request.url))
+    tab.goto(site + "components/")
+    instant_navigation_ready(tab)
+    sidebar = tab.locator(".md-sidebar--primary")
+    sidebar.get_by_role("link", name="Second", exact=True).hover()
+    tab.wait_for_timeout(500)
+    assert site + "second/" not in asked, "a visitor's page was fetched on a hover"
+    tab.mouse.move(0, 0)
+
+    sign_in(tab, site, MEMBER)
+    tab.goto(site + "components/")
+    instant_navigation_ready(tab)
+    tab.evaluate("window.mkSamePage = true")
+    asked.clear()
+    link = sidebar.get_by_role("link", name="Second", exact=True)
+    with tab.expect_request(site + "second/", timeout=10_000):
+        link.hover()
+    tab.wait_for_timeout(300)  # the pointer stays there
+    assert asked.count(site + "second/") == 1, asked
+    link.click()
+    expect(tab.get_by_role("heading", name="The team rota")).to_be_visible()
+    tab.wait_for_timeout(300)
+    assert tab.evaluate("window.mkSamePage === true"), "the page was loaded anew"
+    assert asked.count(site + "second/") == 1, asked
+    context.close()
+    assert not watch.errors, watch.errors

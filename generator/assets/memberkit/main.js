@@ -66,6 +66,25 @@ document.addEventListener("click", (event) => {
 document.addEventListener("pointerdown", (event) => {
   if (event.pointerType !== "touch") pressLink(event, instant());
 }, true);
+// A pointer that rests on a link: a member's page is fetched and opened meanwhile, and
+// the click finds it ready. Not for visitors (there is nothing to open: Material fetches
+// their pages on the click, as always), nor when the browser asks to save data.
+const RESTING_MS = 80;
+let resting = { link: null, timer: 0 };
+document.addEventListener("pointerover", (event) => {
+  const link = event.pointerType !== "touch" && event.target.closest?.("a[href]");
+  if (!link || link === resting.link) return;
+  clearTimeout(resting.timer);
+  const member = document.documentElement.classList.contains("mk1-signed-in");
+  const timer = member && !navigator.connection?.saveData
+    ? setTimeout(() => pressLink(event, instant()), RESTING_MS) : 0;
+  resting = { link, timer };
+}, true);
+document.addEventListener("pointerout", (event) => {
+  if (!resting.link || resting.link.contains(event.relatedTarget)) return;
+  clearTimeout(resting.timer);
+  resting = { link: null, timer: 0 };
+}, true);
 let instantNavigation = null; // read once the page (and Material's settings in it) is there
 function instant() {
   if (instantNavigation === null && document.readyState !== "loading") {
