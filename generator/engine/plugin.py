@@ -90,7 +90,13 @@ class MemberkitPlugin(BasePlugin[MemberkitConfig]):
             return None
         self.root = Path(config.config_file_path or ".").parent
         self.work.close()  # a failed build in `mkdocs serve` may have left one
-        self.work = worker.start()
+        self.work = worker.start(
+            site.pages_up_to(
+                Path(config.docs_dir),
+                self.root / self.config.templates_dir,
+                worker.HELPER_FROM_PAGES,
+            )
+        )
         with _plugin_errors(self.work):
             self.code = BrowserCode.from_folder(sitefiles.ASSETS_DIR)
             self.tiers, comments = site.check_settings(self.config)

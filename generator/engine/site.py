@@ -31,6 +31,18 @@ PREVIEW_ENV = "MEMBERKIT_PREVIEW_AS"
 COMMENT_SETTINGS = ("repo", "repo_id", "category", "category_id")
 
 
+def pages_up_to(docs_dir: Path, templates_dir: Path, limit: int) -> int:
+    """About how many pages a site has, counted up to `limit`: its Markdown files and
+    its templates (each one a page)."""
+    count = 0
+    for folder, is_page in ((docs_dir, lambda n: n.endswith(".md")), (templates_dir, None)):
+        for _, _, names in os.walk(folder):
+            count += sum(1 for n in names if not n.startswith(".") and (not is_page or is_page(n)))
+            if count >= limit:
+                return count
+    return count
+
+
 def check_settings(settings: Any) -> tuple[tuple[str, ...], bool]:
     """The tiers, checked with every setting that names one; and whether the pages
     may have comments. `settings`: the plugin's own (`plugins: - memberkit:`)."""

@@ -31,6 +31,8 @@ from generator.protection.leakcheck import Leak, LeakCheck
 from generator.protection.spill import Spill, Where
 
 Shards = dict[str, Where]  # site path: where its search shard's envelope is
+#: 1: the work in the build's own process; 0: in a helper, whatever the site's size.
+INLINE_ENV = "MEMBERKIT_INLINE"
 
 
 class Inline:
@@ -229,7 +231,7 @@ class Background:
         except (EOFError, OSError, pickle.UnpicklingError):
             raise MemberkitError(
                 "the build's helper process (encryption, leak check) stopped; build again, or set "
-                "MEMBERKIT_INLINE=1 to work without it"
+                f"{INLINE_ENV}=1 to work without it"
             ) from None
         if status == "error":
             raise MemberkitError(
@@ -295,9 +297,19 @@ def _serve(inbox: BinaryIO, outbox: BinaryIO, spill: int) -> None:
                 failure = failure or f"{type(error).__name__}: {error}"
 
 
-def start() -> Inline | Background:
-    """A helper process when a second core can run it, else the work done inline."""
-    if (os.cpu_count() or 1) < 2 or os.environ.get("MEMBERKIT_INLINE") == "1":
+#: A site of fewer pages is built in one process: a helper would save it a few tens of
+#: milliseconds and cost a second interpreter (about 30 MiB).
+HELPER_FROM_PAGES = 50
+
+
+def start(pages: int = HELPER_FROM_PAGES) -> Inline | Background:
+    """A helper process when a second core can run it and the site (about `pages`
+    pages) is large enough to gain from it, else the work done inline. MEMBERKIT_INLINE
+    set to 1 keeps the work inline; set to 0, a second core runs it whatever the size."""
+    chosen = os.environ.get(INLINE_ENV)
+    if chosen == "1" or (os.cpu_count() or 1) < 2:
+        return Inline()
+    if chosen != "0" and pages < HELPER_FROM_PAGES:
         return Inline()
     try:
         return Background()

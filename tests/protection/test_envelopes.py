@@ -548,3 +548,44 @@ def test_protected_runs_kept_on_disk_are_found_like_those_in_memory(
         assert (check.scanned <= len(check.protected)) == (more == "protected")
     page.write_text(f"<p>{public}</p>\n<p>{' '.join(paragraphs[0][3:10])}</p>\n")
     assert check.scan(tmp_path) == []
+
+
+def test_a_helper_process_only_for_a_site_large_enough_to_gain(monkeypatch) -> None:
+    from generator.protection import worker
+
+    monkeypatch.setattr(worker.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv(worker.INLINE_ENV, raising=False)
+    chosen = {}
+    for pages, setting in ((10, None), (49, None), (50, None), (10, "0"), (5_000, "1")):
+        if setting is not None:
+            monkeypatch.setenv(worker.INLINE_ENV, setting)
+        work = worker.start(pages)
+        chosen[pages, setting] = type(work).__name__
+        work.close()
+    assert chosen == {
+        (10, None): "Inline",
+        (49, None): "Inline",
+        (50, None): "Background",
+        (10, "0"): "Background",
+        (5_000, "1"): "Inline",
+    }
+    monkeypatch.setattr(worker.os, "cpu_count", lambda: 1)
+    monkeypatch.setenv(worker.INLINE_ENV, "0")
+    assert isinstance(worker.start(5_000), worker.Inline)  # one core: no helper
+
+
+def test_the_pages_of_a_site_are_counted_up_to_where_it_matters(tmp_path) -> None:
+    from generator.engine.site import pages_up_to
+
+    docs, templates = tmp_path / "docs", tmp_path / "templates"
+    (docs / "guides").mkdir(parents=True)
+    templates.mkdir()
+    for number in range(30):
+        (docs / "guides" / f"g{number}.md").write_text("# A guide\n")
+        (docs / "guides" / f"g{number}.png").write_bytes(b"")  # not a page
+    (docs / ".hidden.md").write_text("")
+    for number in range(12):
+        (templates / f"t{number}.yml").write_text("")
+    assert pages_up_to(docs, templates, 1_000) == 42
+    assert pages_up_to(docs, templates, 20) >= 20
+    assert pages_up_to(docs, tmp_path / "none", 1_000) == 30
