@@ -35,9 +35,9 @@ def pages_up_to(docs_dir: Path, templates_dir: Path, limit: int) -> int:
     """About how many pages a site has, counted up to `limit`: its Markdown files and
     its templates (each one a page)."""
     count = 0
-    for folder, is_page in ((docs_dir, lambda n: n.endswith(".md")), (templates_dir, None)):
+    for folder, suffix in ((docs_dir, ".md"), (templates_dir, "")):
         for _, _, names in os.walk(folder):
-            count += sum(1 for n in names if not n.startswith(".") and (not is_page or is_page(n)))
+            count += sum(1 for n in names if n.endswith(suffix) and not n.startswith("."))
             if count >= limit:
                 return count
     return count

@@ -129,6 +129,11 @@ class Keys:
     def __len__(self) -> int:
         return self._count + len(self._held)
 
+    def close(self) -> None:
+        """Forget the keys, and give back the file's space."""
+        self._spill.close()
+        self._held, self._filed, self._count = array.array("q"), [], 0
+
     def chunks(self) -> Iterator[array.array[int]]:
         for where in self._filed:
             chunk = array.array("q")
@@ -205,6 +210,11 @@ class LeakCheck:
     # an abbreviation's expansion): short, but unique to what is protected.
     markers: dict[str, str] = field(default_factory=dict)  # value: what it is
     public_markers: set[str] = field(default_factory=set)
+
+    def close(self) -> None:
+        """Give back the temporary file of the protected text's keys (a build that
+        `mkdocs serve` repeats would keep one per build)."""
+        self.protected.close()
 
     def add_protected(self, fragment: str) -> None:
         # Script data (a template's JSON) repeats the visible text in machine form.

@@ -17,6 +17,8 @@ Where = tuple[int, int]  # offset and length in the file
 
 
 class Spill:
+    """One temporary file: what is put in it, and where."""
+
     def __init__(self, fd: int | None = None) -> None:
         # Given (a helper writes to the build's file), or made at the first write and
         # then ours to close.

@@ -118,6 +118,7 @@ class Inline:
         return self.search_shards(), lambda: self.scan(site, skip)
 
     def close(self) -> None:
+        self.leaks.close()
         self.spill.close()
 
 

@@ -548,6 +548,11 @@ def test_protected_runs_kept_on_disk_are_found_like_those_in_memory(
         assert (check.scanned <= len(check.protected)) == (more == "protected")
     page.write_text(f"<p>{public}</p>\n<p>{' '.join(paragraphs[0][3:10])}</p>\n")
     assert check.scan(tmp_path) == []
+    # Closed, the check gives its file back (`mkdocs serve` builds again and again).
+    opened = set(os.listdir("/proc/self/fd"))
+    check.close()
+    assert len(set(os.listdir("/proc/self/fd")) - opened) == 0
+    assert len(opened - set(os.listdir("/proc/self/fd"))) == 1
 
 
 def test_a_helper_process_only_for_a_site_large_enough_to_gain(monkeypatch) -> None:
