@@ -95,7 +95,8 @@ class Leak:
         return f"{self.file}: {self.what}"
 
 
-#: A segment of text as the check judges it: its words, and its text if it holds an "@".
+#: A segment of text as the check judges it: its words, and the email addresses it
+#: holds (joined by spaces), if any.
 Words = tuple[str, str | None]
 #: What the scan needs of one file: (name, its distinct segments, heading texts, the
 #: protected addresses and titles in its attributes) for the file itself or, for an
@@ -184,7 +185,7 @@ class LeakCheck:
     # memory). The scan makes a set of the smaller side only: these, or the keys of
     # what it read.
     protected: Keys = field(default_factory=Keys)
-    public: set[int] = field(default_factory=set)
+    public: Keys = field(default_factory=Keys)  # of public text, kept the same way
     # How many shingles the distinct segments read hold; and those that stand in
     # protected text but in no public one (found by the scan).
     scanned: int = 0
@@ -212,9 +213,10 @@ class LeakCheck:
     public_markers: set[str] = field(default_factory=set)
 
     def close(self) -> None:
-        """Give back the temporary file of the protected text's keys (a build that
-        `mkdocs serve` repeats would keep one per build)."""
+        """Give back the temporary files of the keys (a build that `mkdocs serve`
+        repeats would keep them, one set per build)."""
         self.protected.close()
+        self.public.close()
 
     def add_protected(self, fragment: str) -> None:
         # Script data (a template's JSON) repeats the visible text in machine form.
@@ -261,7 +263,7 @@ class LeakCheck:
         self.public_markers.update(html.unescape(v) for _, v in _ATTRIBUTES.findall(fragment))
         text = _visible(fragment)
         tokens = words(text)
-        self.public.update(shingle_keys(tokens))
+        self.public.extend(shingle_keys(tokens))
         self.public_text.append(" ".join(tokens))
 
     def add_member(self, email: str, name: str) -> None:
@@ -311,7 +313,10 @@ class LeakCheck:
                 if value is None:
                     visible = _visible(segment) if "<" in segment or "&" in segment else segment
                     tokens = words(visible)
-                    value = (" ".join(tokens), visible if "@" in visible else None)
+                    # Of a text with an "@", only its addresses: a page of code can
+                    # hold many, and its text is not needed again.
+                    found = " ".join(_EMAIL.findall(visible.lower())) if "@" in visible else ""
+                    value = (" ".join(tokens), found or None)
                     known = self.distinct.get(value)
                     if known is None:
                         self.distinct[value] = value
@@ -347,7 +352,7 @@ class LeakCheck:
         # Shingles read that are protected and not public: rarely any. Then the
         # segments that hold one are suspects.
         found = self._protected_among_read()
-        self.protected_shingles = found - self.public if found else set()
+        self.protected_shingles = found - self._public_among(found) if found else set()
         if self.protected_shingles:
             self.suspects.update(
                 segment
@@ -360,6 +365,10 @@ class LeakCheck:
         public = _PublicText(self.public_text)
         hits = {s: what for s in self.suspects if (what := self._hit(s, public))}
         return self._judge(readings, public, hits)
+
+    def _public_among(self, keys: set[int]) -> set[int]:
+        """Those of `keys` that public text holds too."""
+        return set().union(*(keys.intersection(chunk) for chunk in self.public.chunks()))
 
     def _protected_among_read(self) -> set[int]:
         """The shingle keys of the distinct segments read that are protected keys too:

@@ -594,3 +594,32 @@ def test_the_pages_of_a_site_are_counted_up_to_where_it_matters(tmp_path) -> Non
     assert pages_up_to(docs, templates, 1_000) == 42
     assert pages_up_to(docs, templates, 20) >= 20
     assert pages_up_to(docs, tmp_path / "none", 1_000) == 30
+
+
+def test_text_both_protected_and_public_passes_with_the_public_keys_on_disk(
+    tmp_path, monkeypatch
+) -> None:
+    from generator.protection import leakcheck
+
+    monkeypatch.setattr(leakcheck.Keys, "CHUNK", 16)
+
+    def word(prefix: str, number: int) -> str:
+        return prefix + "".join(chr(97 + int(digit)) for digit in str(number))
+
+    shared = [word("sharedx", n) for n in range(12)]  # a snippet on both sides
+    check = LeakCheck()
+    for part in range(6):  # public text enough to fill chunks, the snippet in the first
+        opening = " ".join(shared) + " " if part == 0 else ""
+        check.add_public(f"<p>{opening}{' '.join(word(f'pubx{part}x', n) for n in range(40))}</p>")
+    sealed = [word("sealedx", n) for n in range(12)]
+    check.add_protected(f"<p>{' '.join(shared)}.</p><p>{' '.join(sealed)}.</p>")
+    assert len(list(check.public.chunks())) > 2
+    page = tmp_path / "index.html"
+    page.write_text(f"<p>{' '.join(shared)}</p>")
+    assert check.scan(tmp_path) == []
+    page.write_text(f"<p>{' '.join(sealed)}</p><p>mail ana@example.com</p>")
+    check.add_member("ana@example.com", "A")
+    assert sorted(leak.what for leak in check.scan(tmp_path)) == [
+        "a member's email",
+        f"protected text {' '.join(sealed[:8])!r}",
+    ]
