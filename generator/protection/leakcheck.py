@@ -108,9 +108,8 @@ SHORT_SEGMENT = 400
 
 
 class Keys:
-    """Shingle keys, 8 bytes each: a site of prose has about one per protected word.
-    Held in memory up to CHUNK of them, then in a temporary file: they are read
-    once, by the scan, chunk by chunk."""
+    """Shingle keys, 8 bytes each: text has about one per word. Held in memory up to
+    CHUNK of them, then in a temporary file: the scan reads them chunk by chunk."""
 
     CHUNK = 1 << 16
 
