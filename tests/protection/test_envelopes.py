@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,21 @@ PAGE = (
     '<h2 id="secret-part">Secret part</h2>\n<p>Hidden words of the members only.</p>\n'
     '<h3 id="deeper">Deeper</h3>\n<p>More hidden.</p>'
 )
+
+
+def _finder(check: LeakCheck, page: Path) -> Callable[[str], list[str]]:
+    """What the scan finds with `page` (in the folder scanned) holding a text."""
+
+    def found(text: str) -> list[str]:
+        page.write_text(text)
+        return [leak.what for leak in check.scan(page.parent)]
+
+    return found
+
+
+def _word(prefix: str, number: int) -> str:
+    """A word of letters only (no word is a code), one for each number."""
+    return prefix + "".join(chr(97 + int(digit)) for digit in str(number))
 
 
 def test_teaser_divider_splits_public_from_protected() -> None:
@@ -91,9 +107,7 @@ def test_headings_and_names_that_are_also_public_are_not_leaks(tmp_path) -> None
     )
     page = tmp_path / "a.html"
 
-    def found(text: str) -> list[str]:
-        page.write_text(text)
-        return [leak.what for leak in check.scan(tmp_path)]
+    found = _finder(check, page)
 
     assert found("<h2>Context</h2><p>Estimating time for the brief, by Jo Owner</p>") == []
     assert found("<h3>Estimating time for the brief</h3>") == []
@@ -184,9 +198,7 @@ def test_leak_check_finds_headings_and_names_anywhere_in_a_text(tmp_path) -> Non
     check.add_member("wei@example.com", "张伟伟伟伟")  # no latin letters: nothing to look for
     page = tmp_path / "a.html"
 
-    def found(text: str) -> list[str]:
-        page.write_text(text)
-        return [leak.what for leak in check.scan(tmp_path)]
+    found = _finder(check, page)
 
     # The first word of a phrase alone, or the words apart, are not the phrase.
     assert found("<p>Estimating is hard. Time for the brief. Ana wrote it; Lima too.</p>") == []
@@ -211,9 +223,7 @@ def test_leak_check_tells_apart_many_phrases_that_begin_alike(tmp_path) -> None:
     check.add_protected("<p>Intro.</p><p>Rollout step 7 for the team.</p>")
     page = tmp_path / "a.html"
 
-    def found(text: str) -> list[str]:
-        page.write_text(text)
-        return [leak.what for leak in check.scan(tmp_path)]
+    found = _finder(check, page)
 
     assert found("<p>See rollout step 2999 for the team.</p>") == [
         "protected heading 'Rollout step 2999 for the team'"
@@ -326,9 +336,7 @@ def test_short_protected_strings_are_found_where_they_do_not_belong(tmp_path) ->
     )
     page = tmp_path / "a.html"
 
-    def found(text: str) -> list[str]:
-        page.write_text(text)
-        return [leak.what for leak in check.scan(tmp_path)]
+    found = _finder(check, page)
 
     assert found('<p><a href="https://rates.example.com/card">pricing</a></p>') == [
         "protected link address 'https://rates.example.com/card'"
@@ -353,9 +361,7 @@ def test_a_short_protected_sentence_or_code_is_found_wherever_it_stands(tmp_path
     check.add_protected("<p>This month: code ZZCOUPON-7731.</p><p>Ask for the A7X9Q2 rate.</p>")
     page = tmp_path / "a.html"
 
-    def found(text: str) -> list[str]:
-        page.write_text(text)
-        return [leak.what for leak in check.scan(tmp_path)]
+    found = _finder(check, page)
 
     assert found("<p>This month: code ZZCOUPON-7731.</p>") == [
         "protected text 'This month: code ZZCOUPON-7731.'"
@@ -505,11 +511,8 @@ def test_a_protected_run_of_words_is_found_whichever_side_is_larger(tmp_path, mo
     """The scan sets up the smaller of the two sides (the protected text's shingles or
     those of what it read) and streams the other past it: either way the same finding."""
 
-    def word(prefix: str, number: int) -> str:  # letters only: no word is a code
-        return prefix + "".join(chr(97 + int(digit)) for digit in str(number))
-
-    protected = [word("sealed", n) for n in range(3_000 if more == "protected" else 40)]
-    public = [word("open", n) for n in range(3_000 if more == "read" else 40)]
+    protected = [_word("sealed", n) for n in range(3_000 if more == "protected" else 40)]
+    public = [_word("open", n) for n in range(3_000 if more == "read" else 40)]
     check = LeakCheck()
     check.add_protected(f"<p>{' '.join(protected)}.</p>")
     page = tmp_path / "index.html"
@@ -531,15 +534,12 @@ def test_protected_runs_kept_on_disk_are_found_like_those_in_memory(
 
     monkeypatch.setattr(leakcheck.Keys, "CHUNK", 16)
 
-    def word(prefix: str, number: int) -> str:
-        return prefix + "".join(chr(97 + int(digit)) for digit in str(number))
-
-    paragraphs = [[word(word("sealed", p) + "x", n) for n in range(30)] for p in range(12)]
+    paragraphs = [[_word(_word("sealed", p) + "x", n) for n in range(30)] for p in range(12)]
     check = LeakCheck()
     for paragraph in paragraphs:
         check.add_protected(f"<p>{' '.join(paragraph)}.</p>")
     assert len(check.protected) == 12 * 23 and len(list(check.protected.chunks())) > 2
-    public = " ".join(word("open", n) for n in range(2_000 if more == "read" else 10))
+    public = " ".join(_word("open", n) for n in range(2_000 if more == "read" else 10))
     page = tmp_path / "index.html"
     for leaked in (paragraphs[0][3:11], paragraphs[-1][20:28], paragraphs[5][0:8]):
         page.write_text(f"<p>{public}</p>\n<p>{' '.join(leaked)}</p>\n")
@@ -603,15 +603,12 @@ def test_text_both_protected_and_public_passes_with_the_public_keys_on_disk(
 
     monkeypatch.setattr(leakcheck.Keys, "CHUNK", 16)
 
-    def word(prefix: str, number: int) -> str:
-        return prefix + "".join(chr(97 + int(digit)) for digit in str(number))
-
-    shared = [word("sharedx", n) for n in range(12)]  # a snippet on both sides
+    shared = [_word("sharedx", n) for n in range(12)]  # a snippet on both sides
     check = LeakCheck()
     for part in range(6):  # public text enough to fill chunks, the snippet in the first
         opening = " ".join(shared) + " " if part == 0 else ""
-        check.add_public(f"<p>{opening}{' '.join(word(f'pubx{part}x', n) for n in range(40))}</p>")
-    sealed = [word("sealedx", n) for n in range(12)]
+        check.add_public(f"<p>{opening}{' '.join(_word(f'pubx{part}x', n) for n in range(40))}</p>")
+    sealed = [_word("sealedx", n) for n in range(12)]
     check.add_protected(f"<p>{' '.join(shared)}.</p><p>{' '.join(sealed)}.</p>")
     assert len(list(check.public.chunks())) > 2
     page = tmp_path / "index.html"
